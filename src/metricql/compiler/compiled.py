@@ -1,0 +1,61 @@
+"""What compiling a metric query produces: SQL, its dialect, and ordered field metadata."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from metricql.semantic.fields import FieldKind
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledField:
+    """One output column: its id (the column name), label, type and what produced it."""
+
+    id: str
+    label: str
+    type: str
+    kind: FieldKind
+    table: str | None = None
+    table_label: str | None = None
+    format: Any = None
+    round: int | None = None
+    time_interval: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        out: dict[str, Any] = {
+            "id": self.id,
+            "label": self.label,
+            "type": self.type,
+            "kind": self.kind.value,
+        }
+        if self.table is not None:
+            out["table"] = self.table
+            out["tableLabel"] = self.table_label
+        if self.time_interval is not None:
+            out["timeInterval"] = self.time_interval
+        if self.format is not None:
+            out["format"] = self.format
+        if self.round is not None:
+            out["round"] = self.round
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledQuery:
+    """The SQL for one metric query in one dialect, with its output fields in column order."""
+
+    sql: str
+    dialect: str
+    fields: tuple[CompiledField, ...]
+    explore: str
+    tree: exp.Expression = field(repr=False, compare=False)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def field_ids(self) -> tuple[str, ...]:
+        """Output column names, in order."""
+        return tuple(f.id for f in self.fields)

@@ -1,0 +1,311 @@
+"""Metric queries: Lightdash's MetricQuery JSON (camelCase) or snake_case Python, frozen."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+from pydantic.alias_generators import to_camel
+
+
+class FilterOperator(str, Enum):
+    """Lightdash filter operators (string values as in the JSON)."""
+
+    IS_NULL = "isNull"
+    NOT_NULL = "notNull"
+    EQUALS = "equals"
+    NOT_EQUALS = "notEquals"
+    STARTS_WITH = "startsWith"
+    ENDS_WITH = "endsWith"
+    INCLUDE = "include"
+    DOES_NOT_INCLUDE = "doesNotInclude"
+    LESS_THAN = "lessThan"
+    LESS_THAN_OR_EQUAL = "lessThanOrEqual"
+    GREATER_THAN = "greaterThan"
+    GREATER_THAN_OR_EQUAL = "greaterThanOrEqual"
+    IN_THE_PAST = "inThePast"
+    NOT_IN_THE_PAST = "notInThePast"
+    IN_THE_NEXT = "inTheNext"
+    IN_THE_CURRENT = "inTheCurrent"
+    NOT_IN_THE_CURRENT = "notInTheCurrent"
+    IN_BETWEEN = "inBetween"
+    NOT_IN_BETWEEN = "notInBetween"
+    IN_PERIOD_TO_DATE = "inPeriodToDate"
+
+
+class UnitOfTime(str, Enum):
+    """Units of relative date filters."""
+
+    MILLISECONDS = "milliseconds"
+    SECONDS = "seconds"
+    MINUTES = "minutes"
+    HOURS = "hours"
+    DAYS = "days"
+    WEEKS = "weeks"
+    MONTHS = "months"
+    QUARTERS = "quarters"
+    YEARS = "years"
+
+
+class _Model(BaseModel):
+    """Frozen, accepts camelCase (Lightdash JSON) and snake_case (Python) alike."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="ignore",
+        use_enum_values=False,
+    )
+
+
+class FilterTarget(_Model):
+    """What a filter rule applies to: a field id (or a YAML `table.field` ref)."""
+
+    field_id: str = Field(validation_alias=AliasChoices("fieldId", "field_id", "fieldRef"))
+
+
+class FilterSettings(_Model):
+    """Settings of date operators."""
+
+    unit_of_time: UnitOfTime | None = None
+    completed: bool = False
+
+
+class FilterRule(_Model):
+    """One condition on one field."""
+
+    id: str = ""
+    target: FilterTarget
+    operator: FilterOperator
+    values: tuple[Any, ...] = ()
+    settings: FilterSettings | None = None
+    disabled: bool = False
+    required: bool | None = None
+    case_sensitive: bool | None = None
+    include_null: bool | None = None
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _none_is_empty(cls, v: Any) -> Any:
+        return () if v is None else v
+
+
+class AndGroup(_Model):
+    """All items must hold."""
+
+    id: str = ""
+    and_: tuple[FilterItem, ...] = Field(validation_alias=AliasChoices("and", "and_"))
+
+
+class OrGroup(_Model):
+    """At least one item must hold."""
+
+    id: str = ""
+    or_: tuple[FilterItem, ...] = Field(validation_alias=AliasChoices("or", "or_"))
+
+
+FilterGroup = Union[AndGroup, OrGroup]
+
+
+def _item_kind(value: Any) -> str:
+    if isinstance(value, dict):
+        if "and" in value or "and_" in value:
+            return "and"
+        if "or" in value or "or_" in value:
+            return "or"
+        return "rule"
+    return {AndGroup: "and", OrGroup: "or"}.get(type(value), "rule")
+
+
+from pydantic import Discriminator, Tag  # noqa: E402  (kept next to its only use)
+
+FilterItem = Annotated[
+    Union[
+        Annotated[FilterRule, Tag("rule")],
+        Annotated[AndGroup, Tag("and")],
+        Annotated[OrGroup, Tag("or")],
+    ],
+    Discriminator(_item_kind),
+]
+GroupItem = Annotated[
+    Union[Annotated[AndGroup, Tag("and")], Annotated[OrGroup, Tag("or")]],
+    Discriminator(_item_kind),
+]
+AndGroup.model_rebuild()
+OrGroup.model_rebuild()
+
+
+class Filters(_Model):
+    """Filter groups by target: dimensions (WHERE), metrics, table calculations."""
+
+    dimensions: GroupItem | None = None
+    metrics: GroupItem | None = None
+    table_calculations: GroupItem | None = None
+
+
+class SortField(_Model):
+    """One ORDER BY item."""
+
+    field_id: str
+    descending: bool = False
+    nulls_first: bool | None = None
+
+
+class CustomBinRange(_Model):
+    """One range of a `custom_range` bin."""
+
+    from_: float | None = Field(default=None, validation_alias=AliasChoices("from", "from_"))
+    to: float | None = None
+
+
+class CustomBinDimension(_Model):
+    """A numeric dimension grouped into bins."""
+
+    id: str
+    name: str
+    table: str
+    type: Literal["bin"] = "bin"
+    dimension_id: str
+    bin_type: Literal["fixed_number", "fixed_width", "custom_range"]
+    bin_number: int | None = None
+    bin_width: float | None = None
+    custom_range: tuple[CustomBinRange, ...] | None = None
+
+
+class CustomSqlDimension(_Model):
+    """A dimension defined by a SQL snippet with `${table.field}` references."""
+
+    id: str
+    name: str
+    table: str
+    type: Literal["sql"] = "sql"
+    sql: str
+    dimension_type: Literal["string", "number", "timestamp", "date", "boolean"] = "string"
+
+
+CustomDimension = Annotated[
+    Union[CustomBinDimension, CustomSqlDimension], Field(discriminator="type")
+]
+
+
+class AdditionalMetric(_Model):
+    """An ad-hoc metric defined in the query."""
+
+    table: str
+    name: str
+    type: str
+    sql: str
+    label: str | None = None
+    description: str | None = None
+    hidden: bool = False
+    round: int | None = None
+    format: str | None = None
+    filters: tuple[FilterRule, ...] = ()
+    base_dimension_name: str | None = None
+    percentile: float | None = None
+    distinct_keys: tuple[str, ...] | None = None
+    generation_type: str | None = None
+
+
+class OrderByItem(_Model):
+    """Order of a table-calculation template."""
+
+    field_id: str
+    order: Literal["asc", "desc"] | None = None
+
+
+class FrameBoundary(_Model):
+    """A window frame boundary."""
+
+    type: Literal[
+        "unbounded_preceding", "preceding", "current_row", "following", "unbounded_following"
+    ]
+    offset: int | None = None
+
+
+class WindowFrame(_Model):
+    """A window frame of a window_function template."""
+
+    frame_type: Literal["rows", "range"] = "rows"
+    start: FrameBoundary | None = None
+    end: FrameBoundary
+
+
+class TableCalculationTemplate(_Model):
+    """A table calculation built from a template instead of SQL."""
+
+    type: Literal[
+        "percent_change_from_previous",
+        "percent_of_previous_value",
+        "percent_of_column_total",
+        "rank_in_column",
+        "running_total",
+        "difference_from_previous",
+        "window_function",
+    ]
+    field_id: str | None = None
+    order_by: tuple[OrderByItem, ...] = ()
+    partition_by: tuple[str, ...] = ()
+    window_function: (
+        Literal["row_number", "percent_rank", "cume_dist", "rank", "sum", "avg", "count", "min", "max"]
+        | None
+    ) = None
+    frame: WindowFrame | None = None
+
+
+class TableCalculation(_Model):
+    """A calculation over the query's result rows; its output column id is `name`."""
+
+    name: str
+    display_name: str = ""
+    sql: str | None = None
+    template: TableCalculationTemplate | None = None
+    formula: str | None = None
+    type: Literal["number", "string", "date", "timestamp", "boolean"] | None = None
+    format: dict[str, Any] | None = None
+    index: int | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one_definition(self) -> TableCalculation:
+        given = [k for k in ("sql", "template", "formula") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise ValueError(
+                f"table calculation {self.name!r} needs exactly one of sql, template, formula "
+                f"(got {', '.join(given) or 'none'})"
+            )
+        return self
+
+
+class MetricQuery(_Model):
+    """What to compute: an explore, its fields, filters, sorts, limit and extras."""
+
+    explore_name: str = Field(
+        validation_alias=AliasChoices("exploreName", "explore_name", "explore")
+    )
+    dimensions: tuple[str, ...] = ()
+    metrics: tuple[str, ...] = ()
+    filters: Filters = Filters()
+    sorts: tuple[SortField, ...] = ()
+    limit: int | None = Field(default=500, ge=0)
+    table_calculations: tuple[TableCalculation, ...] = ()
+    additional_metrics: tuple[AdditionalMetric, ...] = ()
+    custom_dimensions: tuple[CustomDimension, ...] = ()
+    timezone: str | None = None
+    metric_overrides: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    date_zoom: dict[str, Any] | None = None
+    pivot_dimensions: tuple[str, ...] | None = None
+
+    @field_validator("filters", mode="before")
+    @classmethod
+    def _none_filters(cls, v: Any) -> Any:
+        return {} if v is None else v

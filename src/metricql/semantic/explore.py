@@ -1,0 +1,102 @@
+"""Tables, joins and explores: the frozen result of building a project."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+from sqlglot import exp
+
+from metricql.semantic.fields import Dimension, Metric
+
+
+class JoinType(str, Enum):
+    """SQL join kinds a YAML join may ask for."""
+
+    LEFT = "left"
+    INNER = "inner"
+    FULL = "full"
+    RIGHT = "right"
+
+
+class Relationship(str, Enum):
+    """Cardinality of a join, from the base side to the joined side."""
+
+    ONE_TO_ONE = "one-to-one"
+    ONE_TO_MANY = "one-to-many"
+    MANY_TO_ONE = "many-to-one"
+    MANY_TO_MANY = "many-to-many"
+
+
+@dataclass(frozen=True, slots=True)
+class FilterDefault:
+    """A `required_filters` / `default_filters` entry of a model (rule from YAML shorthand)."""
+
+    field_id: str
+    operator: str
+    values: tuple[Any, ...] = ()
+    settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    required: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A model as it appears inside one explore (under its alias when aliased)."""
+
+    name: str
+    original_name: str
+    label: str
+    description: str | None
+    relation: exp.Expression
+    dimensions: Mapping[str, Dimension]
+    metrics: Mapping[str, Metric]
+    primary_key: tuple[str, ...] = ()
+    sql_where: exp.Expression | None = None
+    sql_where_tables: frozenset[str] = frozenset()
+    required_filters: tuple[FilterDefault, ...] = ()
+    required_attributes: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    hidden: bool = False
+    case_sensitive: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Join:
+    """A join of an explore: `table` (alias or model name) joined on `on`."""
+
+    table: str
+    on: exp.Expression
+    type: JoinType = JoinType.LEFT
+    relationship: Relationship | None = None
+    always: bool = False
+    hidden: bool = False
+    tables_references: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Explore:
+    """A base table, its joins, and every field reachable from it, keyed by field id."""
+
+    name: str
+    label: str
+    base_table: str
+    tables: Mapping[str, Table]
+    joins: tuple[Join, ...]
+    dimensions: Mapping[str, Dimension]
+    metrics: Mapping[str, Metric]
+    description: str | None = None
+    case_sensitive: bool | None = None
+    groups: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    source_dialect: str = "duckdb"
+
+    def join_for(self, table: str) -> Join | None:
+        """The join that brings `table` in, or None for the base table."""
+        for join in self.joins:
+            if join.table == table:
+                return join
+        return None
