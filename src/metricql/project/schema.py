@@ -1,0 +1,204 @@
+"""Pydantic models of what users write in dbt YAML: models, columns and Lightdash `meta`.
+
+Unknown keys are kept (`extra="allow"`) so newer Lightdash options never break loading.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from metricql.project.profile import ProfileTarget
+
+
+class _Meta(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True, populate_by_name=True)
+
+
+def _as_tuple(value: Any) -> Any:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    return value
+
+
+def _attribute_map(value: Any) -> Any:
+    if value is None:
+        return {}
+    if isinstance(value, dict):
+        return {
+            k: (tuple(map(str, v)) if isinstance(v, list) else (str(v),)) for k, v in value.items()
+        }
+    return value
+
+
+class DimensionMeta(_Meta):
+    """`meta.dimension` of a column, or one entry of `additional_dimensions`."""
+
+    type: str | None = None
+    name: str | None = None
+    label: str | None = None
+    description: str | None = None
+    sql: str | None = None
+    time_intervals: str | bool | tuple[str, ...] | None = None
+    hidden: bool = False
+    format: str | None = None
+    round: int | None = None
+    group_label: str | None = None
+    groups: tuple[str, ...] = ()
+    case_sensitive: bool | None = None
+    required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    _tuples = field_validator("groups", mode="before")(_as_tuple)
+    _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
+
+    @field_validator("sql", "label", "description", "format", mode="before")
+    @classmethod
+    def _scalar_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+
+class MetricMeta(_Meta):
+    """One metric under `columns[].meta.metrics` or model `meta.metrics`."""
+
+    type: str
+    sql: str | None = None
+    label: str | None = None
+    description: str | None = None
+    hidden: bool = False
+    format: str | None = None
+    round: int | None = None
+    group_label: str | None = None
+    groups: tuple[str, ...] = ()
+    filters: tuple[dict[str, Any], ...] = ()
+    percentile: float | None = None
+    distinct_keys: tuple[str, ...] = ()
+    show_underlying_values: tuple[str, ...] = ()
+    required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    _tuples = field_validator(
+        "groups", "distinct_keys", "show_underlying_values", "filters", mode="before"
+    )(_as_tuple)
+    _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
+
+    @field_validator("sql", mode="before")
+    @classmethod
+    def _scalar_sql(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else v
+
+
+class JoinMeta(_Meta):
+    """One entry of model `meta.joins`."""
+
+    join: str
+    sql_on: str
+    type: Literal["left", "inner", "full", "right"] = "left"
+    alias: str | None = None
+    label: str | None = None
+    description: str | None = None
+    fields: tuple[str, ...] | None = None
+    hidden: bool = False
+    always: bool = False
+    relationship: Literal["one-to-one", "one-to-many", "many-to-one", "many-to-many"] | None = None
+
+
+class ExploreMeta(_Meta):
+    """One additional explore under model `meta.explores`."""
+
+    label: str | None = None
+    description: str | None = None
+    group_label: str | None = None
+    groups: tuple[str, ...] = ()
+    joins: tuple[JoinMeta, ...] | None = None
+    case_sensitive: bool | None = None
+    sql_filter: str | None = None
+    sql_where: str | None = None
+    required_filters: tuple[dict[str, Any], ...] | None = None
+    default_filters: tuple[dict[str, Any], ...] | None = None
+
+    _tuples = field_validator("groups", mode="before")(_as_tuple)
+
+
+class ModelMeta(_Meta):
+    """Model-level Lightdash config (`meta` and `config.meta`, deep-merged)."""
+
+    label: str | None = None
+    description: str | None = None
+    order_fields_by: str | None = None
+    group_label: str | None = None
+    groups: tuple[str, ...] = ()
+    sql_filter: str | None = None
+    sql_where: str | None = None
+    sql_from: str | None = None
+    primary_key: tuple[str, ...] = ()
+    joins: tuple[JoinMeta, ...] = ()
+    metrics: dict[str, MetricMeta] = Field(default_factory=dict)
+    required_filters: tuple[dict[str, Any], ...] = ()
+    default_filters: tuple[dict[str, Any], ...] = ()
+    required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    hidden: bool = False
+    case_sensitive: bool | None = None
+    explores: dict[str, ExploreMeta] = Field(default_factory=dict)
+    sets: dict[str, Any] = Field(default_factory=dict)
+
+    _tuples = field_validator(
+        "groups", "primary_key", "joins", "required_filters", "default_filters", mode="before"
+    )(_as_tuple)
+    _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
+
+    @field_validator("metrics", "explores", "sets", mode="before")
+    @classmethod
+    def _none_is_empty(cls, v: Any) -> Any:
+        return {} if v is None else v
+
+
+class ColumnMeta(_Meta):
+    """Column-level Lightdash config."""
+
+    dimension: DimensionMeta | None = None
+    additional_dimensions: dict[str, DimensionMeta] = Field(default_factory=dict)
+    metrics: dict[str, MetricMeta] = Field(default_factory=dict)
+
+    @field_validator("additional_dimensions", "metrics", mode="before")
+    @classmethod
+    def _none_is_empty(cls, v: Any) -> Any:
+        return {} if v is None else v
+
+
+class ColumnSchema(_Meta):
+    """One documented column of a model."""
+
+    name: str
+    description: str | None = None
+    data_type: str | None = None
+    meta: ColumnMeta = ColumnMeta()
+    line: int | None = None
+
+
+class ModelSchema(_Meta):
+    """One dbt model (or seed) with its Lightdash config."""
+
+    name: str
+    description: str | None = None
+    meta: ModelMeta = ModelMeta()
+    columns: tuple[ColumnSchema, ...] = ()
+    database: str | None = None
+    schema_: str | None = Field(default=None, alias="schema")
+    alias: str | None = None
+    relation_name: str | None = None
+    file: Path | None = None
+    line: int | None = None
+
+
+class ProjectSchema(_Meta):
+    """Everything read from a dbt project, before explores are built."""
+
+    name: str
+    root: Path
+    models: tuple[ModelSchema, ...]
+    target: ProfileTarget | None = None
+    seed_paths: tuple[Path, ...] = ()
+    week_start: int | None = None
