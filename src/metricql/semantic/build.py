@@ -1,0 +1,426 @@
+"""Build explores from model definitions: resolve `${...}` references into sqlglot trees.
+
+Each explore has a base model and its joins; a table may sit under an alias, so references are
+resolved per explore. Every cycle of references is found and reported with its whole path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from typing import Any, Literal
+
+from sqlglot import exp
+
+from metricql.errors import CircularReferenceError, CompileError, MetricQLError
+from metricql.project.schema import JoinMeta, ProjectSchema
+from metricql.semantic.explore import Explore, Join, JoinType, Relationship, Table
+from metricql.semantic.fields import (
+    INTERVAL_LABELS,
+    INTERVAL_TYPES,
+    NON_AGGREGATE_METRIC_TYPES,
+    POST_CALCULATION_METRIC_TYPES,
+    Dimension,
+    Metric,
+    MetricType,
+    field_id,
+    friendly_name,
+)
+from metricql.semantic.models import DimDef, MetricDef, ModelDef, build_model_defs
+from metricql.semantic.refs import (
+    AttributeRef,
+    IntervalOf,
+    MetricRef,
+    Snippet,
+    attribute_ref,
+    placeholder_index,
+)
+
+Mode = Literal["dimension", "aggregate", "metric", "post", "join", "where"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Resolved:
+    tree: exp.Expression
+    tables: frozenset[str]
+    metrics: frozenset[str] = frozenset()
+
+
+def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], list[MetricQLError]]:
+    """Every explore of the project, and every problem found while building them."""
+    dialect = project.target.dialect if project.target else "duckdb"
+    defs, problems = build_model_defs(project, dialect)
+    explores: dict[str, Explore] = {}
+    for model in defs.values():
+        if model.schema.meta.hidden:
+            continue
+        try:
+            explores[model.name] = _explore(model, defs, dialect)
+        except MetricQLError as err:
+            problems.append(err)
+    return explores, problems
+
+
+def _explore(base: ModelDef, defs: Mapping[str, ModelDef], dialect: str) -> Explore:
+    ctx = {"explore": base.name, "file": str(base.schema.file) if base.schema.file else None}
+    tables: dict[str, ModelDef] = {base.name: base}
+    for meta in base.schema.meta.joins:
+        key = meta.alias or meta.join
+        if meta.join not in defs:
+            raise CompileError(
+                f'Failed to compile explore "{base.name}". Tried to join table "{meta.join}" to '
+                f'"{base.name}" but cannot find table with name "{meta.join}"',
+                hint=f"models are: {', '.join(sorted(defs))}",
+                **ctx,
+            )
+        if key in tables:
+            raise CompileError(
+                f'Failed to compile explore "{base.name}". Cannot join to the same table '
+                f"\"{key}\" multiple times in an explore. Use an 'alias'",
+                hint="give each join of the same model a distinct `alias:`",
+                **ctx,
+            )
+        tables[key] = defs[meta.join]
+    resolver = _Resolver(base.name, tables, ctx)
+    joins = tuple(_join(meta, snippet, resolver) for meta, snippet in base.joins)
+    built = {
+        key: _table(key, model, resolver, _join_meta(base, key)) for key, model in tables.items()
+    }
+    where = None
+    if base.sql_where is not None:
+        where = resolver.resolve(base.sql_where, base.name, "where", "sql_filter")
+    built[base.name] = _with_where(built[base.name], where)
+    _check_metric_cycles(built.values(), ctx)
+    dimensions = {d.id: d for t in built.values() for d in t.dimensions.values()}
+    metrics = {m.id: m for t in built.values() for m in t.metrics.values()}
+    return Explore(
+        name=base.name,
+        label=base.label,
+        base_table=base.name,
+        tables=MappingProxyType(built),
+        joins=joins,
+        dimensions=MappingProxyType(dimensions),
+        metrics=MappingProxyType(metrics),
+        description=base.schema.description,
+        case_sensitive=base.schema.meta.case_sensitive,
+        groups=base.schema.meta.groups,
+        warnings=tuple(w for t in tables.values() for w in t.warnings),
+        source_dialect=dialect,
+    )
+
+
+def _join_meta(base: ModelDef, key: str) -> JoinMeta | None:
+    return next((j for j in base.schema.meta.joins if (j.alias or j.join) == key), None)
+
+
+def _with_where(table: Table, where: _Resolved | None) -> Table:
+    if where is None:
+        return table
+    return replace(table, sql_where=where.tree, sql_where_tables=where.tables)
+
+
+def _join(meta: JoinMeta, snippet: Snippet, resolver: _Resolver) -> Join:
+    key = meta.alias or meta.join
+    on = resolver.resolve(snippet, key, "join", f"join {key}")
+    return Join(
+        table=key,
+        on=on.tree,
+        type=JoinType(meta.type),
+        relationship=Relationship(meta.relationship) if meta.relationship else None,
+        always=meta.always,
+        hidden=meta.hidden,
+        tables_references=on.tables - {key},
+    )
+
+
+def _table(key: str, model: ModelDef, resolver: _Resolver, join: JoinMeta | None) -> Table:
+    label = (join.label or friendly_name(join.alias)) if join and join.alias else model.label
+    if join and join.label:
+        label = join.label
+    keep = set(join.fields) if join and join.fields is not None else None
+    on_dims = resolver.join_dimensions.get(key, set())
+    dims: dict[str, Dimension] = {}
+    for ddef in model.dimensions.values():
+        if keep is not None and ddef.name not in keep and ddef.name not in on_dims:
+            continue
+        hidden = bool(join and join.hidden) or (keep is not None and ddef.name not in keep)
+        for dim in _dimensions(key, label, ddef, resolver, hidden):
+            dims[dim.name] = dim
+    metrics: dict[str, Metric] = {}
+    for mdef in model.metrics.values():
+        if keep is not None and mdef.name not in keep:
+            continue
+        metrics[mdef.name] = _metric(key, label, mdef, resolver, bool(join and join.hidden))
+    meta = model.schema.meta
+    return Table(
+        name=key,
+        original_name=model.name,
+        label=label,
+        description=(join.description if join else None) or model.schema.description,
+        relation=model.relation,
+        dimensions=MappingProxyType(dims),
+        metrics=MappingProxyType(metrics),
+        primary_key=meta.primary_key,
+        required_attributes=MappingProxyType(dict(meta.required_attributes)),
+        hidden=bool(join and join.hidden),
+        case_sensitive=meta.case_sensitive,
+    )
+
+
+def _dimensions(
+    key: str, table_label: str, ddef: DimDef, resolver: _Resolver, hidden: bool
+) -> Iterable[Dimension]:
+    resolved = resolver.dimension(key, ddef.name)
+    meta = ddef.meta
+    groups = meta.groups or ((meta.group_label,) if meta.group_label else ())
+    common: dict[str, Any] = {
+        "table": key,
+        "table_label": table_label,
+        "description": meta.description,
+        "hidden": hidden or meta.hidden,
+        "tables_references": resolved.tables,
+        "format": meta.format,
+        "round": meta.round,
+        "case_sensitive": meta.case_sensitive,
+        "required_attributes": MappingProxyType(dict(meta.required_attributes)),
+    }
+    yield Dimension(
+        name=ddef.name,
+        type=ddef.type,
+        label=ddef.label,
+        sql=resolved.tree,
+        is_interval_base=bool(ddef.intervals),
+        is_additional=ddef.is_additional,
+        groups=groups,
+        **common,
+    )
+    for interval in ddef.intervals:
+        yield Dimension(
+            name=f"{ddef.name}_{interval.value.lower()}",
+            type=INTERVAL_TYPES[interval] or ddef.type,
+            label=f"{ddef.label} {INTERVAL_LABELS[interval].lower()}",
+            sql=resolver.dimension(key, f"{ddef.name}_{interval.value.lower()}").tree,
+            time_interval=interval,
+            time_interval_base=ddef.name,
+            groups=(*groups, ddef.label),
+            **common,
+        )
+
+
+def _metric(
+    key: str, table_label: str, mdef: MetricDef, resolver: _Resolver, hidden: bool
+) -> Metric:
+    owner = f"metric {mdef.name}"
+    mode: Mode = "aggregate"
+    if mdef.type in POST_CALCULATION_METRIC_TYPES:
+        mode = "post"
+    elif mdef.type in NON_AGGREGATE_METRIC_TYPES:
+        mode = "metric"
+    resolved = resolver.resolve(mdef.snippet, key, mode, owner)
+    keys = tuple(resolver.resolve(k, key, "aggregate", owner).tree for k in mdef.distinct_keys)
+    meta = mdef.meta
+    return Metric(
+        name=mdef.name,
+        table=key,
+        type=mdef.type,
+        label=mdef.label,
+        table_label=table_label,
+        sql=resolved.tree,
+        description=mdef.description,
+        hidden=hidden or meta.hidden,
+        percentile=meta.percentile if mdef.type is MetricType.PERCENTILE else None,
+        distinct_keys=keys,
+        dimension_reference=field_id(key, mdef.dimension_reference)
+        if mdef.dimension_reference
+        else None,
+        tables_references=resolved.tables,
+        metric_references=resolved.metrics,
+        groups=meta.groups or ((meta.group_label,) if meta.group_label else ()),
+        format=meta.format,
+        round=meta.round,
+        required_attributes=MappingProxyType(dict(meta.required_attributes)),
+        show_underlying_values=meta.show_underlying_values,
+        meta=MappingProxyType({"filters": meta.filters}) if meta.filters else MappingProxyType({}),
+    )
+
+
+def _check_metric_cycles(tables: Iterable[Table], ctx: dict[str, Any]) -> None:
+    graph = {m.id: m.metric_references for t in tables for m in t.metrics.values()}
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> None:
+        if node in path:
+            cycle = [*path[path.index(node) :], node]
+            raise CircularReferenceError(
+                f"metrics reference each other in a cycle: {' → '.join(cycle)}",
+                hint="break the cycle: a metric cannot depend on itself",
+                cycle=cycle,
+                **ctx,
+            )
+        if node in done:
+            return
+        for nxt in graph.get(node, ()):
+            visit(nxt, [*path, node])
+        done.add(node)
+
+    for start in graph:
+        visit(start, [])
+
+
+class _Resolver:
+    """Resolves references inside one explore, memoising dimensions and detecting cycles."""
+
+    def __init__(self, explore: str, tables: Mapping[str, ModelDef], ctx: dict[str, Any]) -> None:
+        self.explore = explore
+        self.tables = tables
+        self.ctx = ctx
+        self._dims: dict[tuple[str, str], _Resolved] = {}
+        self._stack: list[tuple[str, str]] = []
+        self.join_dimensions: dict[str, set[str]] = {}
+
+    def table_key(self, name: str, owner: str, ref: str) -> str:
+        if name in self.tables:
+            return name
+        for key, model in self.tables.items():
+            if model.name == name:
+                return key
+        raise CompileError(
+            f'{owner} in explore "{self.explore}" references ${{{ref}}}, but table "{name}" '
+            "is not part of this explore",
+            hint=f"tables here: {', '.join(self.tables)}; join the model or fix the reference",
+            field=owner,
+            **self.ctx,
+        )
+
+    def dimension(self, key: str, name: str) -> _Resolved:
+        """Tree of dimension `name` of table `key` (interval children included)."""
+        found = self._dims.get((key, name))
+        if found is not None:
+            return found
+        model = self.tables[key]
+        ddef = model.dimensions.get(name)
+        if ddef is None:
+            base, interval = _interval_child(model, name)
+            if base is None or interval is None:
+                raise KeyError(name)
+            parent = self.dimension(key, base.name)
+            tree: exp.Expression = IntervalOf(this=parent.tree, unit=interval, base_type=base.type)
+            result = _Resolved(tree, parent.tables)
+        else:
+            if (key, name) in self._stack:
+                start = self._stack.index((key, name))
+                path = [f"{t}.{n}" for t, n in self._stack[start:]] + [f"{key}.{name}"]
+                raise CircularReferenceError(
+                    f"dimensions reference each other in a cycle: {' → '.join(path)}",
+                    hint="break the cycle: a dimension cannot depend on itself",
+                    cycle=path,
+                    model=model.name,
+                    field=name,
+                    **{k: v for k, v in self.ctx.items() if k != "model"},
+                )
+            self._stack.append((key, name))
+            try:
+                result = self.resolve(ddef.snippet, key, "dimension", f"dimension {name}")
+            finally:
+                self._stack.pop()
+        self._dims[(key, name)] = result
+        return result
+
+    def resolve(self, snippet: Snippet, key: str, mode: Mode, owner: str) -> _Resolved:
+        """Copy of the snippet's tree with every reference substituted."""
+        tree = snippet.tree.copy()
+        tables: set[str] = set()
+        metrics: set[str] = set()
+        prefer_dims = mode == "metric" and any(True for _ in tree.find_all(exp.AggFunc))
+        for ident in list(tree.find_all(exp.Identifier)):
+            index = placeholder_index(ident)
+            if index is None:
+                continue
+            ref = snippet.refs[index]
+            parent = ident.parent
+            if isinstance(parent, exp.Column) and parent.args.get("table") is ident:
+                if ref != "TABLE":
+                    raise self._error(owner, ref, snippet, "only ${TABLE} may prefix a column")
+                ident.replace(exp.to_identifier(key, quoted=True))
+                tables.add(key)
+                continue
+            if not isinstance(parent, exp.Column) or parent.args.get("table") is not None:
+                raise self._error(owner, ref, snippet, "a reference must stand for a whole value")
+            replacement = self._reference(
+                ref, key, mode, owner, snippet, prefer_dims, tables, metrics
+            )
+            if parent is tree:
+                tree = replacement
+            else:
+                parent.replace(replacement)
+        return _Resolved(tree, frozenset(tables), frozenset(metrics))
+
+    def _reference(
+        self,
+        ref: str,
+        key: str,
+        mode: Mode,
+        owner: str,
+        snippet: Snippet,
+        prefer_dims: bool,
+        tables: set[str],
+        metrics: set[str],
+    ) -> exp.Expression:
+        attr = attribute_ref(ref)
+        if attr is not None:
+            return attr
+        if ref.startswith(("lightdash.", "ld.")):
+            raise self._error(owner, ref, snippet, "unknown lightdash.* reference")
+        parts = ref.split(".")
+        if len(parts) > 2 or not all(parts):
+            raise self._error(owner, ref, snippet, "a reference is ${field} or ${table.field}")
+        table = self.table_key(parts[0], owner, ref) if len(parts) == 2 else key
+        name = parts[-1]
+        model = self.tables[table]
+        want_metric = mode in ("metric", "post")
+        is_dim = name in model.dimensions or _interval_child(model, name)[0] is not None
+        is_metric = name in model.metrics
+        if mode == "metric" and prefer_dims and is_dim:
+            want_metric = False
+        if want_metric and is_metric:
+            target = model.metrics[name]
+            if mode == "post" and target.type in POST_CALCULATION_METRIC_TYPES:
+                raise self._error(
+                    owner, ref, snippet, "post-calculation metrics cannot reference each other"
+                )
+            metrics.add(field_id(table, name))
+            tables.add(table)
+            return MetricRef(this=field_id(table, name))
+        if not want_metric and is_dim:
+            if mode == "join":
+                self.join_dimensions.setdefault(table, set()).add(name)
+            resolved = self.dimension(table, name)
+            tables.update(resolved.tables or {table})
+            return exp.Paren(this=resolved.tree.copy())
+        kind = "metric" if want_metric else "dimension"
+        raise self._error(owner, ref, snippet, f"it matches no {kind} of table {table!r}")
+
+    def _error(self, owner: str, ref: str, snippet: Snippet, why: str) -> CompileError:
+        return CompileError(
+            f'{owner} in explore "{self.explore}": reference ${{{ref}}} in {snippet.text!r} '
+            f"cannot be resolved: {why}",
+            hint="check the field name and the table it belongs to",
+            field=owner,
+            **self.ctx,
+        )
+
+
+def _interval_child(model: ModelDef, name: str) -> tuple[DimDef | None, Any]:
+    """(base DimDef, TimeInterval) when `name` is `<base>_<interval>` of one of its intervals."""
+    for ddef in model.dimensions.values():
+        prefix = ddef.name + "_"
+        if ddef.intervals and name.startswith(prefix):
+            wanted = name[len(prefix) :].upper()
+            for interval in ddef.intervals:
+                if interval.value == wanted:
+                    return ddef, interval
+    return None, None
+
+
+__all__ = ["AttributeRef", "build_explores"]

@@ -1,0 +1,335 @@
+"""Model definitions: each dbt model's fields with their SQL parsed once, before any explore.
+
+A `ModelDef` is explore-independent: `${TABLE}` and other references are still placeholders;
+`build.py` resolves them per explore (where the table may sit under an alias).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from metricql.errors import CompileError, MetricQLError, ProjectError
+from metricql.project.schema import (
+    ColumnSchema,
+    DimensionMeta,
+    JoinMeta,
+    MetricMeta,
+    ModelSchema,
+    ProjectSchema,
+)
+from metricql.semantic.fields import (
+    DEFAULT_DATE_INTERVALS,
+    DEFAULT_TIMESTAMP_INTERVALS,
+    DimensionType,
+    MetricType,
+    TimeInterval,
+    friendly_name,
+)
+from metricql.semantic.refs import Snippet, parse_snippet
+
+_TYPE_WORDS: tuple[tuple[tuple[str, ...], DimensionType], ...] = (
+    (("timestamp", "datetime", "time"), DimensionType.TIMESTAMP),
+    (("date",), DimensionType.DATE),
+    (("bool",), DimensionType.BOOLEAN),
+    (
+        ("int", "float", "double", "decimal", "numeric", "real", "number", "money", "serial"),
+        DimensionType.NUMBER,
+    ),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DimDef:
+    """A dimension as written, SQL parsed, references unresolved."""
+
+    name: str
+    type: DimensionType
+    label: str
+    snippet: Snippet
+    meta: DimensionMeta
+    intervals: tuple[TimeInterval, ...] = ()
+    is_additional: bool = False
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MetricDef:
+    """A metric as written, SQL parsed, references unresolved."""
+
+    name: str
+    type: MetricType
+    label: str
+    description: str | None
+    snippet: Snippet
+    meta: MetricMeta
+    distinct_keys: tuple[Snippet, ...] = ()
+    dimension_reference: str | None = None
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ModelDef:
+    """One model with every snippet parsed."""
+
+    schema: ModelSchema
+    label: str
+    relation: exp.Expression
+    dimensions: Mapping[str, DimDef]
+    metrics: Mapping[str, MetricDef]
+    sql_where: Snippet | None
+    joins: tuple[tuple[JoinMeta, Snippet], ...] = ()
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        """Model name."""
+        return self.schema.name
+
+
+def dimension_type(raw: str | None, data_type: str | None, **context: Any) -> DimensionType:
+    """Type from `meta.dimension.type`, else the column's `data_type`, else string."""
+    if raw is not None:
+        try:
+            return DimensionType(str(raw).lower())
+        except ValueError:
+            raise ProjectError(
+                f"could not recognise type {raw!r} for dimension {context.get('field')!r}",
+                hint="valid types are: string, number, timestamp, date, boolean",
+                **context,
+            ) from None
+    if data_type:
+        lowered = data_type.lower()
+        for words, kind in _TYPE_WORDS:
+            if any(w in lowered for w in words):
+                return kind
+    return DimensionType.STRING
+
+
+def time_intervals(
+    meta: DimensionMeta, kind: DimensionType, **context: Any
+) -> tuple[tuple[TimeInterval, ...], tuple[str, ...]]:
+    """Interval children of a date/timestamp dimension, and warnings for unknown names."""
+    if kind not in (DimensionType.DATE, DimensionType.TIMESTAMP):
+        return (), ()
+    raw = meta.time_intervals
+    if raw is None or (isinstance(raw, str) and raw.lower() == "default") or raw is True:
+        default = (
+            DEFAULT_TIMESTAMP_INTERVALS
+            if kind is DimensionType.TIMESTAMP
+            else DEFAULT_DATE_INTERVALS
+        )
+        return default, ()
+    if raw is False or (isinstance(raw, str) and raw.upper() == "OFF"):
+        return (), ()
+    names = (raw,) if isinstance(raw, str) else raw
+    out: list[TimeInterval] = []
+    warnings: list[str] = []
+    for name in names:
+        try:
+            interval = TimeInterval(str(name).upper())
+        except ValueError:
+            warnings.append(
+                f"{context.get('file')}: unknown time interval {name!r} on dimension "
+                f"{context.get('field')!r} of model {context.get('model')!r} was skipped"
+            )
+            continue
+        if interval not in out:
+            out.append(interval)
+    return tuple(out), tuple(warnings)
+
+
+def build_model_defs(
+    project: ProjectSchema, dialect: str
+) -> tuple[dict[str, ModelDef], list[MetricQLError]]:
+    """Parse every model's snippets once; collect every problem instead of stopping."""
+    defs: dict[str, ModelDef] = {}
+    problems: list[MetricQLError] = []
+    for model in project.models:
+        try:
+            defs[model.name] = _model_def(model, project, dialect)
+        except MetricQLError as err:
+            problems.append(err)
+    return defs, problems
+
+
+def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> ModelDef:
+    ctx = {"file": str(model.file) if model.file else None, "model": model.name}
+    dims: dict[str, DimDef] = {}
+    metrics: dict[str, MetricDef] = {}
+    warnings: list[str] = []
+    for column in model.columns:
+        _column_fields(column, dialect, ctx, dims, metrics, warnings)
+    for name, meta in model.meta.metrics.items():
+        if meta.sql is None:
+            raise CompileError(
+                f"metric {name!r} in model {model.name!r} is missing a sql definition",
+                hint="model-level metrics need `sql:`, e.g. sql: SUM(${TABLE}.amount)",
+                field=name,
+                **ctx,
+            )
+        metrics[name] = _metric_def(name, meta, meta.sql, None, dialect, ctx)
+    for name in [m for m in metrics if m in dims]:
+        del metrics[name]
+        warnings.append(
+            f'Skipped metric "{name}" because a dimension with the same name exists. '
+            "Dimensions take priority."
+        )
+    where = model.meta.sql_filter or model.meta.sql_where
+    return ModelDef(
+        schema=model,
+        label=model.meta.label or friendly_name(model.name),
+        relation=_relation(model, project, dialect, ctx),
+        dimensions=dims,
+        metrics=metrics,
+        sql_where=parse_snippet(where, dialect, field="sql_filter", **ctx) if where else None,
+        joins=tuple(
+            (
+                j,
+                parse_snippet(
+                    j.sql_on, dialect, field=f"sql_on of join {j.alias or j.join}", **ctx
+                ),
+            )
+            for j in model.meta.joins
+        ),
+        warnings=tuple(warnings),
+    )
+
+
+def _column_fields(
+    column: ColumnSchema,
+    dialect: str,
+    ctx: dict[str, Any],
+    dims: dict[str, DimDef],
+    metrics: dict[str, MetricDef],
+    warnings: list[str],
+) -> None:
+    meta = column.meta.dimension or DimensionMeta()
+    default_sql = f"${{TABLE}}.{column.name}"
+    base = _dim_def(
+        column.name, meta, default_sql, column, dialect, ctx, warnings, additional=False
+    )
+    dims[base.name] = base
+    for name, extra in column.meta.additional_dimensions.items():
+        dims[name] = _dim_def(
+            name, extra, default_sql, column, dialect, ctx, warnings, additional=True
+        )
+    for name, metric in column.meta.metrics.items():
+        metrics[name] = _metric_def(name, metric, meta.sql or default_sql, base.name, dialect, ctx)
+
+
+def _dim_def(
+    name: str,
+    meta: DimensionMeta,
+    default_sql: str,
+    column: ColumnSchema,
+    dialect: str,
+    ctx: dict[str, Any],
+    warnings: list[str],
+    *,
+    additional: bool,
+) -> DimDef:
+    # A renamed dimension keeps one consistent name for the field and its interval children.
+    name = meta.name or name if not additional else name
+    here = {**ctx, "field": name, "line": column.line}
+    kind = dimension_type(meta.type, column.data_type, **here)
+    intervals, interval_warnings = time_intervals(meta, kind, **here)
+    warnings.extend(interval_warnings)
+    return DimDef(
+        name=name,
+        type=kind,
+        label=meta.label or friendly_name(name),
+        snippet=parse_snippet(meta.sql or default_sql, dialect, **here),
+        meta=meta,
+        intervals=intervals,
+        is_additional=additional,
+        line=column.line,
+    )
+
+
+def _metric_def(
+    name: str,
+    meta: MetricMeta,
+    default_sql: str,
+    dimension: str | None,
+    dialect: str,
+    ctx: dict[str, Any],
+) -> MetricDef:
+    here = {**ctx, "field": name}
+    try:
+        kind = MetricType(meta.type.lower())
+    except ValueError:
+        raise ProjectError(
+            f"metric {name!r} has unknown type {meta.type!r}",
+            hint=f"valid types: {', '.join(t.value for t in MetricType)}",
+            **here,
+        ) from None
+    if kind in (MetricType.SUM_DISTINCT, MetricType.AVERAGE_DISTINCT) and not meta.distinct_keys:
+        raise CompileError(
+            f'metric "{name}" of type "{kind.value}" requires a "distinct_keys" property',
+            hint="list the dimensions that identify one value, e.g. distinct_keys: [order_id]",
+            **here,
+        )
+    description = meta.description
+    if description is None and dimension is not None:
+        description = f"{friendly_name(kind.value)} of {friendly_name(dimension)}"
+    return MetricDef(
+        name=name,
+        type=kind,
+        label=meta.label or friendly_name(name),
+        description=description,
+        snippet=parse_snippet(meta.sql or default_sql, dialect, **here),
+        meta=meta,
+        distinct_keys=tuple(
+            parse_snippet(k if "${" in k else f"${{{k}}}", dialect, **here)
+            for k in meta.distinct_keys
+        ),
+        dimension_reference=dimension,
+    )
+
+
+def _relation(
+    model: ModelSchema, project: ProjectSchema, dialect: str, ctx: dict[str, Any]
+) -> exp.Expression:
+    """FROM relation: `sql_from`, else manifest relation_name, else database.schema.name."""
+    raw = model.meta.sql_from or model.relation_name
+    if raw:
+        try:
+            parsed = sqlglot.parse_one(raw, read=dialect)
+        except (ParseError, TokenError) as err:
+            raise CompileError(
+                f"sql_from of model {model.name!r} does not parse: {raw!r} "
+                f"({str(err).splitlines()[0]})",
+                hint="write a table name (db.schema.table) or a parenthesised SELECT",
+                field="sql_from",
+                **ctx,
+            ) from None
+        if isinstance(parsed, exp.Column):  # db.schema.table parses as a column reference
+            parts = [p for p in parsed.parts]
+            return exp.Table(
+                this=parts[-1],
+                db=parts[-2] if len(parts) > 1 else None,
+                catalog=parts[-3] if len(parts) > 2 else None,
+            )
+        if isinstance(parsed, exp.Query):
+            return exp.Subquery(this=parsed)
+        if isinstance(parsed, (exp.Subquery, exp.Table)):
+            return parsed
+        raise CompileError(
+            f"sql_from of model {model.name!r} is not a table or subquery: {raw!r}",
+            hint="write a table name (db.schema.table) or a parenthesised SELECT",
+            field="sql_from",
+            **ctx,
+        )
+    target = project.target
+    schema = model.schema_ or (target.schema if target else None)
+    # DuckDB: the catalog is whatever database the connection has open, so leave it out.
+    database = model.database or (
+        target.database if target is not None and target.type != "duckdb" else None
+    )
+    return exp.table_(model.alias or model.name, db=schema, catalog=database, quoted=True)

@@ -1,0 +1,126 @@
+"""`${...}` references in user SQL: parsed once into sqlglot trees with marker nodes.
+
+A snippet like `${TABLE}.amount * ${rate}` is parsed with each reference swapped for a
+placeholder identifier; the resulting tree is later resolved by substituting each placeholder.
+Markers the compiler replaces per query and dialect:
+
+* `MetricRef(this=<field id>)`: a non-aggregate metric's reference to another metric;
+* `IntervalOf(this=<base tree>, unit=<TimeInterval>, base_type=<DimensionType>)`: a time
+  interval child (its SQL depends on the target dialect);
+* `AttributeRef(this=<name>, kind=attribute|user)`: a user attribute, made a literal at query time.
+
+Markers have no SQL rendering on purpose: an unresolved one fails loudly instead of leaking.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from metricql.errors import CompileError
+
+REFERENCE = re.compile(r"\$\{([^{}]*)\}")
+_PLACEHOLDER = "__mq_ref_{}__"
+_PLACEHOLDER_RE = re.compile(r"^__mq_ref_(\d+)__$")
+_ATTRIBUTE_PREFIXES = {
+    "lightdash.attributes": "attribute",
+    "lightdash.attribute": "attribute",
+    "lightdash.attr": "attribute",
+    "ld.attributes": "attribute",
+    "ld.attribute": "attribute",
+    "ld.attr": "attribute",
+    "lightdash.user": "user",
+    "ld.user": "user",
+}
+
+
+class MetricRef(exp.Expression):
+    """Reference to a metric (by field id) inside a non-aggregate metric."""
+
+    arg_types = {"this": True}
+
+
+class IntervalOf(exp.Expression):
+    """A time-interval child of a date/timestamp tree; rendered per dialect by the compiler."""
+
+    arg_types = {"this": True, "unit": True, "base_type": True}
+
+
+class AttributeRef(exp.Expression):
+    """A user attribute (`kind` attribute) or intrinsic user field (`kind` user)."""
+
+    arg_types = {"this": True, "kind": True}
+
+
+MARKERS = (MetricRef, IntervalOf, AttributeRef)
+_STATEMENTS = (
+    exp.Query, exp.Command, exp.Block, exp.Create, exp.Drop, exp.Insert, exp.Update, exp.Delete,
+    exp.Alias,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A parsed user SQL snippet: its tree and the reference text behind each placeholder."""
+
+    text: str
+    tree: exp.Expression
+    refs: tuple[str, ...]
+
+
+def attribute_ref(ref: str) -> AttributeRef | None:
+    """`lightdash.attributes.region` → AttributeRef('region'); None for other references."""
+    head, _, name = ref.rpartition(".")
+    kind = _ATTRIBUTE_PREFIXES.get(head)
+    if kind is None or not name:
+        return None
+    return AttributeRef(this=name, kind=kind)
+
+
+def parse_snippet(sql: str, dialect: str, **context: Any) -> Snippet:
+    """Parse a user SQL expression with `${...}` references; errors name the snippet's owner."""
+    refs: list[str] = []
+
+    def swap(match: re.Match[str]) -> str:
+        refs.append(match.group(1).strip())
+        return _PLACEHOLDER.format(len(refs) - 1)
+
+    text = REFERENCE.sub(swap, sql)
+    if "${" in text:
+        raise CompileError(
+            f"malformed reference in SQL {sql!r}",
+            hint="references look like ${TABLE}.column, ${dimension} or ${table.dimension}",
+            **context,
+        )
+    try:
+        tree = sqlglot.parse_one(text, read=dialect)
+    except (ParseError, TokenError) as err:
+        raise CompileError(
+            f"SQL does not parse: {sql!r} ({_first_line(err)})",
+            hint=f"write a single {dialect} SQL expression; references use ${{...}}",
+            **context,
+        ) from None
+    if not isinstance(tree, exp.Expression) or isinstance(tree, _STATEMENTS):
+        raise CompileError(
+            f"SQL must be an expression, not a statement: {sql!r}",
+            hint="write an expression such as ${TABLE}.amount * 2",
+            **context,
+        )
+    return Snippet(text=sql, tree=tree, refs=tuple(refs))
+
+
+def placeholder_index(node: exp.Expression) -> int | None:
+    """Index of the reference a placeholder identifier stands for, else None."""
+    if isinstance(node, exp.Identifier):
+        m = _PLACEHOLDER_RE.match(node.name)
+        return int(m.group(1)) if m else None
+    return None
+
+
+def _first_line(err: Exception) -> str:
+    return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
