@@ -1,0 +1,72 @@
+"""metricql: Lightdash-style semantic models from dbt YAML, compiled to SQL for any warehouse."""
+
+from metricql.api import Project, load_project
+from metricql.compiler.compiled import CompiledField, CompiledQuery
+from metricql.compiler.expressions import UserContext
+from metricql.errors import (
+    CircularReferenceError,
+    CompileError,
+    ForbiddenError,
+    MetricQLError,
+    MissingDependencyError,
+    ProjectError,
+    ProjectErrors,
+    QueryError,
+    UnknownExploreError,
+    UnknownFieldError,
+    UnsupportedError,
+    WarehouseError,
+)
+from metricql.query.model import (
+    AdditionalMetric,
+    CustomBinDimension,
+    CustomSqlDimension,
+    FilterRule,
+    Filters,
+    MetricQuery,
+    SortField,
+    TableCalculation,
+)
+from metricql.results.result import QueryResult
+from metricql.semantic.explore import Explore, Join, Table
+from metricql.semantic.fields import Dimension, DimensionType, Metric, MetricType, TimeInterval
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AdditionalMetric",
+    "CircularReferenceError",
+    "CompileError",
+    "CompiledField",
+    "CompiledQuery",
+    "CustomBinDimension",
+    "CustomSqlDimension",
+    "Dimension",
+    "DimensionType",
+    "Explore",
+    "FilterRule",
+    "Filters",
+    "ForbiddenError",
+    "Join",
+    "Metric",
+    "MetricQLError",
+    "MetricQuery",
+    "MissingDependencyError",
+    "MetricType",
+    "Project",
+    "ProjectError",
+    "ProjectErrors",
+    "QueryError",
+    "QueryResult",
+    "SortField",
+    "Table",
+    "TableCalculation",
+    "TimeInterval",
+    "UnknownExploreError",
+    "UnknownFieldError",
+    "UnsupportedError",
+    "UserContext",
+    "WarehouseError",
+    "__version__",
+    "load_project",
+]

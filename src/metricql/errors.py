@@ -10,7 +10,8 @@
      │    └── ForbiddenError     the user context may not see a table, field or row
      ├── CompileError        a SQL snippet does not parse, a reference is circular or dangling,
      │                       a join path is missing
-     └── WarehouseError      connecting to or executing on a database failed (SQL attached)
+     ├── WarehouseError      connecting to or executing on a database failed (SQL attached)
+     └── MissingDependencyError  an optional extra (pyarrow, a driver) is not installed
 
 Every error carries a stable `code`, a message saying what is wrong and where, a `hint` saying
 what to do, context keywords (file, line, model, field, explore, ...) and `to_dict()` for JSON APIs.
@@ -128,6 +129,12 @@ class CircularReferenceError(CompileError):
     """Fields reference each other in a cycle; `cycle` lists the path."""
 
     code = "circular_reference"
+
+
+class MissingDependencyError(MetricQLError):
+    """An optional dependency (an extra of the metricql package) is not installed."""
+
+    code = "missing_dependency"
 
 
 class WarehouseError(MetricQLError):

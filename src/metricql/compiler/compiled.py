@@ -52,7 +52,7 @@ class CompiledQuery:
     dialect: str
     fields: tuple[CompiledField, ...]
     explore: str
-    tree: exp.Expression = field(repr=False, compare=False)
+    tree: exp.Expr = field(repr=False, compare=False)
     warnings: tuple[str, ...] = ()
 
     @property

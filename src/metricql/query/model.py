@@ -123,7 +123,9 @@ def _item_kind(value: Any) -> str:
         if "or" in value or "or_" in value:
             return "or"
         return "rule"
-    return {AndGroup: "and", OrGroup: "or"}.get(type(value), "rule")
+    if isinstance(value, AndGroup):
+        return "and"
+    return "or" if isinstance(value, OrGroup) else "rule"
 
 
 from pydantic import Discriminator, Tag  # noqa: E402  (kept next to its only use)
@@ -256,7 +258,9 @@ class TableCalculationTemplate(_Model):
     order_by: tuple[OrderByItem, ...] = ()
     partition_by: tuple[str, ...] = ()
     window_function: (
-        Literal["row_number", "percent_rank", "cume_dist", "rank", "sum", "avg", "count", "min", "max"]
+        Literal[
+            "row_number", "percent_rank", "cume_dist", "rank", "sum", "avg", "count", "min", "max"
+        ]
         | None
     ) = None
     frame: WindowFrame | None = None

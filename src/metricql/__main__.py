@@ -1,0 +1,5 @@
+"""`python -m metricql`: the CLI."""
+
+from metricql.cli import main
+
+raise SystemExit(main())

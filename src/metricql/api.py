@@ -1,0 +1,161 @@
+"""The public facade: load a project, compile and run metric queries."""
+
+from __future__ import annotations
+
+import difflib
+import threading
+from collections.abc import Mapping
+from datetime import datetime
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+from metricql.compiler.compile import compile_query
+from metricql.compiler.compiled import CompiledQuery
+from metricql.compiler.expressions import UserContext
+from metricql.errors import ProjectErrors, UnknownExploreError, WarehouseError
+from metricql.project.loader import load_project_schema
+from metricql.project.profile import ProfileTarget
+from metricql.project.schema import ProjectSchema
+from metricql.query.model import MetricQuery
+from metricql.results.result import QueryResult
+from metricql.semantic.build import build_explores
+from metricql.semantic.explore import Explore
+from metricql.warehouse import duckdb as duck
+
+
+class Project:
+    """A loaded dbt project: its explores, and compile/run over them. Immutable once built."""
+
+    def __init__(self, schema: ProjectSchema, explores: Mapping[str, Explore]) -> None:
+        self._schema = schema
+        self._explores: Mapping[str, Explore] = MappingProxyType(dict(explores))
+        self._lock = threading.Lock()
+        self._connection: Any = None  # opened on first use, then reused (one per project)
+
+    @property
+    def name(self) -> str:
+        """dbt project name."""
+        return self._schema.name
+
+    @property
+    def root(self) -> Path:
+        """Folder holding dbt_project.yml."""
+        return self._schema.root
+
+    @property
+    def target(self) -> ProfileTarget | None:
+        """The profile target in use (None when no profiles.yml was found)."""
+        return self._schema.target
+
+    @property
+    def dialect(self) -> str:
+        """Dialect of the project's warehouse (DuckDB when there is no profile)."""
+        return self.target.dialect if self.target else "duckdb"
+
+    @property
+    def explores(self) -> Mapping[str, Explore]:
+        """Every explore by name."""
+        return self._explores
+
+    def explore(self, name: str) -> Explore:
+        """One explore; an unknown name raises UnknownExploreError with a suggestion."""
+        found = self._explores.get(name)
+        if found is not None:
+            return found
+        close = difflib.get_close_matches(name, list(self._explores), n=1)
+        raise UnknownExploreError(
+            f"explore {name!r} does not exist",
+            hint=f"did you mean {close[0]!r}?"
+            if close
+            else f"explores: {', '.join(sorted(self._explores)) or 'none'}",
+            explore=name,
+        )
+
+    def compile(
+        self,
+        query: MetricQuery,
+        *,
+        dialect: str | None = None,
+        user: UserContext | None = None,
+        now: datetime | None = None,
+        max_limit: int | None = None,
+    ) -> CompiledQuery:
+        """SQL for `query` in `dialect` (default: the project's warehouse dialect)."""
+        return compile_query(
+            self.explore(query.explore_name),
+            query,
+            dialect=dialect or self.dialect,
+            user=user,
+            now=now,
+            week_start=self._schema.week_start,
+            max_limit=max_limit,
+        )
+
+    def run(
+        self,
+        query: MetricQuery,
+        *,
+        connection: Any = None,
+        user: UserContext | None = None,
+        now: datetime | None = None,
+    ) -> QueryResult:
+        """Compile and execute on `connection` (a DuckDB connection) or the project's target."""
+        if connection is None:
+            connection = self._target_connection()
+            self.ensure_seeded(connection)
+        compiled = self.compile(query, dialect="duckdb", user=user, now=now)
+        columns, rows = duck.execute(connection, compiled.sql)
+        return QueryResult.from_rows(compiled, columns, rows)
+
+    def seed(self, connection: Any = None) -> list[str]:
+        """Load seeds/*.csv into the DuckDB target (like `dbt seed`); returns table names."""
+        conn = connection if connection is not None else self._target_connection()
+        schema = self.target.schema if self.target else None
+        return duck.load_seeds(conn, list(self._schema.seed_paths), schema)
+
+    def ensure_seeded(self, connection: Any = None) -> list[str]:
+        """Load the seeds if any seed table is missing from the DuckDB target; returns them."""
+        conn = connection if connection is not None else self._target_connection()
+        with self._lock:
+            schema = self.target.schema if self.target else None
+            wanted = [(schema, p.stem) for p in self._schema.seed_paths]
+            if not wanted or not duck.missing_tables(conn, wanted):
+                return []
+            return duck.load_seeds(conn, list(self._schema.seed_paths), schema)
+
+    def validate(self) -> list[str]:
+        """Warnings of every explore (problems already raised at load time)."""
+        return sorted({w for e in self._explores.values() for w in e.warnings})
+
+    def close(self) -> None:
+        """Close the project's own warehouse connection, if one was opened."""
+        with self._lock:
+            if self._connection is not None:
+                self._connection.close()
+                self._connection = None
+
+    def _target_connection(self) -> Any:
+        with self._lock:
+            if self._connection is None:
+                self._connection = self._open_target()
+            return self._connection
+
+    def _open_target(self) -> Any:
+        target = self.target
+        if target is None or target.type != "duckdb":
+            kind = target.type if target else "none"
+            raise WarehouseError(
+                f"project {self.name!r} has no DuckDB target to run on (target type: {kind})",
+                hint="pass connection=<duckdb connection>, or add a duckdb output to profiles.yml",
+            )
+        return duck.connect(target)
+
+
+def load_project(path: str | Path, *, target: str | None = None) -> Project:
+    """Load the dbt project at `path`; every problem in it is raised at once as ProjectErrors."""
+    schema = load_project_schema(path, target=target)
+    explores, problems = build_explores(schema)
+    if problems:
+        raise problems[0] if len(problems) == 1 else ProjectErrors(problems)
+    return Project(schema, explores)

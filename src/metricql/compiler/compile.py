@@ -1,0 +1,159 @@
+"""Compile a metric query against an explore into SQL for one dialect (pure: no I/O)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+
+from metricql.compiler.compiled import CompiledField, CompiledQuery
+from metricql.compiler.dialects import adapt
+from metricql.compiler.expressions import Finalizer, UserContext
+from metricql.compiler.filters import FilterContext, filter_condition
+from metricql.compiler.plan import Plan, plan_query
+from metricql.compiler.render import metric_value_type, render_query
+from metricql.errors import CompileError, QueryError, UnknownFieldError
+from metricql.query.model import FilterRule, MetricQuery
+from metricql.query.parse import parse_shorthand
+from metricql.semantic.explore import Explore
+from metricql.semantic.fields import FieldKind, Metric
+
+SUPPORTED_DIALECTS = (
+    "duckdb",
+    "postgres",
+    "redshift",
+    "snowflake",
+    "bigquery",
+    "databricks",
+    "spark",
+    "trino",
+    "athena",
+    "clickhouse",
+)
+
+
+def compile_query(
+    explore: Explore,
+    query: MetricQuery,
+    *,
+    dialect: str = "duckdb",
+    user: UserContext | None = None,
+    now: datetime | None = None,
+    week_start: int | None = None,
+    max_limit: int | None = None,
+) -> CompiledQuery:
+    """SQL and output fields for `query` on `explore`, rendered for `dialect`."""
+    if dialect not in SUPPORTED_DIALECTS:
+        raise QueryError(
+            f"unsupported dialect {dialect!r}",
+            hint=f"choose one of: {', '.join(SUPPORTED_DIALECTS)}",
+        )
+    plan = plan_query(explore, query, max_limit=max_limit)
+    filters = FilterContext(
+        dialect=dialect,
+        now=now or datetime.now(timezone.utc),
+        timezone=query.timezone or "UTC",
+        week_start=week_start if week_start is not None else 0,
+    )
+    finalizer = Finalizer(explore, dialect, user=user, week_start=week_start)
+    finalizer.metric_filter = lambda m: _metric_filter_condition(explore, m, finalizer, filters)
+    tree = adapt(render_query(plan, query, finalizer, filters), dialect)
+    try:
+        sql = tree.sql(dialect=dialect)
+    except (sqlglot.errors.SqlglotError, ValueError) as err:
+        raise CompileError(
+            f"could not render the query for {dialect}: {err}",
+            hint="this is likely a metricql bug; please report it with the query",
+            explore=explore.name,
+        ) from err
+    return CompiledQuery(
+        sql=sql,
+        dialect=dialect,
+        fields=_fields(plan),
+        explore=explore.name,
+        tree=tree,
+        warnings=explore.warnings,
+    )
+
+
+def _fields(plan: Plan) -> tuple[CompiledField, ...]:
+    dims = tuple(
+        CompiledField(
+            id=d.id,
+            label=d.label,
+            type=d.type.value,
+            kind=FieldKind.DIMENSION,
+            table=d.table,
+            table_label=d.table_label,
+            format=d.format,
+            round=d.round,
+            time_interval=d.time_interval.value if d.time_interval else None,
+        )
+        for d in plan.dimensions
+    )
+    metrics = tuple(
+        CompiledField(
+            id=m.id,
+            label=m.label,
+            type=metric_value_type(plan, m).value,
+            kind=FieldKind.METRIC,
+            table=m.table,
+            table_label=m.table_label,
+            format=m.format,
+            round=m.round,
+        )
+        for m in plan.metrics
+    )
+    return dims + metrics
+
+
+def _metric_filter_condition(
+    explore: Explore, metric: Metric, finalizer: Finalizer, filters: FilterContext
+) -> exp.Expr | None:
+    """CASE WHEN condition from a metric's YAML `filters:` (all AND-ed), or None."""
+    entries: Any = metric.meta.get("filters") or ()
+    conditions = []
+    for entry in entries:
+        for ref, value in _entry_items(entry, metric):
+            fid = _ref_to_id(ref, metric)
+            dim = explore.dimensions.get(fid)
+            if dim is None:
+                raise UnknownFieldError(
+                    f"filter of metric {metric.id!r} references {ref!r}, which is not a dimension",
+                    hint="metric filters name a dimension of the same table or table.dimension",
+                    explore=explore.name,
+                    field=metric.id,
+                )
+            rule: FilterRule = parse_shorthand(fid, value)
+            conditions.append(
+                filter_condition(rule, finalizer.tree(dim.sql), dim.type, dim.id, filters)
+            )
+    if not conditions:
+        return None
+    return exp.and_(*conditions)
+
+
+def _entry_items(entry: Any, metric: Metric) -> list[tuple[str, Any]]:
+    if not isinstance(entry, Mapping):
+        raise CompileError(
+            f"filter of metric {metric.id!r} must be a mapping like {{status: completed}}",
+            hint="write each metric filter as `- field: value`",
+            field=metric.id,
+        )
+    return [(str(k), v) for k, v in entry.items() if k != "required"]
+
+
+def _ref_to_id(ref: str, metric: Metric) -> str:
+    parts = ref.split(".")
+    if len(parts) == 1:
+        return f"{metric.table}_{ref}"
+    if len(parts) == 2:
+        return f"{parts[0]}_{parts[1]}"
+    raise CompileError(
+        f"filter reference {ref!r} of metric {metric.id!r} has too many dots",
+        hint="use field or table.field",
+        field=metric.id,
+    )

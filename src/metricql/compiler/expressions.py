@@ -1,0 +1,129 @@
+"""Field trees → final SQL trees for one query: markers resolved, metrics aggregated.
+
+Explore trees are shared and frozen: everything here works on copies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlglot import exp
+
+from metricql.compiler.timeframes import interval_expression
+from metricql.errors import ForbiddenError, UnsupportedError
+from metricql.semantic.explore import Explore
+from metricql.semantic.fields import DimensionType, Metric, MetricType, TimeInterval
+from metricql.semantic.refs import AttributeRef, IntervalOf, MetricRef
+
+Aggregate = Callable[[exp.Expr, Metric], exp.Expr]
+
+
+def _percentile(x: exp.Expr, metric: Metric) -> exp.Expr:
+    fraction = (metric.percentile if metric.percentile is not None else 50) / 100
+    return exp.PercentileCont(this=x, expression=exp.Literal.number(fraction))
+
+
+AGGREGATES: Mapping[MetricType, Aggregate] = {
+    MetricType.COUNT: lambda x, _: exp.Count(this=x),
+    MetricType.COUNT_DISTINCT: lambda x, _: exp.Count(this=exp.Distinct(expressions=[x])),
+    MetricType.SUM: lambda x, _: exp.Sum(this=x),
+    MetricType.AVERAGE: lambda x, _: exp.Avg(this=x),
+    MetricType.MIN: lambda x, _: exp.Min(this=x),
+    MetricType.MAX: lambda x, _: exp.Max(this=x),
+    MetricType.PERCENTILE: _percentile,
+    MetricType.MEDIAN: lambda x, _: exp.Median(this=x),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UserContext:
+    """Who runs the query: user attributes (`${lightdash.attributes.x}`) and intrinsic fields."""
+
+    attributes: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
+    email: str | None = None
+    user_uuid: str | None = None
+
+    def intrinsic(self, name: str) -> str | None:
+        """`${lightdash.user.<name>}` value."""
+        return {"email": self.email, "uuid": self.user_uuid, "user_uuid": self.user_uuid}.get(name)
+
+
+@dataclass(slots=True)
+class Finalizer:
+    """Turns explore trees into dialect SQL trees for one query; memoises metric trees."""
+
+    explore: Explore
+    dialect: str
+    user: UserContext | None = None
+    week_start: int | None = None
+    metric_filter: Callable[[Metric], exp.Expr | None] | None = None
+    _metrics: dict[str, exp.Expr] = field(default_factory=dict)
+
+    def tree(self, tree: exp.Expr) -> exp.Expr:
+        """A copy of `tree` with every marker replaced."""
+        if not any(isinstance(n, (IntervalOf, AttributeRef, MetricRef)) for n in tree.walk()):
+            return tree.copy()
+        return tree.transform(self._replace)
+
+    def metric(self, metric: Metric) -> exp.Expr:
+        """The full SQL of a metric: filters inside, aggregate outside, references inlined."""
+        cached = self._metrics.get(metric.id)
+        if cached is None:
+            cached = self._metric(metric)
+            self._metrics[metric.id] = cached
+        return cached.copy()
+
+    def _metric(self, metric: Metric) -> exp.Expr:
+        inner = self.tree(metric.sql)
+        if metric.is_post_calculation:
+            raise UnsupportedError(
+                f"metric {metric.id!r} of type {metric.type.value!r} is not supported yet",
+                hint="post-calculation metrics arrive with table calculations",
+                field=metric.id,
+            )
+        if not metric.is_aggregate:
+            return inner
+        build = AGGREGATES.get(metric.type)
+        if build is None:
+            raise UnsupportedError(
+                f"metric {metric.id!r} of type {metric.type.value!r} is not supported yet",
+                hint="sum_distinct / average_distinct arrive with fan-out protection",
+                field=metric.id,
+            )
+        condition = self.metric_filter(metric) if self.metric_filter else None
+        if condition is not None:
+            inner = exp.Case(ifs=[exp.If(this=condition, true=inner)])
+        return build(inner, metric)
+
+    def _replace(self, node: exp.Expr) -> exp.Expr:
+        if isinstance(node, IntervalOf):
+            base = self.tree(node.this)
+            unit: TimeInterval = node.args["unit"]
+            base_type: DimensionType = node.args["base_type"]
+            return interval_expression(base, unit, base_type, self.dialect, self.week_start)
+        if isinstance(node, MetricRef):
+            return exp.Paren(this=self.metric(self.explore.metrics[node.name]))
+        if isinstance(node, AttributeRef):
+            return self._attribute(node)
+        return node
+
+    def _attribute(self, node: AttributeRef) -> exp.Expr:
+        name, kind = node.name, node.args["kind"]
+        if self.user is None:
+            raise ForbiddenError(
+                f"SQL uses the user {kind} {name!r}, but no user context was given",
+                hint="pass user=UserContext(attributes={...}) to compile/run",
+                attribute=name,
+            )
+        value: Any = self.user.intrinsic(name) if kind == "user" else self.user.attributes.get(name)
+        if value is None or value == ():
+            raise ForbiddenError(
+                f"missing user {kind} {name!r}",
+                hint=f"give the user a value for {name!r}",
+                attribute=name,
+            )
+        if isinstance(value, tuple):
+            return exp.Tuple(expressions=[exp.Literal.string(str(v)) for v in value])
+        return exp.Literal.string(str(value))

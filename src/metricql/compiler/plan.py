@@ -1,0 +1,206 @@
+"""Plan a metric query: resolve field ids, choose joins, place filters, settle sorts."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+
+from metricql.errors import QueryError, UnknownFieldError, UnsupportedError
+from metricql.query.model import AndGroup, FilterRule, MetricQuery, OrGroup, SortField
+from metricql.semantic.explore import Explore, Join
+from metricql.semantic.fields import Dimension, DimensionType, Metric
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What one query needs from its explore, before any SQL is assembled."""
+
+    explore: Explore
+    dimensions: tuple[Dimension, ...]
+    metrics: tuple[Metric, ...]
+    filter_only_metrics: tuple[Metric, ...]
+    joins: tuple[Join, ...]
+    sorts: tuple[SortField, ...]
+    limit: int | None
+
+    @property
+    def selected_ids(self) -> tuple[str, ...]:
+        """Output column ids in select order."""
+        return tuple(d.id for d in self.dimensions) + tuple(m.id for m in self.metrics)
+
+
+def plan_query(explore: Explore, query: MetricQuery, *, max_limit: int | None = None) -> Plan:
+    """Resolve every id of `query` against `explore` and choose the joins it needs."""
+    _reject_unsupported(query)
+    dimensions = tuple(_dimension(explore, fid, "dimension") for fid in _unique(query.dimensions))
+    metrics = tuple(_metric(explore, fid, "metric") for fid in _unique(query.metrics))
+    selected = {m.id for m in metrics}
+    filter_metrics = tuple(
+        _metric(explore, fid, "metric filter")
+        for fid in _unique(r.target.field_id for r in rules(query.filters.metrics))
+        if fid not in selected
+    )
+    for rule in rules(query.filters.dimensions):
+        _dimension(explore, rule.target.field_id, "dimension filter")
+    limit = query.limit
+    if max_limit is not None and limit is not None and limit > max_limit:
+        raise QueryError(
+            f"query limit {limit} exceeds the maximum of {max_limit}",
+            hint=f"use a limit of at most {max_limit}",
+        )
+    used = _tables(explore, dimensions, (*metrics, *filter_metrics), query)
+    return Plan(
+        explore=explore,
+        dimensions=dimensions,
+        metrics=metrics,
+        filter_only_metrics=filter_metrics,
+        joins=_joins(explore, used),
+        sorts=_sorts(query, dimensions, metrics),
+        limit=limit,
+    )
+
+
+def rules(group: AndGroup | OrGroup | None) -> Iterator[FilterRule]:
+    """Every rule of a filter group, depth first."""
+    if group is None:
+        return
+    items = group.and_ if isinstance(group, AndGroup) else group.or_
+    for item in items:
+        if isinstance(item, FilterRule):
+            yield item
+        else:
+            yield from rules(item)
+
+
+def _unique(ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+def _reject_unsupported(query: MetricQuery) -> None:
+    features = {
+        "customDimensions": query.custom_dimensions,
+        "additionalMetrics": query.additional_metrics,
+        "tableCalculations": query.table_calculations,
+        "filters.tableCalculations": query.filters.table_calculations,
+        "pivotDimensions": query.pivot_dimensions,
+        "dateZoom": query.date_zoom,
+    }
+    for name, value in features.items():
+        if value:
+            raise UnsupportedError(
+                f"{name} are not supported yet",
+                hint=f"remove {name} from the query",
+                feature=name,
+            )
+
+
+def _suggest(field: str, candidates: Iterable[str]) -> str:
+    close = difflib.get_close_matches(field, list(candidates), n=3, cutoff=0.6)
+    if close:
+        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
+    return "run `metricql explores PROJECT` to list the fields"
+
+
+def _dimension(explore: Explore, fid: str, role: str) -> Dimension:
+    dim = explore.dimensions.get(fid)
+    if dim is not None:
+        return dim
+    kind = " (it is a metric)" if fid in explore.metrics else ""
+    raise UnknownFieldError(
+        f"{role} {fid!r} is not a dimension of explore {explore.name!r}{kind}",
+        hint=_suggest(fid, explore.dimensions),
+        explore=explore.name,
+        field=fid,
+    )
+
+
+def _metric(explore: Explore, fid: str, role: str) -> Metric:
+    metric = explore.metrics.get(fid)
+    if metric is not None:
+        return metric
+    kind = " (it is a dimension)" if fid in explore.dimensions else ""
+    raise UnknownFieldError(
+        f"{role} {fid!r} is not a metric of explore {explore.name!r}{kind}",
+        hint=_suggest(fid, explore.metrics),
+        explore=explore.name,
+        field=fid,
+    )
+
+
+def _metric_closure(explore: Explore, metrics: Iterable[Metric]) -> Iterator[Metric]:
+    """Metrics and, transitively, the metrics they reference."""
+    seen: set[str] = set()
+    stack = list(metrics)
+    while stack:
+        metric = stack.pop()
+        if metric.id in seen:
+            continue
+        seen.add(metric.id)
+        yield metric
+        stack.extend(explore.metrics[r] for r in metric.metric_references)
+
+
+def _tables(
+    explore: Explore,
+    dimensions: Sequence[Dimension],
+    metrics: Sequence[Metric],
+    query: MetricQuery,
+) -> set[str]:
+    used: set[str] = set()
+    for dim in dimensions:
+        used |= dim.tables_references or {dim.table}
+    for metric in _metric_closure(explore, metrics):
+        used |= metric.tables_references or {metric.table}
+    for rule in rules(query.filters.dimensions):
+        dim = explore.dimensions[rule.target.field_id]
+        used |= dim.tables_references or {dim.table}
+    used |= explore.tables[explore.base_table].sql_where_tables
+    used |= {j.table for j in explore.joins if j.always}
+    return used
+
+
+def _joins(explore: Explore, used: set[str]) -> tuple[Join, ...]:
+    """Joins for `used` tables plus every table needed to connect them, in declared order."""
+    by_table: Mapping[str, Join] = {j.table: j for j in explore.joins}
+    needed: set[str] = set()
+    stack = [t for t in used if t != explore.base_table]
+    while stack:
+        table = stack.pop()
+        if table in needed:
+            continue
+        join = by_table.get(table)
+        if join is None:
+            raise QueryError(
+                f'table "{table}" is not joined to base table "{explore.base_table}"',
+                hint="add a join for it in the base model's meta.joins",
+                explore=explore.name,
+            )
+        needed.add(table)
+        stack.extend(t for t in join.tables_references if t != explore.base_table)
+    return tuple(j for j in explore.joins if j.table in needed)
+
+
+def _sorts(
+    query: MetricQuery, dimensions: Sequence[Dimension], metrics: Sequence[Metric]
+) -> tuple[SortField, ...]:
+    selected = {d.id for d in dimensions} | {m.id for m in metrics}
+    for sort in query.sorts:
+        if sort.field_id not in selected:
+            raise QueryError(
+                f"cannot sort by {sort.field_id!r}: it is not selected by the query",
+                hint="add it to dimensions/metrics or remove the sort",
+                field=sort.field_id,
+            )
+    if query.sorts:
+        return query.sorts
+    if not dimensions:
+        return ()
+    dated = next(
+        (d for d in dimensions if d.type in (DimensionType.DATE, DimensionType.TIMESTAMP)), None
+    )
+    if dated is not None:
+        return (SortField(field_id=dated.id, descending=True),)
+    if metrics:
+        return (SortField(field_id=metrics[0].id, descending=True),)
+    return (SortField(field_id=dimensions[0].id, descending=False),)
