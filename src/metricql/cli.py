@@ -1,0 +1,293 @@
+"""`metricql` command line: a thin face over the public API.
+
+Exit codes: 0 success, 2 a user error (`MetricQLError`, bad arguments; message on stderr),
+1 an internal error (traceback with `--debug` or METRICQL_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TextIO
+
+from pydantic import ValidationError
+
+import metricql
+from metricql.errors import MetricQLError, QueryError, WarehouseError
+from metricql.query.model import MetricQuery
+from metricql.results.formatting import format_csv, format_grid, format_json, format_table
+
+if TYPE_CHECKING:
+    from metricql.api import Project
+
+__all__ = ["main"]
+
+_DEBUG_ENV = "METRICQL_DEBUG"
+_MAX_SHOWN_ERRORS = 3
+_RESULT_FORMATS: Mapping[str, Callable[[Any], str]] = {
+    "table": format_table,
+    "json": format_json,
+    "csv": format_csv,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse exits on --help (0) and on bad arguments (2)
+        return exit_.code if isinstance(exit_.code, int) else 2
+    debug = bool(args.debug) or os.environ.get(_DEBUG_ENV, "") not in ("", "0")
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except MetricQLError as err:
+        if debug:
+            traceback.print_exc()
+        _write(sys.stderr, _error_text(err))
+        return 2
+    except BrokenPipeError:  # e.g. `metricql run … | head`: the reader left; nothing to say
+        return 1
+    except Exception as err:  # the top level: report, never hide, never crash with a trace
+        if debug:
+            traceback.print_exc()
+        _write(
+            sys.stderr,
+            f"internal error: {type(err).__name__}: {err}\n"
+            f"please report this as a metricql bug, with the output of --debug "
+            f"(or {_DEBUG_ENV}=1)\n",
+        )
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="metricql", description="Compile and run Lightdash-style metric queries."
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    common = argparse.ArgumentParser(add_help=False)
+    # SUPPRESS: a subcommand's default must not undo `metricql --debug <command>`.
+    common.add_argument(
+        "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+    )
+    common.add_argument("project", type=Path, help="dbt project folder or manifest.json")
+    common.add_argument("--target", "-t", help="profile target (default: the profile's)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    explores = commands.add_parser("explores", parents=[common], help="list explores, fields")
+    explores.add_argument("--format", "-f", choices=("table", "json"), default="table")
+    explores.set_defaults(handler=_explores)
+
+    compile_ = commands.add_parser("compile", parents=[common], help="print a query's SQL")
+    compile_.add_argument("query", type=Path, help="metric query JSON file ('-': stdin)")
+    compile_.add_argument("--dialect", "-d", help="sqlglot dialect (default: the target's)")
+    compile_.add_argument("--format", "-f", choices=("sql", "json"), default="sql")
+    compile_.set_defaults(handler=_compile)
+
+    run = commands.add_parser("run", parents=[common], help="run a query, print its rows")
+    run.add_argument("query", type=Path, help="metric query JSON file ('-': stdin)")
+    run.add_argument(
+        "--format",
+        "-f",
+        choices=tuple(_RESULT_FORMATS),
+        default="table",
+        help="table (first 100 rows, NULL as ∅), json or csv (all rows)",
+    )
+    run.add_argument("--limit", "-n", type=_row_limit, help="override the query's limit")
+    run.set_defaults(handler=_run)
+
+    validate = commands.add_parser("validate", parents=[common], help="check the project")
+    validate.set_defaults(handler=_validate)
+
+    seed = commands.add_parser("seed", parents=[common], help="load seeds/*.csv into DuckDB")
+    seed.set_defaults(handler=_seed)
+    return parser
+
+
+def _row_limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more: {value}")
+    return value
+
+
+def _explores(args: argparse.Namespace) -> int:
+    project = _load(args)
+    explores = [project.explores[name] for name in sorted(project.explores)]
+    if args.format == "json":
+        _write(sys.stdout, json.dumps({"explores": [_explore_dict(e) for e in explores]}) + "\n")
+        return 0
+    rows = [
+        [explore.name, field_id, kind, _value(field.type), field.label]
+        for explore in explores
+        for kind, fields in (("dimension", explore.dimensions), ("metric", explore.metrics))
+        for field_id, field in fields.items()
+        if not field.hidden
+    ]
+    header = ["explore", "field", "kind", "type", "label"]
+    _write(sys.stdout, format_grid(header, rows, max_width=60) + "\n")
+    return 0
+
+
+def _explore_dict(explore: Any) -> dict[str, Any]:
+    return {
+        "name": explore.name,
+        "label": explore.label,
+        "baseTable": explore.base_table,
+        "dimensions": [_field_dict(i, f) for i, f in explore.dimensions.items()],
+        "metrics": [_field_dict(i, f) for i, f in explore.metrics.items()],
+    }
+
+
+def _field_dict(field_id: str, field: Any) -> dict[str, Any]:
+    return {
+        "id": field_id,
+        "label": field.label,
+        "type": _value(field.type),
+        "hidden": field.hidden,
+        "description": field.description,
+    }
+
+
+def _compile(args: argparse.Namespace) -> int:
+    query = _read_query(args.query)  # the cheap check first
+    compiled = _load(args).compile(query, dialect=args.dialect)
+    _warn(compiled.warnings)
+    if args.format == "json":
+        out = {
+            "sql": compiled.sql,
+            "dialect": compiled.dialect,
+            "explore": compiled.explore,
+            "fields": [f.to_dict() for f in compiled.fields],
+            "warnings": list(compiled.warnings),
+        }
+        _write(sys.stdout, json.dumps(out, ensure_ascii=False) + "\n")
+    else:
+        _write(sys.stdout, compiled.sql.rstrip("\n") + "\n")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    query = _read_query(args.query)  # the cheap check first
+    project = _load(args)
+    if args.limit is not None:
+        query = query.model_copy(update={"limit": args.limit})
+    loaded = project.ensure_seeded()
+    if loaded:
+        _write(sys.stderr, f"loaded seeds: {', '.join(loaded)} into {_database(project)}\n")
+    result = project.run(query)
+    _warn(result.warnings)
+    text = _RESULT_FORMATS[args.format](result)
+    _write(sys.stdout, text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+def _validate(args: argparse.Namespace) -> int:
+    project = _load(args)
+    warnings = project.validate()
+    _warn(warnings)
+    count = len(project.explores)
+    summary = f"ok: project {project.name!r}, {count} explore{'s' if count != 1 else ''}"
+    _write(sys.stdout, f"{summary}, {len(warnings)} warning(s)\n")
+    return 0
+
+
+def _seed(args: argparse.Namespace) -> int:
+    project = _load(args)
+    tables = project.seed()
+    if tables:
+        _write(sys.stdout, f"loaded seeds: {', '.join(tables)} into {_database(project)}\n")
+    else:
+        _write(sys.stdout, f"no seeds to load in {project.root}\n")
+    return 0
+
+
+def _load(args: argparse.Namespace) -> Project:
+    return metricql.load_project(args.project, target=args.target)
+
+
+def _database(project: Project) -> str:
+    target = project.target
+    path = target.duckdb_path if target is not None else None
+    return path or "the DuckDB database"
+
+
+def _read_query(path: Path) -> MetricQuery:
+    """The metric query in a JSON file (or stdin for `-`), errors naming the file."""
+    name = "<stdin>" if str(path) == "-" else str(path)
+    try:
+        text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise QueryError(
+            f"cannot read the query file: {reason}",
+            hint="pass the path of a metric query JSON file",
+            file=name,
+        ) from err
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise QueryError(
+            f"not valid JSON: {err.msg} (column {err.colno})",
+            hint="fix the JSON syntax at that position",
+            file=name,
+            line=err.lineno,
+        ) from err
+    try:
+        return MetricQuery.model_validate(data)
+    except ValidationError as err:
+        raise QueryError(
+            f"not a valid metric query: {_validation_summary(err)}",
+            hint="a metric query is a JSON object with exploreName, dimensions, metrics, "
+            "filters, sorts and limit (Lightdash's MetricQuery)",
+            file=name,
+        ) from err
+
+
+def _validation_summary(err: ValidationError) -> str:
+    problems = err.errors(include_url=False)
+    parts = [
+        f"{'.'.join(str(p) for p in e['loc']) or '(top level)'}: {e['msg']}"
+        for e in problems[:_MAX_SHOWN_ERRORS]
+    ]
+    more = len(problems) - _MAX_SHOWN_ERRORS
+    return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
+
+
+def _error_text(err: MetricQLError) -> str:
+    text = f"error: {err}\n"
+    if isinstance(err, WarehouseError) and err.sql:
+        sql = err.sql.strip().replace("\n", "\n    ")
+        text += f"  sql:\n    {sql}\n"
+    return text
+
+
+def _warn(warnings: Sequence[str]) -> None:
+    for warning in warnings:
+        _write(sys.stderr, f"warning: {warning}\n")
+
+
+def _value(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def _write(stream: TextIO, text: str) -> None:
+    try:
+        stream.write(text)
+    except UnicodeEncodeError:  # a non-UTF-8 console: send UTF-8 bytes rather than fail
+        stream.flush()
+        stream.buffer.write(text.encode("utf-8"))
+    stream.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

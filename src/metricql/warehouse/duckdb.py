@@ -1,0 +1,229 @@
+"""Embedded DuckDB: open a profile's database, load seeds, run SQL. The only duckdb importer.
+
+DuckDB connections are not thread-safe, so every call here runs on its own `cursor()`.
+Note that a cursor does not see the TEMP tables of the connection it came from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+from sqlglot import exp
+
+from metricql.errors import WarehouseError
+from metricql.project.profile import ProfileTarget
+from metricql.warehouse.base import Row, TableName
+
+__all__ = [
+    "DuckDBWarehouse",
+    "connect",
+    "execute",
+    "load_seeds",
+    "missing_tables",
+]
+
+_IN_MEMORY = ":memory:"
+
+# First match wins: duckdb's exception classes, most specific first.
+_HINTS: tuple[tuple[type[duckdb.Error], str], ...] = (
+    (
+        duckdb.CatalogException,
+        "a table, column or function is missing: load the data (`metricql seed PROJECT`) "
+        "or check the model's relation and column names",
+    ),
+    (
+        duckdb.BinderException,
+        "a column or expression does not fit the tables: check the `sql` of the fields "
+        "named in the message",
+    ),
+    (
+        duckdb.ParserException,
+        "DuckDB could not parse the SQL; if metricql generated it, please report it with the SQL",
+    ),
+    (
+        duckdb.ConversionException,
+        "a value could not be converted to the type asked for: check casts and filter values",
+    ),
+    (duckdb.IOException, "check that the file exists, is readable, and is not locked"),
+)
+_DEFAULT_HINT = "check the SQL attached to this error"
+
+
+@dataclass(frozen=True)
+class DuckDBWarehouse:
+    """A DuckDB connection as a `Warehouse`."""
+
+    connection: duckdb.DuckDBPyConnection
+    dialect: str = "duckdb"
+
+    def execute(self, sql: str) -> tuple[list[str], list[Row]]:
+        """Run one statement; return its column names and rows."""
+        return execute(self.connection, sql)
+
+    def missing_tables(self, names: Sequence[TableName]) -> list[TableName]:
+        """Those of `names` not in the current database."""
+        return missing_tables(self.connection, names)
+
+
+def connect(target: ProfileTarget, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB database of a profile target, creating the file's folder if needed."""
+    path = target.duckdb_path
+    if path is None:
+        raise WarehouseError(
+            f"target {target.target!r} of profile {target.profile!r} is a {target.type!r} "
+            "warehouse; metricql runs queries on DuckDB only",
+            hint="compile the query (`metricql compile`) and run the SQL on that warehouse, "
+            "or pass a DuckDB connection",
+            profile=target.profile,
+            target=target.target,
+        )
+    is_file = path != _IN_MEMORY and not path.startswith("md:")
+    if is_file:
+        _prepare_file(Path(path), read_only=read_only)
+    try:
+        return duckdb.connect(path, read_only=read_only and is_file)
+    except duckdb.Error as err:
+        raise WarehouseError(
+            f"cannot open DuckDB database {path}: {err}",
+            hint="check the profile's `path`; DuckDB allows one writing process per file, "
+            "so close other programs using it",
+            database=path,
+        ) from err
+
+
+def _prepare_file(path: Path, *, read_only: bool) -> None:
+    if read_only:
+        if not path.exists():
+            raise WarehouseError(
+                f"DuckDB database {path} does not exist",
+                hint="run `metricql seed PROJECT` to create it",
+                database=str(path),
+            )
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise WarehouseError(
+            f"cannot create the folder of DuckDB database {path}: {err.strerror}",
+            hint="check the profile's `path` and the folder's permissions",
+            database=str(path),
+        ) from err
+
+
+def load_seeds(
+    connection: duckdb.DuckDBPyConnection, seed_files: Sequence[Path], schema: str | None
+) -> list[str]:
+    """Load each CSV as table `<schema>.<file stem>`, like `dbt seed`; all or nothing.
+
+    Column types come from DuckDB's CSV sniffer; empty fields (quoted or not) become NULL.
+    Returns the tables' names (`schema.table`, or `table` without a schema).
+    """
+    _check_unique_stems(seed_files)
+    cursor = connection.cursor()
+    try:
+        _run(cursor, "BEGIN TRANSACTION")
+        try:
+            if schema:
+                _run(cursor, f"CREATE SCHEMA IF NOT EXISTS {_quoted(schema)}")
+            loaded = [_load_seed(cursor, Path(path), schema) for path in seed_files]
+        except BaseException:
+            cursor.rollback()
+            raise
+        _run(cursor, "COMMIT")
+    finally:
+        cursor.close()
+    return loaded
+
+
+def _load_seed(cursor: duckdb.DuckDBPyConnection, path: Path, schema: str | None) -> str:
+    table = exp.table_(path.stem, db=schema, quoted=True).sql(dialect="duckdb")
+    sql = f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv(?, header = true)"
+    _run(cursor, sql, [str(path)], file=str(path))
+    return f"{schema}.{path.stem}" if schema else path.stem
+
+
+def _check_unique_stems(seed_files: Sequence[Path]) -> None:
+    seen: dict[str, Path] = {}
+    for path in map(Path, seed_files):
+        if path.stem in seen:
+            raise WarehouseError(
+                f"seeds {seen[path.stem]} and {path} would both load table {path.stem!r}",
+                hint="rename one of the files; a seed's table is named after its file",
+                file=str(path),
+            )
+        seen[path.stem] = path
+
+
+def missing_tables(
+    connection: duckdb.DuckDBPyConnection, names: Sequence[TableName]
+) -> list[TableName]:
+    """Those of `(schema, table)` not in the current database (schema None = current schema).
+
+    Matching ignores case, like DuckDB's identifiers. Order kept, duplicates dropped.
+    """
+    if not names:
+        return []
+    sql = (
+        "SELECT lower(table_schema), lower(table_name) FROM information_schema.tables "
+        "WHERE table_catalog = current_database() AND list_contains(?, lower(table_name))"
+    )
+    cursor = connection.cursor()
+    try:
+        current = _run(cursor, "SELECT current_schema()").fetchone()
+        wanted = sorted({table.lower() for _, table in names})
+        present = set(_run(cursor, sql, [wanted]).fetchall())
+    finally:
+        cursor.close()
+    current_schema = str(current[0]).lower() if current else "main"
+    missing: list[TableName] = []
+    for name in dict.fromkeys(names):
+        schema, table = name
+        if ((schema or current_schema).lower(), table.lower()) not in present:
+            missing.append(name)
+    return missing
+
+
+def execute(connection: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[Row]]:
+    """Run one statement on a fresh cursor; return its column names and rows."""
+    cursor = connection.cursor()
+    try:
+        _run(cursor, sql)
+        if cursor.description is None:  # a statement without a result set
+            return [], []
+        columns = [str(column[0]) for column in cursor.description]
+        rows = _fetch_all(cursor, sql)
+    finally:
+        cursor.close()
+    return columns, rows
+
+
+def _fetch_all(cursor: duckdb.DuckDBPyConnection, sql: str) -> list[Row]:
+    try:
+        return [tuple(row) for row in cursor.fetchall()]
+    except duckdb.Error as err:  # errors can surface while streaming results
+        raise _warehouse_error(err, sql) from err
+
+
+def _run(
+    cursor: duckdb.DuckDBPyConnection,
+    sql: str,
+    parameters: Sequence[Any] | None = None,
+    **context: Any,
+) -> duckdb.DuckDBPyConnection:
+    try:
+        return cursor.execute(sql, parameters)
+    except duckdb.Error as err:
+        raise _warehouse_error(err, sql, **context) from err
+
+
+def _warehouse_error(err: duckdb.Error, sql: str, **context: Any) -> WarehouseError:
+    hint = next((h for kind, h in _HINTS if isinstance(err, kind)), _DEFAULT_HINT)
+    return WarehouseError(f"DuckDB: {err}", hint=hint, sql=sql, **context)
+
+
+def _quoted(name: str) -> str:
+    return exp.to_identifier(name, quoted=True).sql(dialect="duckdb")
