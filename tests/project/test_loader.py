@@ -52,11 +52,16 @@ def test_sample_project_profile_and_seeds() -> None:
     assert (schema.target.type, schema.target.schema) == ("duckdb", "main")
     assert schema.target.duckdb_path == str(SAMPLE / "jaffle_shop.duckdb")
     assert sorted(p.stem for p in schema.seed_paths) == [
-        "customers", "order_items", "orders", "payments",
+        "customers",
+        "order_items",
+        "orders",
+        "payments",
     ]
 
 
-def test_profile_env_var_and_target_selection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_profile_env_var_and_target_selection(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     profiles = """\
 demo:
   target: dev
@@ -74,7 +79,9 @@ demo:
     target = load_project_schema(root, target="prod").target
     assert target is not None
     assert (target.type, target.settings["host"], target.settings["port"]) == (
-        "postgres", "localhost", 6543,
+        "postgres",
+        "localhost",
+        6543,
     )
     monkeypatch.delenv("PGPORT_TEST")
     with pytest.raises(mq.ProjectError, match="PGPORT_TEST"):
@@ -94,8 +101,10 @@ def test_malformed_yaml_names_file_and_line(tmp_path: Path) -> None:
 
 
 def test_all_problems_reported_at_once(tmp_path: Path) -> None:
-    root = make_project(tmp_path, {
-        "a": """
+    root = make_project(
+        tmp_path,
+        {
+            "a": """
             models:
               - name: a
                 columns:
@@ -104,7 +113,7 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
                       metrics:
                         m: {type: sum, percentile: not-a-number}
         """,
-        "b": """
+            "b": """
             models:
               - name: b
                 meta:
@@ -113,8 +122,9 @@ def test_all_problems_reported_at_once(tmp_path: Path) -> None:
                       relationship: lots-to-lots
                       sql_on: "1 = 1"
         """,
-        "c": "models:\n  - name: c\n    meta: [1, 2]\n",
-    })
+            "c": "models:\n  - name: c\n    meta: [1, 2]\n",
+        },
+    )
     with pytest.raises(mq.ProjectErrors) as err:
         load_project_schema(root)
     problems = err.value.errors
@@ -148,7 +158,10 @@ def test_unsupported_adapter(tmp_path: Path) -> None:
 
 
 def test_unknown_meta_keys_are_kept_not_fatal(tmp_path: Path) -> None:
-    root = make_project(tmp_path, {"orders": """
+    root = make_project(
+        tmp_path,
+        {
+            "orders": """
         models:
           - name: orders
             meta:
@@ -158,8 +171,11 @@ def test_unknown_meta_keys_are_kept_not_fatal(tmp_path: Path) -> None:
               - name: order_id
                 meta:
                   dimension: {type: number, ai_hint: id, colors: {a: red}}
-    """})
+    """
+        },
+    )
     (model,) = load_project_schema(root).models
     assert model.meta.model_extra == {
-        "spotlight": {"visibility": "show"}, "parameters": {"region": {"options": ["EU"]}},
+        "spotlight": {"visibility": "show"},
+        "parameters": {"region": {"options": ["EU"]}},
     }

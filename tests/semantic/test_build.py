@@ -85,7 +85,11 @@ def test_default_timestamp_intervals_and_labels(tmp_path: Path) -> None:
     names = [d.name for d in explore.dimensions.values() if d.time_interval_base == "created"]
     assert names == [f"created_{i}" for i in ("raw", "day", "week", "month", "quarter", "year")]
     day = explore.dimensions["a_created_day"]
-    assert (day.type.value, day.label, day.time_interval) == ("date", "Created day", TimeInterval.DAY)
+    assert (day.type.value, day.label, day.time_interval) == (
+        "date",
+        "Created day",
+        TimeInterval.DAY,
+    )
 
 
 def test_column_metric_defaults(tmp_path: Path) -> None:
@@ -97,12 +101,20 @@ def test_column_metric_defaults(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("customer_id", "Customer id"), ("myFieldId", "My field id"), ("MYFIELDID", "Myfieldid"),
-        ("MY_FIELD_ID", "My field id"), ("1_field_id", "1 field id"),
-        ("my_1field_id", "My 1field id"), ("numberrange1", "Numberrange 1"),
-        ("numberrange_14", "Numberrange 14"), ("date9", "Date 9"),
-        ("TIMESTAMP_EST", "Timestamp est"), ("Timestamp_EST", "Timestamp est"),
-        ("_timestamp_", "Timestamp"), ("timestamp__EST", "Timestamp est"), ("", ""),
+        ("customer_id", "Customer id"),
+        ("myFieldId", "My field id"),
+        ("MYFIELDID", "Myfieldid"),
+        ("MY_FIELD_ID", "My field id"),
+        ("1_field_id", "1 field id"),
+        ("my_1field_id", "My 1field id"),
+        ("numberrange1", "Numberrange 1"),
+        ("numberrange_14", "Numberrange 14"),
+        ("date9", "Date 9"),
+        ("TIMESTAMP_EST", "Timestamp est"),
+        ("Timestamp_EST", "Timestamp est"),
+        ("_timestamp_", "Timestamp"),
+        ("timestamp__EST", "Timestamp est"),
+        ("", ""),
     ],
 )
 def test_friendly_name(text: str, expected: str) -> None:

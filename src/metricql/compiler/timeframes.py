@@ -26,8 +26,8 @@ from metricql.errors import CompileError
 from metricql.semantic.fields import DimensionType
 from metricql.semantic.fields import TimeInterval as TI
 
-Build = Callable[[exp.Expression], exp.Expression]
-AddDays = Callable[[exp.Expression, int], exp.Expression]
+Build = Callable[[exp.Expr], exp.Expr]
+AddDays = Callable[[exp.Expr, int], exp.Expr]
 
 DAY_NAMES = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
 MONTH_NAMES = (
@@ -198,11 +198,11 @@ DATE_OVERRIDES: Mapping[str, Mapping[TI, Build]] = MappingProxyType(
 _TIMESTAMP_TYPE: Mapping[str, exp.DType] = {"bigquery": exp.DType.TIMESTAMPTZ}
 
 
-def _date_add(date: exp.Expression, days: int) -> exp.Expression:
+def _date_add(date: exp.Expr, days: int) -> exp.Expr:
     return exp.DateAdd(this=date, expression=exp.Literal.number(days), unit=exp.var("DAY"))
 
 
-def _date_plus(date: exp.Expression, days: int) -> exp.Expression:
+def _date_plus(date: exp.Expr, days: int) -> exp.Expr:
     return date + days if days >= 0 else date - -days
 
 
@@ -219,12 +219,12 @@ ADD_DAYS: Mapping[str, AddDays] = MappingProxyType(
 
 
 def interval_expression(
-    base: exp.Expression,
+    base: exp.Expr,
     interval: TI,
     base_type: DimensionType,
     dialect: str,
     week_start: int | None = None,
-) -> exp.Expression:
+) -> exp.Expr:
     """Tree of the `interval` child of a DATE or TIMESTAMP dimension whose tree is `base`."""
     if base_type not in (DimensionType.DATE, DimensionType.TIMESTAMP):
         raise CompileError(
@@ -259,12 +259,12 @@ def _add_days(dialect: str) -> AddDays:
     return ADD_DAYS.get(dialect, _date_add)
 
 
-def _days_earlier(column: exp.Expression, dialect: str, days: int) -> exp.Expression:
+def _days_earlier(column: exp.Expr, dialect: str, days: int) -> exp.Expr:
     """The DATE of `column`, `days` days earlier."""
     return _add_days(dialect)(exp.cast(column, _DATE), -days)
 
 
-def _week(column: exp.Expression, base_type: DimensionType, dialect: str, n: int) -> exp.Expression:
+def _week(column: exp.Expr, base_type: DimensionType, dialect: str, n: int) -> exp.Expr:
     if n == 0:  # Monday: the ISO week every dialect truncates to
         return _builder(TI.WEEK, base_type, dialect)(column)
     week = _builder(TI.WEEK, DimensionType.DATE, dialect)(_days_earlier(column, dialect, n))
@@ -272,22 +272,22 @@ def _week(column: exp.Expression, base_type: DimensionType, dialect: str, n: int
 
 
 def _week_num(
-    column: exp.Expression, base_type: DimensionType, dialect: str, n: int
-) -> exp.Expression:
+    column: exp.Expr, base_type: DimensionType, dialect: str, n: int
+) -> exp.Expr:
     if n == 0:
         return _builder(TI.WEEK_NUM, base_type, dialect)(column)
     return _builder(TI.WEEK_NUM, DimensionType.DATE, dialect)(_days_earlier(column, dialect, n))
 
 
 def _day_of_week_index(
-    column: exp.Expression, base_type: DimensionType, dialect: str, n: int
-) -> exp.Expression:
+    column: exp.Expr, base_type: DimensionType, dialect: str, n: int
+) -> exp.Expr:
     """1 … 7 from the start of the week: `(dow + 6 - n) % 7 + 1`, dow 0 = Sunday."""
     dow = _builder(TI.DAY_OF_WEEK_INDEX, base_type, dialect)(column)
     return (dow + (6 - n)) % 7 + 1 if n != 6 else dow + 1
 
 
-WeekStartBuild = Callable[[exp.Expression, DimensionType, str, int], exp.Expression]
+WeekStartBuild = Callable[[exp.Expr, DimensionType, str, int], exp.Expr]
 _WEEK_START: Mapping[TI, WeekStartBuild] = {
     TI.WEEK: _week,
     TI.WEEK_NUM: _week_num,
@@ -305,8 +305,8 @@ _CALENDARS: Mapping[TI, Callable[[int | None], Mapping[str, int]]] = {
 
 
 def calendar_order(
-    column: exp.Expression, interval: TI, week_start: int | None
-) -> exp.Expression | None:
+    column: exp.Expr, interval: TI, week_start: int | None
+) -> exp.Expr | None:
     """CASE ranking MONTH_NAME / DAY_OF_WEEK_NAME values in calendar order; None otherwise."""
     if interval not in _CALENDARS:
         return None

@@ -42,7 +42,7 @@ Mode = Literal["dimension", "aggregate", "metric", "post", "join", "where"]
 
 @dataclass(frozen=True, slots=True)
 class _Resolved:
-    tree: exp.Expression
+    tree: exp.Expr
     tables: frozenset[str]
     metrics: frozenset[str] = frozenset()
 
@@ -305,7 +305,7 @@ class _Resolver:
             if base is None or interval is None:
                 raise KeyError(name)
             parent = self.dimension(key, base.name)
-            tree: exp.Expression = IntervalOf(this=parent.tree, unit=interval, base_type=base.type)
+            tree: exp.Expr = IntervalOf(this=parent.tree, unit=interval, base_type=base.type)
             result = _Resolved(tree, parent.tables)
         else:
             if (key, name) in self._stack:
@@ -366,7 +366,7 @@ class _Resolver:
         prefer_dims: bool,
         tables: set[str],
         metrics: set[str],
-    ) -> exp.Expression:
+    ) -> exp.Expr:
         attr = attribute_ref(ref)
         if attr is not None:
             return attr

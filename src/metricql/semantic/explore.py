@@ -50,11 +50,11 @@ class Table:
     original_name: str
     label: str
     description: str | None
-    relation: exp.Expression
+    relation: exp.Expr
     dimensions: Mapping[str, Dimension]
     metrics: Mapping[str, Metric]
     primary_key: tuple[str, ...] = ()
-    sql_where: exp.Expression | None = None
+    sql_where: exp.Expr | None = None
     sql_where_tables: frozenset[str] = frozenset()
     required_filters: tuple[FilterDefault, ...] = ()
     required_attributes: Mapping[str, tuple[str, ...]] = field(
@@ -69,7 +69,7 @@ class Join:
     """A join of an explore: `table` (alias or model name) joined on `on`."""
 
     table: str
-    on: exp.Expression
+    on: exp.Expr
     type: JoinType = JoinType.LEFT
     relationship: Relationship | None = None
     always: bool = False

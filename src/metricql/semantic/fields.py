@@ -213,7 +213,7 @@ class Dimension:
     type: DimensionType
     label: str
     table_label: str
-    sql: exp.Expression
+    sql: exp.Expr
     description: str | None = None
     hidden: bool = False
     time_interval: TimeInterval | None = None
@@ -261,12 +261,12 @@ class Metric:
     type: MetricType
     label: str
     table_label: str
-    sql: exp.Expression
+    sql: exp.Expr
     description: str | None = None
     hidden: bool = False
     filters: tuple[MetricFilter, ...] = ()
     percentile: float | None = None
-    distinct_keys: tuple[exp.Expression, ...] = ()
+    distinct_keys: tuple[exp.Expr, ...] = ()
     dimension_reference: str | None = None
     tables_references: frozenset[str] = frozenset()
     metric_references: frozenset[str] = frozenset()

@@ -79,7 +79,7 @@ class ModelDef:
 
     schema: ModelSchema
     label: str
-    relation: exp.Expression
+    relation: exp.Expr
     dimensions: Mapping[str, DimDef]
     metrics: Mapping[str, MetricDef]
     sql_where: Snippet | None
@@ -295,7 +295,7 @@ def _metric_def(
 
 def _relation(
     model: ModelSchema, project: ProjectSchema, dialect: str, ctx: dict[str, Any]
-) -> exp.Expression:
+) -> exp.Expr:
     """FROM relation: `sql_from`, else manifest relation_name, else database.schema.name."""
     raw = model.meta.sql_from or model.relation_name
     if raw:

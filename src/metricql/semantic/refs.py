@@ -69,7 +69,7 @@ class Snippet:
     """A parsed user SQL snippet: its tree and the reference text behind each placeholder."""
 
     text: str
-    tree: exp.Expression
+    tree: exp.Expr
     refs: tuple[str, ...]
 
 
@@ -105,7 +105,7 @@ def parse_snippet(sql: str, dialect: str, **context: Any) -> Snippet:
             hint=f"write a single {dialect} SQL expression; references use ${{...}}",
             **context,
         ) from None
-    if not isinstance(tree, exp.Expression) or isinstance(tree, _STATEMENTS):
+    if not isinstance(tree, exp.Expr) or isinstance(tree, _STATEMENTS):
         raise CompileError(
             f"SQL must be an expression, not a statement: {sql!r}",
             hint="write an expression such as ${TABLE}.amount * 2",
@@ -114,7 +114,7 @@ def parse_snippet(sql: str, dialect: str, **context: Any) -> Snippet:
     return Snippet(text=sql, tree=tree, refs=tuple(refs))
 
 
-def placeholder_index(node: exp.Expression) -> int | None:
+def placeholder_index(node: exp.Expr) -> int | None:
     """Index of the reference a placeholder identifier stands for, else None."""
     if isinstance(node, exp.Identifier):
         m = _PLACEHOLDER_RE.match(node.name)
