@@ -10,7 +10,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from metricql.compiler.compile import compile_query
+from metricql.compiler.compile import compile_query, compile_totals
 from metricql.compiler.compiled import CompiledQuery
 from metricql.compiler.expressions import UserContext
 from metricql.errors import ProjectErrors, UnknownExploreError, WarehouseError
@@ -91,6 +91,36 @@ class Project:
             week_start=self._schema.week_start,
             max_limit=max_limit,
         )
+
+    def compile_totals(
+        self,
+        query: MetricQuery,
+        *,
+        dialect: str | None = None,
+        user: UserContext | None = None,
+        now: datetime | None = None,
+    ) -> CompiledQuery:
+        """The single-row grand-total query of `query` (see `totals`)."""
+        return compile_totals(
+            self.explore(query.explore_name), query, dialect=dialect or self.dialect, user=user,
+            now=now, week_start=self._schema.week_start,
+        )
+
+    def totals(
+        self,
+        query: MetricQuery,
+        *,
+        connection: Any = None,
+        user: UserContext | None = None,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """Grand total of each metric over the rows `query` covers (CalculateTotalFromQuery)."""
+        if connection is None:
+            connection = self._target_connection()
+            self.ensure_seeded(connection)
+        compiled = self.compile_totals(query, dialect="duckdb", user=user, now=now)
+        columns, rows = duck.execute(connection, compiled.sql)
+        return dict(zip(columns, rows[0])) if rows else dict.fromkeys(compiled.field_ids)
 
     def run(
         self,

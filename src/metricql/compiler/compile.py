@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -15,6 +15,7 @@ from metricql.compiler.expressions import Finalizer, UserContext
 from metricql.compiler.filters import FilterContext, filter_condition
 from metricql.compiler.plan import Plan, plan_query
 from metricql.compiler.render import metric_value_type, render_query
+from metricql.compiler.totals import restrict_to_groups, totals_query
 from metricql.errors import CompileError, QueryError, UnknownFieldError
 from metricql.query.model import FilterRule, MetricQuery
 from metricql.query.parse import parse_shorthand
@@ -44,6 +45,8 @@ def compile_query(
     now: datetime | None = None,
     week_start: int | None = None,
     max_limit: int | None = None,
+    restrict: Callable[[exp.Select], exp.Select] | None = None,
+    extra_tables: frozenset[str] = frozenset(),
 ) -> CompiledQuery:
     """SQL and output fields for `query` on `explore`, rendered for `dialect`."""
     if dialect not in SUPPORTED_DIALECTS:
@@ -51,7 +54,10 @@ def compile_query(
             f"unsupported dialect {dialect!r}",
             hint=f"choose one of: {', '.join(SUPPORTED_DIALECTS)}",
         )
-    plan = plan_query(explore, query, max_limit=max_limit)
+    plan = plan_query(
+        explore, query, max_limit=max_limit, dialect=explore.source_dialect,
+        extra_tables=extra_tables,
+    )
     filters = FilterContext(
         dialect=dialect,
         now=now or datetime.now(timezone.utc),
@@ -60,7 +66,7 @@ def compile_query(
     )
     finalizer = Finalizer(explore, dialect, user=user, week_start=week_start)
     finalizer.metric_filter = lambda m: _metric_filter_condition(explore, m, finalizer, filters)
-    tree = adapt(render_query(plan, query, finalizer, filters), dialect)
+    tree = adapt(render_query(plan, query, finalizer, filters, restrict), dialect)
     try:
         sql = tree.sql(dialect=dialect)
     except (sqlglot.errors.SqlglotError, ValueError) as err:
@@ -79,35 +85,60 @@ def compile_query(
     )
 
 
+def compile_totals(
+    explore: Explore,
+    query: MetricQuery,
+    *,
+    dialect: str = "duckdb",
+    user: UserContext | None = None,
+    now: datetime | None = None,
+    week_start: int | None = None,
+) -> CompiledQuery:
+    """One query returning the grand total of every metric (and totalable calculation)."""
+    derived = totals_query(query)
+    restrict = None
+    tables: frozenset[str] = frozenset()
+    if query.filters.metrics is not None or query.filters.table_calculations is not None:
+        groups = compile_query(explore, query.model_copy(update={"sorts": (), "limit": None}),
+                               dialect=dialect, user=user, now=now, week_start=week_start)
+        plan = plan_query(explore, query, dialect=explore.source_dialect)
+        finalizer = Finalizer(explore, dialect, user=user, week_start=week_start)
+        keys = [(finalizer.tree(d.sql), d.id) for d in plan.dimensions]
+        keys += [(finalizer.tree(c.select), c.id) for c in plan.custom_dimensions]
+        restrict = lambda agg: restrict_to_groups(agg, groups, keys)  # noqa: E731
+        tables = frozenset(j.table for j in plan.joins)  # the group keys read these tables
+    return compile_query(explore, derived, dialect=dialect, user=user, now=now,
+                         week_start=week_start, restrict=restrict, extra_tables=tables)
+
+
 def _fields(plan: Plan) -> tuple[CompiledField, ...]:
     dims = tuple(
         CompiledField(
-            id=d.id,
-            label=d.label,
-            type=d.type.value,
-            kind=FieldKind.DIMENSION,
-            table=d.table,
-            table_label=d.table_label,
-            format=d.format,
-            round=d.round,
+            id=d.id, label=d.label, type=d.type.value, kind=FieldKind.DIMENSION, table=d.table,
+            table_label=d.table_label, format=d.format, round=d.round,
             time_interval=d.time_interval.value if d.time_interval else None,
         )
         for d in plan.dimensions
     )
+    custom = tuple(
+        CompiledField(id=c.id, label=c.label, type=c.type.value, kind=FieldKind.CUSTOM_DIMENSION)
+        for c in plan.custom_dimensions
+    )
     metrics = tuple(
         CompiledField(
-            id=m.id,
-            label=m.label,
-            type=metric_value_type(plan, m).value,
-            kind=FieldKind.METRIC,
-            table=m.table,
-            table_label=m.table_label,
-            format=m.format,
-            round=m.round,
+            id=m.id, label=m.label, type=metric_value_type(plan, m).value, kind=FieldKind.METRIC,
+            table=m.table, table_label=m.table_label, format=m.format, round=m.round,
         )
         for m in plan.metrics
     )
-    return dims + metrics
+    calcs = tuple(
+        CompiledField(
+            id=c.name, label=c.label, type=c.type.value if c.type else "number",
+            kind=FieldKind.TABLE_CALCULATION, format=c.format,
+        )
+        for c in plan.calculations
+    )
+    return dims + custom + metrics + calcs
 
 
 def _metric_filter_condition(
@@ -116,6 +147,18 @@ def _metric_filter_condition(
     """CASE WHEN condition from a metric's YAML `filters:` (all AND-ed), or None."""
     entries: Any = metric.meta.get("filters") or ()
     conditions = []
+    for rule in metric.meta.get("rules") or ():
+        fid = _ref_to_id(rule.target.field_id, metric)
+        if fid not in explore.dimensions and rule.target.field_id in explore.dimensions:
+            fid = rule.target.field_id
+        dim = explore.dimensions.get(fid)
+        if dim is None:
+            raise UnknownFieldError(
+                f"filter of metric {metric.id!r} references {rule.target.field_id!r}, "
+                "which is not a dimension",
+                hint="metric filters name table.dimension", explore=explore.name, field=metric.id,
+            )
+        conditions.append(filter_condition(rule, finalizer.tree(dim.sql), dim.type, dim.id, filters))
     for entry in entries:
         for ref, value in _entry_items(entry, metric):
             fid = _ref_to_id(ref, metric)
@@ -127,9 +170,9 @@ def _metric_filter_condition(
                     explore=explore.name,
                     field=metric.id,
                 )
-            rule: FilterRule = parse_shorthand(fid, value)
+            parsed: FilterRule = parse_shorthand(fid, value)
             conditions.append(
-                filter_condition(rule, finalizer.tree(dim.sql), dim.type, dim.id, filters)
+                filter_condition(parsed, finalizer.tree(dim.sql), dim.type, dim.id, filters)
             )
     if not conditions:
         return None

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from metricql.compiler.additional_metrics import additional_metrics
+from metricql.compiler.custom_dimensions import CustomDim, custom_dimensions
+from metricql.compiler.table_calculations import Calc, compile_calculations
 from metricql.errors import QueryError, UnknownFieldError, UnsupportedError
 from metricql.query.model import AndGroup, FilterRule, MetricQuery, OrGroup, SortField
 from metricql.semantic.explore import Explore, Join
@@ -23,42 +26,125 @@ class Plan:
     joins: tuple[Join, ...]
     sorts: tuple[SortField, ...]
     limit: int | None
+    custom_dimensions: tuple[CustomDim, ...] = ()
+    all_custom: Mapping[str, CustomDim] = field(default_factory=dict)
+    post_metrics: tuple[Metric, ...] = ()
+    hidden_metrics: tuple[Metric, ...] = ()
+    calculations: tuple[Calc, ...] = ()
+
+    @property
+    def dimension_ids(self) -> tuple[str, ...]:
+        """Grouping columns in select order: dimensions, then custom dimensions."""
+        return tuple(d.id for d in self.dimensions) + tuple(c.id for c in self.custom_dimensions)
+
+    @property
+    def aggregated_metrics(self) -> tuple[Metric, ...]:
+        """Metrics computed by the GROUP BY: selected, filter-only and post-calc inputs."""
+        return (
+            tuple(m for m in self.metrics if not m.is_post_calculation)
+            + self.filter_only_metrics
+            + self.hidden_metrics
+        )
 
     @property
     def selected_ids(self) -> tuple[str, ...]:
         """Output column ids in select order."""
-        return tuple(d.id for d in self.dimensions) + tuple(m.id for m in self.metrics)
+        return (
+            self.dimension_ids
+            + tuple(m.id for m in self.metrics)
+            + tuple(c.name for c in self.calculations)
+        )
 
 
-def plan_query(explore: Explore, query: MetricQuery, *, max_limit: int | None = None) -> Plan:
+def plan_query(
+    explore: Explore,
+    query: MetricQuery,
+    *,
+    max_limit: int | None = None,
+    dialect: str = "duckdb",
+    extra_tables: frozenset[str] = frozenset(),
+) -> Plan:
     """Resolve every id of `query` against `explore` and choose the joins it needs."""
     _reject_unsupported(query)
-    dimensions = tuple(_dimension(explore, fid, "dimension") for fid in _unique(query.dimensions))
-    metrics = tuple(_metric(explore, fid, "metric") for fid in _unique(query.metrics))
+    custom = custom_dimensions(explore, query.custom_dimensions)
+    additional = additional_metrics(explore, query.additional_metrics)
+    lookup = _Lookup(explore, custom, additional)
+    dims: list[Dimension] = []
+    chosen_custom: list[CustomDim] = []
+    for fid in _unique(query.dimensions):
+        if fid in custom:
+            chosen_custom.append(custom[fid])
+        else:
+            dims.append(lookup.dimension(fid, "dimension"))
+    # Bins before SQL dimensions, as Lightdash orders them.
+    chosen_custom.sort(key=lambda c: not c.is_bin)
+    metrics = tuple(lookup.metric(fid, "metric") for fid in _unique(query.metrics))
     selected = {m.id for m in metrics}
     filter_metrics = tuple(
-        _metric(explore, fid, "metric filter")
+        lookup.metric(fid, "metric filter")
         for fid in _unique(r.target.field_id for r in rules(query.filters.metrics))
         if fid not in selected
     )
     for rule in rules(query.filters.dimensions):
-        _dimension(explore, rule.target.field_id, "dimension filter")
+        lookup.filter_dimension(rule.target.field_id)
+    post = tuple(m for m in metrics if m.is_post_calculation)
+    if any(m.is_post_calculation for m in filter_metrics):
+        raise QueryError("post-calculation metrics cannot be filtered unless selected",
+                         hint="select the metric as well")
+    aggregated = selected | {m.id for m in filter_metrics}
+    post_inputs = _unique(r for m in post for r in sorted(m.metric_references))
+    hidden = tuple(explore.metrics[r] for r in post_inputs if r not in aggregated)
     limit = query.limit
     if max_limit is not None and limit is not None and limit > max_limit:
         raise QueryError(
             f"query limit {limit} exceeds the maximum of {max_limit}",
             hint=f"use a limit of at most {max_limit}",
         )
-    used = _tables(explore, dimensions, (*metrics, *filter_metrics), query)
+    output_ids = [d.id for d in dims] + [c.id for c in chosen_custom] + [m.id for m in metrics]
+    sorts = _sorts(query, dims, metrics, output_ids + [c.name for c in query.table_calculations])
+    calcs = compile_calculations(query.table_calculations, output_ids, sorts, dialect)
+    filter_custom = [custom[r.target.field_id] for r in rules(query.filters.dimensions)
+                     if r.target.field_id in custom]
+    used = _tables(explore, dims, (*metrics, *filter_metrics, *hidden), query)
+    used |= {t for c in (*chosen_custom, *filter_custom) for t in c.tables} | extra_tables
     return Plan(
         explore=explore,
-        dimensions=dimensions,
+        dimensions=tuple(dims),
         metrics=metrics,
         filter_only_metrics=filter_metrics,
         joins=_joins(explore, used),
-        sorts=_sorts(query, dimensions, metrics),
+        sorts=sorts,
         limit=limit,
+        custom_dimensions=tuple(chosen_custom),
+        all_custom=custom,
+        post_metrics=post,
+        hidden_metrics=hidden,
+        calculations=tuple(calcs),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Lookup:
+    explore: Explore
+    custom: Mapping[str, CustomDim]
+    additional: Mapping[str, Metric]
+
+    def dimension(self, fid: str, role: str) -> Dimension:
+        return _dimension(self.explore, fid, role)
+
+    def filter_dimension(self, fid: str) -> None:
+        custom = self.custom.get(fid)
+        if custom is not None and custom.is_bin:
+            raise QueryError(
+                f"custom bin dimension {fid!r} cannot be filtered",
+                hint="filter its parent dimension instead", field=fid,
+            )
+        if custom is None:
+            _dimension(self.explore, fid, "dimension filter")
+
+    def metric(self, fid: str, role: str) -> Metric:
+        found = self.additional.get(fid)
+        return found if found is not None else _metric(self.explore, fid, role)
 
 
 def rules(group: AndGroup | OrGroup | None) -> Iterator[FilterRule]:
@@ -79,10 +165,6 @@ def _unique(ids: Iterable[str]) -> list[str]:
 
 def _reject_unsupported(query: MetricQuery) -> None:
     features = {
-        "customDimensions": query.custom_dimensions,
-        "additionalMetrics": query.additional_metrics,
-        "tableCalculations": query.table_calculations,
-        "filters.tableCalculations": query.filters.table_calculations,
         "pivotDimensions": query.pivot_dimensions,
         "dateZoom": query.date_zoom,
     }
@@ -150,11 +232,12 @@ def _tables(
     used: set[str] = set()
     for dim in dimensions:
         used |= dim.tables_references or {dim.table}
-    for metric in _metric_closure(explore, metrics):
+    for metric in _metric_closure(explore, metrics):  # additional metrics reference none
         used |= metric.tables_references or {metric.table}
     for rule in rules(query.filters.dimensions):
-        dim = explore.dimensions[rule.target.field_id]
-        used |= dim.tables_references or {dim.table}
+        filtered = explore.dimensions.get(rule.target.field_id)
+        if filtered is not None:
+            used |= filtered.tables_references or {filtered.table}
     used |= explore.tables[explore.base_table].sql_where_tables
     used |= {j.table for j in explore.joins if j.always}
     return used
@@ -182,9 +265,12 @@ def _joins(explore: Explore, used: set[str]) -> tuple[Join, ...]:
 
 
 def _sorts(
-    query: MetricQuery, dimensions: Sequence[Dimension], metrics: Sequence[Metric]
+    query: MetricQuery,
+    dimensions: Sequence[Dimension],
+    metrics: Sequence[Metric],
+    output_ids: Sequence[str],
 ) -> tuple[SortField, ...]:
-    selected = {d.id for d in dimensions} | {m.id for m in metrics}
+    selected = set(output_ids)
     for sort in query.sorts:
         if sort.field_id not in selected:
             raise QueryError(
@@ -194,7 +280,7 @@ def _sorts(
             )
     if query.sorts:
         return query.sorts
-    if not dimensions:
+    if not dimensions and len(output_ids) == len(metrics):
         return ()
     dated = next(
         (d for d in dimensions if d.type in (DimensionType.DATE, DimensionType.TIMESTAMP)), None
@@ -203,4 +289,4 @@ def _sorts(
         return (SortField(field_id=dated.id, descending=True),)
     if metrics:
         return (SortField(field_id=metrics[0].id, descending=True),)
-    return (SortField(field_id=dimensions[0].id, descending=False),)
+    return (SortField(field_id=output_ids[0], descending=False),)

@@ -1,17 +1,29 @@
-"""Plan → sqlglot SELECT tree: select list, FROM and joins, WHERE, GROUP BY, metric filters."""
+"""Plan → sqlglot SELECT tree.
+
+Shape: the aggregation (dimensions, custom dimensions, metrics; FROM, joins, WHERE, GROUP BY).
+When the query needs more, the aggregation becomes the `metrics` CTE and layers follow:
+`postcalculation_metrics` (window metrics), `metric_filters` (WHERE on metrics), one
+`table_calculations_<n>` CTE per dependency level of table calculations, then the final SELECT
+of exactly the output columns, with the table-calculation filters, ORDER BY and LIMIT.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from sqlglot import exp
 
+from metricql.compiler.custom_dimensions import CustomDim, bounds_select
 from metricql.compiler.expressions import Finalizer
 from metricql.compiler.filters import FilterContext, filter_condition, group_condition
 from metricql.compiler.plan import Plan
+from metricql.compiler.table_calculations import RUNNING, column, levels, window
+from metricql.compiler.timeframes import calendar_order
 from metricql.query.model import AndGroup, FilterRule, MetricQuery, OrGroup
 from metricql.semantic.explore import Join, JoinType
-from metricql.semantic.fields import DimensionType, Metric, MetricType
+from metricql.semantic.fields import DimensionType, Metric, MetricType, TimeInterval
+from metricql.semantic.refs import MetricRef
 
 METRICS_CTE = "metrics"
 
@@ -27,6 +39,7 @@ _METRIC_FILTER_TYPES: dict[MetricType, DimensionType] = {
     MetricType.TIMESTAMP: DimensionType.TIMESTAMP,
     MetricType.BOOLEAN: DimensionType.BOOLEAN,
 }
+_NAME_INTERVALS = (TimeInterval.MONTH_NAME, TimeInterval.DAY_OF_WEEK_NAME)
 
 
 def quoted(name: str) -> exp.Identifier:
@@ -35,21 +48,50 @@ def quoted(name: str) -> exp.Identifier:
 
 
 def render_query(
-    plan: Plan, query: MetricQuery, finalizer: Finalizer, filters: FilterContext
+    plan: Plan,
+    query: MetricQuery,
+    finalizer: Finalizer,
+    filters: FilterContext,
+    restrict: Callable[[exp.Select], exp.Select] | None = None,
 ) -> exp.Select:
-    """The whole SELECT for a planned query."""
+    """The whole SELECT for a planned query; `restrict` may add joins to the aggregation."""
     base = _aggregation(plan, query, finalizer, filters)
+    if restrict is not None:
+        base = restrict(base)
     metric_where = _metric_filter(plan, query.filters.metrics, filters)
-    if metric_where is None:
-        return _order_and_limit(base, plan)
-    outer_columns = [exp.column(quoted(fid)) for fid in plan.selected_ids]
-    outer = (
-        exp.select(*outer_columns if plan.filter_only_metrics else [exp.Star()])
-        .from_(METRICS_CTE)
-        .where(metric_where)
-        .with_(METRICS_CTE, as_=base)
+    calc_where = _calculation_filter(plan, query.filters.table_calculations, filters)
+    if not _needs_layers(plan, metric_where, calc_where):
+        return _order_and_limit(base, plan, inner=True)
+    ctes: list[tuple[str, exp.Select]] = [(METRICS_CTE, base)]
+    if plan.post_metrics:
+        post = [exp.alias_(_post_metric(plan, m), quoted(m.id)) for m in plan.post_metrics]
+        ctes.append(("postcalculation_metrics", _star_plus(ctes[-1][0], post)))
+    if metric_where is not None:
+        ctes.append(("metric_filters", exp.select("*").from_(ctes[-1][0]).where(metric_where)))
+    for i, level in enumerate(levels(plan.calculations)):
+        calcs = [exp.alias_(c.expression.copy(), quoted(c.name)) for c in level]
+        ctes.append((f"table_calculations_{i}", _star_plus(ctes[-1][0], calcs)))
+    final = exp.select(*[column(fid) for fid in plan.selected_ids]).from_(ctes[-1][0])
+    if calc_where is not None:
+        final = final.where(calc_where, copy=False)
+    for name, select in ctes:
+        final = final.with_(name, as_=select, copy=False)
+    return _order_and_limit(final, plan, inner=False)
+
+
+def _needs_layers(
+    plan: Plan, metric_where: exp.Expr | None, calc_where: exp.Expr | None
+) -> bool:
+    sorts_by_name = any(_sort_expression(plan, s.field_id) is not None for s in plan.sorts)
+    return bool(
+        plan.post_metrics or plan.calculations or plan.filter_only_metrics or plan.hidden_metrics
+        or metric_where is not None or calc_where is not None or sorts_by_name
+        or any(c.order is not None for c in plan.custom_dimensions)
     )
-    return _order_and_limit(outer, plan)
+
+
+def _star_plus(source: str, extra: list[exp.Expr]) -> exp.Select:
+    return exp.select(exp.Star(), *extra).from_(source)
 
 
 def _aggregation(
@@ -59,12 +101,36 @@ def _aggregation(
     selects: list[exp.Expr] = [
         exp.alias_(finalizer.tree(d.sql), quoted(d.id)) for d in plan.dimensions
     ]
+    selects += [exp.alias_(finalizer.tree(c.select), quoted(c.id)) for c in plan.custom_dimensions]
+    orders = [c for c in plan.custom_dimensions if c.order is not None]
+    selects += [exp.alias_(finalizer.tree(c.order), quoted(c.order_id)) for c in orders]  # type: ignore[arg-type]
     selects += [
-        exp.alias_(finalizer.metric(m), quoted(m.id))
-        for m in (*plan.metrics, *plan.filter_only_metrics)
+        exp.alias_(finalizer.metric(m), quoted(m.id)) for m in plan.aggregated_metrics
     ]
+    scan = _scan(plan, query, finalizer, filters)
+    select = scan.select(*selects, copy=False)
+    bins = [c for c in plan.custom_dimensions if c.bounds is not None]
+    for c in bins:
+        assert c.bounds is not None
+        bounds = _scan(plan, query, finalizer, filters).select(
+            *bounds_select(c.bounds, finalizer.tree(c.bounds.parent)), copy=False
+        )
+        select = select.join(exp.to_identifier(c.bounds.name, quoted=True), join_type="CROSS",
+                             copy=False)
+        select = select.with_(exp.to_identifier(c.bounds.name, quoted=True), as_=bounds, copy=False)
+    groups = len(plan.dimensions) + len(plan.custom_dimensions) + len(orders)
+    if groups:  # also for dimension-only queries: distinct combinations
+        select = select.group_by(*[exp.Literal.number(i + 1) for i in range(groups)], copy=False)
+    return select
+
+
+def _scan(
+    plan: Plan, query: MetricQuery, finalizer: Finalizer, filters: FilterContext
+) -> exp.Select:
+    """FROM the base table, the planned joins, and WHERE (sql_filter and dimension filters)."""
+    explore = plan.explore
     base_table = explore.tables[explore.base_table]
-    select = exp.select(*selects).from_(_relation(base_table.relation, explore.base_table))
+    select = exp.Select().from_(_relation(base_table.relation, explore.base_table))
     for join in plan.joins:
         select = select.join(_join(plan, join, finalizer), copy=False)
     conditions: list[exp.Expr] = []
@@ -75,10 +141,6 @@ def _aggregation(
         conditions.append(dimension_where)
     if conditions:
         select = select.where(exp.and_(*conditions), copy=False)
-    if plan.dimensions:  # also for dimension-only queries: distinct combinations
-        select = select.group_by(
-            *[exp.Literal.number(i + 1) for i in range(len(plan.dimensions))], copy=False
-        )
     return select
 
 
@@ -103,6 +165,11 @@ def _dimension_filter(
     explore = plan.explore
 
     def condition(rule: FilterRule) -> exp.Expr:
+        custom: CustomDim | None = plan.all_custom.get(rule.target.field_id)
+        if custom is not None:
+            return filter_condition(
+                rule, finalizer.tree(custom.select), custom.type, custom.id, filters
+            )
         dim = explore.dimensions[rule.target.field_id]
         sensitive = _first_set(
             dim.case_sensitive,
@@ -128,17 +195,63 @@ def _metric_filter(
 
     def condition(rule: FilterRule) -> exp.Expr:
         metric = metrics[rule.target.field_id]
-        column = exp.column(quoted(metric.id))
         # Metric filters always compare case-sensitively (as in Lightdash).
         return filter_condition(
-            rule,
-            column,
-            metric_value_type(plan, metric),
-            metric.id,
+            rule, column(metric.id), metric_value_type(plan, metric), metric.id,
             replace(filters, case_sensitive=True),
         )
 
     return group_condition(group, condition)
+
+
+def _calculation_filter(
+    plan: Plan, group: AndGroup | OrGroup | None, filters: FilterContext
+) -> exp.Expr | None:
+    calcs = {c.name: c for c in plan.calculations}
+
+    def condition(rule: FilterRule) -> exp.Expr:
+        calc = calcs.get(rule.target.field_id)
+        if calc is None:
+            from metricql.errors import UnknownFieldError
+
+            raise UnknownFieldError(
+                f"table calculation filter references {rule.target.field_id!r}, "
+                "which is not a table calculation of the query",
+                hint=f"table calculations: {', '.join(calcs) or 'none'}",
+                field=rule.target.field_id,
+            )
+        kind = calc.type or DimensionType.STRING
+        return filter_condition(rule, column(calc.name), kind, calc.name,
+                                replace(filters, case_sensitive=True))
+
+    return group_condition(group, condition)
+
+
+def _post_metric(plan: Plan, metric: Metric) -> exp.Expr:
+    """Window expression of a post-calculation metric over the aggregated metrics."""
+    inner = metric.sql.transform(
+        lambda n: column(n.name) if isinstance(n, MetricRef) else n
+    )
+    order = [
+        (s.field_id, s.descending) for s in plan.sorts
+        if s.field_id not in {m.id for m in plan.post_metrics}
+        and s.field_id not in {c.name for c in plan.calculations}
+    ]
+    if metric.type is MetricType.RUNNING_TOTAL:
+        return window(exp.Sum(this=inner), order=order, spec=RUNNING.copy())
+    ratio_to: exp.Expr
+    if metric.type is MetricType.PERCENT_OF_TOTAL:
+        ratio_to = window(exp.Sum(this=inner.copy()))
+    else:
+        ratio_to = window(exp.Lag(this=inner.copy()), order=order)
+    ratio = exp.Div(
+        this=exp.cast(inner, exp.DataType.Type.DOUBLE),
+        expression=exp.cast(exp.Nullif(this=ratio_to, expression=exp.Literal.number(0)),
+                            exp.DataType.Type.DOUBLE),
+    )
+    if metric.type is MetricType.PERCENT_OF_PREVIOUS:
+        return exp.Sub(this=ratio, expression=exp.Literal.number(1))
+    return ratio
 
 
 def metric_value_type(plan: Plan, metric: Metric) -> DimensionType:
@@ -156,19 +269,31 @@ def _first_set(*values: bool | None) -> bool:
     return next((v for v in values if v is not None), True)
 
 
-def _order_and_limit(select: exp.Select, plan: Plan) -> exp.Select:
+def _sort_expression(plan: Plan, field_id: str) -> exp.Expr | None:
+    """Calendar order for month/day names, bin order for bins; None for a plain column."""
+    dim = plan.explore.dimensions.get(field_id)
+    if dim is not None and dim.time_interval in _NAME_INTERVALS:
+        order = calendar_order(column(field_id), dim.time_interval, None)
+        if isinstance(order, exp.Case):  # NULL (no date) sorts with the NULLs, not before January
+            order.set("default", exp.null())
+        return order
+    custom = plan.all_custom.get(field_id)
+    if custom is not None and custom.order is not None:
+        return column(custom.order_id)
+    return None
+
+
+def _order_and_limit(select: exp.Select, plan: Plan, *, inner: bool) -> exp.Select:
     if plan.sorts:
-        select = select.order_by(
-            *[
-                exp.Ordered(
-                    this=exp.column(quoted(s.field_id)),
-                    desc=s.descending,
-                    nulls_first=s.nulls_first,
-                )
-                for s in plan.sorts
-            ],
-            copy=False,
-        )
+        items = []
+        for s in plan.sorts:
+            target = None if inner else _sort_expression(plan, s.field_id)
+            items.append(exp.Ordered(
+                this=target if target is not None else column(s.field_id),
+                desc=s.descending,
+                nulls_first=s.nulls_first,
+            ))
+        select = select.order_by(*items, copy=False)
     if plan.limit is not None:
         select = select.limit(plan.limit, copy=False)
     return select

@@ -1,0 +1,310 @@
+"""Fan-out: which tables a query's joins repeat, and where each metric must be computed.
+
+A join repeats rows on one side of it: one-to-many repeats every table on the base side (each
+order once per payment), many-to-one repeats the joined side (each customer once per order),
+many-to-many both. In a join tree the sides of a join are the joined table's subtree and
+everything else, so chains and chasm traps (two one-to-many branches, each repeating the
+other) follow without special cases. A sum, count, average, median or percentile of a
+repeated table is then computed at its table's own grain (see `stitch.py`) when the table has
+a primary key; without one it stays as it is and the query gets a warning (strict: an error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from enum import Enum
+from types import MappingProxyType
+
+from sqlglot import exp
+
+from metricql.compiler.plan import Plan
+from metricql.errors import CompileError, UnsupportedError
+from metricql.semantic.explore import Explore, Join, Relationship
+from metricql.semantic.fields import INFLATION_PROOF_METRIC_TYPES, Metric, MetricType
+from metricql.semantic.refs import MetricRef
+
+DISTINCT_TYPES = frozenset({MetricType.SUM_DISTINCT, MetricType.AVERAGE_DISTINCT})
+# Aggregate functions that duplicated rows cannot change (inside non-aggregate metrics' SQL).
+_PROOF_FUNCTIONS: tuple[type[exp.Expr], ...] = (exp.Min, exp.Max)
+
+# relationship → (repeats the base side, repeats the joined side)
+_REPEATS: Mapping[Relationship, tuple[bool, bool]] = {
+    Relationship.ONE_TO_MANY: (True, False),
+    Relationship.MANY_TO_ONE: (False, True),
+    Relationship.MANY_TO_MANY: (True, True),
+    Relationship.ONE_TO_ONE: (False, False),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class JoinFanOut:
+    """One join of a query and the tables whose rows it repeats there."""
+
+    table: str
+    relationship: Relationship | None
+    repeats: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Inflation:
+    """Which tables of one query are repeated by its joins, and by which tables' rows."""
+
+    joins: tuple[JoinFanOut, ...]
+    multipliers: Mapping[str, frozenset[str]]  # repeated table → tables that vary per its row
+
+    @property
+    def inflated(self) -> frozenset[str]:
+        """Tables some of whose rows appear more than once in the joined rows."""
+        return frozenset(self.multipliers)
+
+    @property
+    def unrelated(self) -> tuple[str, ...]:
+        """Joins without a relationship: their fan-out is unknown."""
+        return tuple(j.table for j in self.joins if j.relationship is None)
+
+
+def inflation(explore: Explore, joins: Sequence[Join]) -> Inflation:
+    """Fan-out of the join tree formed by the base table and `joins`."""
+    tables = {explore.base_table, *(j.table for j in joins)}
+    children: dict[str, set[str]] = {}
+    for join in joins:
+        for parent in (join.tables_references & tables) - {join.table} or {explore.base_table}:
+            children.setdefault(parent, set()).add(join.table)
+    multipliers: dict[str, set[str]] = {}
+    fanouts = []
+    for join in joins:
+        below = _subtree(join.table, children)
+        above = tables - below
+        base_side, joined_side = _REPEATS.get(join.relationship, (False, False))  # type: ignore[arg-type]
+        repeated: set[str] = set()
+        for side, other, repeats in ((above, below, base_side), (below, above, joined_side)):
+            if repeats:
+                repeated |= side
+                for table in side:
+                    multipliers.setdefault(table, set()).update(other)
+        fanouts.append(JoinFanOut(join.table, join.relationship, frozenset(repeated)))
+    return Inflation(
+        joins=tuple(fanouts),
+        multipliers=MappingProxyType({t: frozenset(m) for t, m in multipliers.items()}),
+    )
+
+
+def _subtree(root: str, children: Mapping[str, set[str]]) -> set[str]:
+    seen: set[str] = set()
+    stack = [root]
+    while stack:
+        table = stack.pop()
+        if table not in seen:
+            seen.add(table)
+            stack.extend(children.get(table, ()))
+    return seen
+
+
+class Route(str, Enum):
+    """Where a metric of a query is computed."""
+
+    PLAIN = "plain"  # the ordinary GROUP BY over the joined rows
+    OWN_GRAIN = "own_grain"  # fan-out: aggregated over the distinct rows of its own table
+    DISTINCT = "distinct"  # sum/average_distinct: rows deduplicated on its distinct_keys
+    COMBINED = "combined"  # non-aggregate: computed from the other metrics' columns
+    INFLATED = "inflated"  # repeated by a join and cannot be protected: plain, with a warning
+
+
+@dataclass(frozen=True, slots=True)
+class MetricRoute:
+    """How one metric is computed, and why."""
+
+    metric: str
+    table: str
+    route: Route
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class FanOutPlan:
+    """Fan-out analysis of one planned query: inflation, metric routes, warnings."""
+
+    inflation: Inflation
+    routes: Mapping[str, MetricRoute]  # computed metrics and the metrics they reference
+    warnings: tuple[str, ...]
+    problems: tuple[str, ...]  # the warnings strict mode turns into an error
+
+    @property
+    def rewrites(self) -> bool:
+        """True when the aggregation must be split into separately aggregated pieces."""
+        return any(r.route in (Route.OWN_GRAIN, Route.DISTINCT) for r in self.routes.values())
+
+    def check(self, *, strict: bool) -> tuple[str, ...]:
+        """The warnings; in strict mode a CompileError when some metric may be inflated."""
+        if strict and self.problems:
+            raise CompileError(
+                "metrics of this query may be inflated by its joins: " + "; ".join(self.problems),
+                hint="add meta.primary_key to the models named, or drop the joined fields",
+                metrics=[r.metric for r in self.routes.values() if r.route is Route.INFLATED],
+            )
+        return self.warnings
+
+
+def fanout_plan(plan: Plan) -> FanOutPlan:
+    """Inflation of the query's joins and the route of every metric it computes."""
+    explore = plan.explore
+    infl = inflation(explore, plan.joins)
+    routes: dict[str, MetricRoute] = {}
+    problems: list[str] = []
+    closure = list(metric_closure(explore, plan.aggregated_metrics))
+    for metric in closure:
+        route, reason = _route(explore, metric, infl)
+        if route is Route.INFLATED:
+            problems.append(reason)
+        routes[metric.id] = MetricRoute(metric.id, metric.table, route, reason)
+    if any(r.route in (Route.OWN_GRAIN, Route.DISTINCT) for r in routes.values()):
+        for metric in closure:
+            if not metric.is_aggregate and not _own_aggregates(metric):
+                routes[metric.id] = MetricRoute(
+                    metric.id, metric.table, Route.COMBINED,
+                    "computed from the separately aggregated metrics it references",
+                )
+        _reject_inlined_distinct(explore, closure, routes)
+        problems += _inlined_own_grain(explore, closure, routes)
+    unrelated = [
+        f'join "{t}" has no relationship, so metricql cannot tell whether it repeats rows; '
+        f"metrics of this query may be inflated (set relationship: on the join)"
+        for t in infl.unrelated
+    ]
+    return FanOutPlan(
+        inflation=infl,
+        routes=MappingProxyType(routes),
+        warnings=(*unrelated, *problems) if closure else (),
+        problems=tuple(problems),
+    )
+
+
+def fanout_warnings(plan: Plan, *, strict: bool = False) -> tuple[str, ...]:
+    """Fan-out warnings of a planned query; strict mode raises instead for inflated metrics."""
+    return fanout_plan(plan).check(strict=strict)
+
+
+def metric_closure(explore: Explore, metrics: Iterable[Metric]) -> Iterator[Metric]:
+    """`metrics` in order, then the metrics they reference, each once."""
+    seen: set[str] = set()
+    stack = list(metrics)[::-1]
+    while stack:
+        metric = stack.pop()
+        if metric.id in seen:
+            continue
+        seen.add(metric.id)
+        yield metric
+        stack.extend(explore.metrics[r] for r in sorted(metric.metric_references, reverse=True))
+
+
+def _route(explore: Explore, metric: Metric, infl: Inflation) -> tuple[Route, str]:
+    if metric.type in DISTINCT_TYPES:
+        return Route.DISTINCT, "deduplicated on its distinct_keys, then aggregated"
+    repeated_by = infl.multipliers.get(metric.table, frozenset())
+    if not metric.is_aggregate:
+        if _unsafe_aggregates(metric) and _own_tables(metric) & infl.inflated:
+            return Route.INFLATED, (
+                f'metric "{metric.id}" aggregates in its own SQL over tables this query\'s '
+                "joins repeat, so it may be inflated (use aggregate metric types instead)"
+            )
+        return Route.PLAIN, "computed in the GROUP BY over the joined rows"
+    if not repeated_by or metric.type in INFLATION_PROOF_METRIC_TYPES:
+        why = "not repeated by any join" if not repeated_by else "repeated rows cannot change it"
+        return Route.PLAIN, f"computed in the GROUP BY over the joined rows ({why})"
+    by = _join_names(infl, metric.table)
+    table = explore.tables[metric.table]
+    if not table.primary_key:
+        return Route.INFLATED, (
+            f'metric "{metric.id}" may be inflated: {by} repeats rows of table '
+            f'"{metric.table}", which has no primary_key (set meta.primary_key on model '
+            f'"{table.original_name}")'
+        )
+    varying = sorted((metric.tables_references - {metric.table}) & repeated_by)
+    if varying:
+        return Route.INFLATED, (
+            f'metric "{metric.id}" may be inflated: it reads table(s) '
+            f"{', '.join(repr(t) for t in varying)}, whose rows repeat those of "
+            f'"{metric.table}" here ({by})'
+        )
+    return Route.OWN_GRAIN, (
+        f"{by} repeats rows of {metric.table!r}: aggregated over its distinct rows "
+        f"(primary key {', '.join(table.primary_key)}) per group"
+    )
+
+
+def _join_names(infl: Inflation, table: str) -> str:
+    joins = [
+        f'join "{j.table}" ({j.relationship.value if j.relationship else "?"})'
+        for j in infl.joins
+        if table in j.repeats
+    ]
+    return " and ".join(joins)
+
+
+def _own_aggregates(metric: Metric) -> list[exp.AggFunc]:
+    """Aggregate calls written in a non-aggregate metric's own SQL (not inside references)."""
+    return [
+        node for node in metric.sql.find_all(exp.AggFunc)
+        if not any(isinstance(a, MetricRef) for a in _ancestors(node))
+    ]
+
+
+def _own_tables(metric: Metric) -> frozenset[str]:
+    """Tables whose columns a metric's own SQL reads (references to metrics excluded)."""
+    return frozenset(c.table for c in metric.sql.find_all(exp.Column) if c.table)
+
+
+def _unsafe_aggregates(metric: Metric) -> bool:
+    for node in _own_aggregates(metric):
+        distinct_count = isinstance(node, exp.Count) and isinstance(node.this, exp.Distinct)
+        if not (distinct_count or isinstance(node, _PROOF_FUNCTIONS)):
+            return True
+    return False
+
+
+def _ancestors(node: exp.Expr) -> Iterator[exp.Expr]:
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent
+
+
+def _inlined_own_grain(
+    explore: Explore, closure: Sequence[Metric], routes: dict[str, MetricRoute]
+) -> list[str]:
+    """Metrics with their own aggregate calls inline their references into the joined rows."""
+    problems = []
+    for metric in closure:
+        if metric.is_aggregate or routes[metric.id].route is not Route.PLAIN:
+            continue
+        fixed = [
+            m.id for m in metric_closure(explore, [metric])
+            if routes[m.id].route is Route.OWN_GRAIN
+        ]
+        if fixed:
+            reason = (
+                f'metric "{metric.id}" aggregates in its own SQL, so the metrics it references '
+                f"({', '.join(fixed)}) are computed inline over the repeated rows and may be "
+                "inflated"
+            )
+            routes[metric.id] = MetricRoute(metric.id, metric.table, Route.INFLATED, reason)
+            problems.append(reason)
+    return problems
+
+
+def _reject_inlined_distinct(
+    explore: Explore, closure: Sequence[Metric], routes: Mapping[str, MetricRoute]
+) -> None:
+    """Metrics still inlined into the GROUP BY cannot contain a sum/average_distinct."""
+    for metric in closure:
+        if routes[metric.id].route in (Route.PLAIN, Route.INFLATED) and not metric.is_aggregate:
+            inner = [m for m in metric_closure(explore, [metric]) if m.type in DISTINCT_TYPES]
+            if inner:
+                raise UnsupportedError(
+                    f'metric "{metric.id}" aggregates in its own SQL and references '
+                    f'{inner[0].type.value} metric "{inner[0].id}"; that combination is not '
+                    "supported",
+                    hint="reference the distinct metric from a metric without aggregate calls",
+                    field=metric.id,
+                )

@@ -1,0 +1,99 @@
+"""Query-time SQL snippets (custom SQL dimensions, additional metrics) resolved on an explore."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlglot import exp
+
+from metricql.errors import CompileError, QueryError, UnknownFieldError
+from metricql.semantic.explore import Explore
+from metricql.semantic.refs import attribute_ref, parse_snippet, placeholder_index
+
+
+@dataclass(frozen=True, slots=True)
+class QuerySnippet:
+    """A resolved snippet: its tree (explore trees inlined) and the tables it reads."""
+
+    tree: exp.Expr
+    tables: frozenset[str]
+
+
+def resolve_snippet(
+    explore: Explore, sql: str, *, table: str, owner: str, extra_dimensions: dict[str, exp.Expr]
+    | None = None,
+) -> QuerySnippet:
+    """Parse `sql` in the explore's dialect; `${TABLE}`, `${dim}`, `${table.dim}` become trees.
+
+    `extra_dimensions` (id → tree) lets custom SQL dimensions reference each other.
+    """
+    if table not in explore.tables:
+        raise QueryError(
+            f"{owner} references a table that doesn't exist in explore {explore.name!r}: {table!r}",
+            hint=f"tables: {', '.join(explore.tables)}",
+            explore=explore.name,
+            field=owner,
+        )
+    try:
+        snippet = parse_snippet(sql, explore.source_dialect, field=owner)
+    except CompileError as err:
+        raise QueryError(err.message, hint=err.hint, field=owner, explore=explore.name) from None
+    tree = snippet.tree.copy()
+    tables: set[str] = set()
+    for ident in list(tree.find_all(exp.Identifier)):
+        index = placeholder_index(ident)
+        if index is None:
+            continue
+        ref = snippet.refs[index]
+        parent = ident.parent
+        if isinstance(parent, exp.Column) and parent.args.get("table") is ident:
+            if ref != "TABLE":
+                raise _bad(owner, ref, explore, "only ${TABLE} may prefix a column")
+            ident.replace(exp.to_identifier(table, quoted=True))
+            tables.add(table)
+            continue
+        if not isinstance(parent, exp.Column) or parent.args.get("table") is not None:
+            raise _bad(owner, ref, explore, "a reference must stand for a whole value")
+        replacement, used = _reference(explore, ref, table, owner, extra_dimensions or {})
+        tables |= used
+        if parent is tree:
+            tree = replacement
+        else:
+            parent.replace(replacement)
+    return QuerySnippet(tree, frozenset(tables))
+
+
+def _reference(
+    explore: Explore, ref: str, table: str, owner: str, extra: dict[str, exp.Expr]
+) -> tuple[exp.Expr, frozenset[str]]:
+    attr = attribute_ref(ref)
+    if attr is not None:
+        return attr, frozenset()
+    parts = ref.split(".")
+    if len(parts) > 2 or not all(parts):
+        raise _bad(owner, ref, explore, "a reference is ${field} or ${table.field}")
+    fid = f"{parts[0]}_{parts[1]}" if len(parts) == 2 else f"{table}_{ref}"
+    if fid == owner or ref == owner:
+        raise QueryError(
+            f"{owner} references itself", hint="remove the self-reference", field=owner
+        )
+    dim = explore.dimensions.get(fid)
+    if dim is not None:
+        return exp.Paren(this=dim.sql.copy()), dim.tables_references or frozenset({dim.table})
+    if ref in extra:
+        return exp.Paren(this=extra[ref].copy()), frozenset()
+    raise UnknownFieldError(
+        f"{owner} references ${{{ref}}}, which matches no dimension of explore {explore.name!r}",
+        hint="reference dimensions as ${table.dimension}",
+        explore=explore.name,
+        field=owner,
+    )
+
+
+def _bad(owner: str, ref: str, explore: Explore, why: str) -> QueryError:
+    return QueryError(
+        f"{owner}: reference ${{{ref}}} cannot be resolved: {why}",
+        hint="check the field name and table",
+        explore=explore.name,
+        field=owner,
+    )
