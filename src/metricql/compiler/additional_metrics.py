@@ -3,13 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from types import MappingProxyType
 
 from metricql.compiler.snippets import resolve_snippet
-from metricql.errors import QueryError
-from metricql.query.model import AdditionalMetric
+from metricql.errors import QueryError, UnknownFieldError
+from metricql.query.model import AdditionalMetric, FilterRule, FilterTarget
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import AGGREGATE_METRIC_TYPES, Metric, MetricType, friendly_name
+
+
+def _rule_on_dimension(explore: Explore, table: str, owner: str, rule: FilterRule) -> FilterRule:
+    """A metric filter whose target is `table.field`, `field` or a field id → the dimension id."""
+    ref = rule.target.field_id
+    candidates = [ref, ref.replace(".", "_", 1), f"{table}_{ref}"]
+    fid = next((c for c in candidates if c in explore.dimensions), None)
+    if fid is None:
+        raise UnknownFieldError(
+            f"filter of additional metric {owner!r} references {ref!r}, which is not a dimension",
+            hint="metric filters target a dimension as table.field", field=owner,
+        )
+    return rule.model_copy(update={"target": FilterTarget(field_id=fid)})
 
 
 def additional_metrics(explore: Explore, definitions: Sequence[AdditionalMetric]) -> dict[str, Metric]:
@@ -58,6 +70,6 @@ def additional_metrics(explore: Explore, definitions: Sequence[AdditionalMetric]
             tables_references=resolved.tables or frozenset({d.table}),
             format=d.format,
             round=d.round,
-            meta=MappingProxyType({"rules": d.filters}) if d.filters else MappingProxyType({}),
+            filters=tuple(_rule_on_dimension(explore, d.table, fid, r) for r in d.filters),
         )
     return out

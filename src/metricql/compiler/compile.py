@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timezone
-from typing import Any
 
 import sqlglot
 from sqlglot import exp
@@ -12,13 +12,13 @@ from sqlglot import exp
 from metricql.compiler.compiled import CompiledField, CompiledQuery
 from metricql.compiler.dialects import adapt
 from metricql.compiler.expressions import Finalizer, UserContext
+from metricql.compiler.fanout import fanout_warnings
 from metricql.compiler.filters import FilterContext, filter_condition
 from metricql.compiler.plan import Plan, plan_query
 from metricql.compiler.render import metric_value_type, render_query
 from metricql.compiler.totals import restrict_to_groups, totals_query
-from metricql.errors import CompileError, QueryError, UnknownFieldError
-from metricql.query.model import FilterRule, MetricQuery
-from metricql.query.parse import parse_shorthand
+from metricql.errors import CompileError, QueryError
+from metricql.query.model import MetricQuery
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import FieldKind, Metric
 
@@ -47,6 +47,7 @@ def compile_query(
     max_limit: int | None = None,
     restrict: Callable[[exp.Select], exp.Select] | None = None,
     extra_tables: frozenset[str] = frozenset(),
+    strict: bool = False,
 ) -> CompiledQuery:
     """SQL and output fields for `query` on `explore`, rendered for `dialect`."""
     if dialect not in SUPPORTED_DIALECTS:
@@ -55,7 +56,10 @@ def compile_query(
             hint=f"choose one of: {', '.join(SUPPORTED_DIALECTS)}",
         )
     plan = plan_query(
-        explore, query, max_limit=max_limit, dialect=explore.source_dialect,
+        explore,
+        query,
+        max_limit=max_limit,
+        dialect=explore.source_dialect,
         extra_tables=extra_tables,
     )
     filters = FilterContext(
@@ -66,6 +70,7 @@ def compile_query(
     )
     finalizer = Finalizer(explore, dialect, user=user, week_start=week_start)
     finalizer.metric_filter = lambda m: _metric_filter_condition(explore, m, finalizer, filters)
+    fanout = fanout_warnings(plan, strict=strict)  # strict: inflated metrics raise
     tree = adapt(render_query(plan, query, finalizer, filters, restrict), dialect)
     try:
         sql = tree.sql(dialect=dialect)
@@ -81,7 +86,7 @@ def compile_query(
         fields=_fields(plan),
         explore=explore.name,
         tree=tree,
-        warnings=explore.warnings,
+        warnings=(*explore.warnings, *fanout),
     )
 
 
@@ -99,23 +104,43 @@ def compile_totals(
     restrict = None
     tables: frozenset[str] = frozenset()
     if query.filters.metrics is not None or query.filters.table_calculations is not None:
-        groups = compile_query(explore, query.model_copy(update={"sorts": (), "limit": None}),
-                               dialect=dialect, user=user, now=now, week_start=week_start)
+        groups = compile_query(
+            explore,
+            query.model_copy(update={"sorts": (), "limit": None}),
+            dialect=dialect,
+            user=user,
+            now=now,
+            week_start=week_start,
+        )
         plan = plan_query(explore, query, dialect=explore.source_dialect)
         finalizer = Finalizer(explore, dialect, user=user, week_start=week_start)
         keys = [(finalizer.tree(d.sql), d.id) for d in plan.dimensions]
         keys += [(finalizer.tree(c.select), c.id) for c in plan.custom_dimensions]
         restrict = lambda agg: restrict_to_groups(agg, groups, keys)  # noqa: E731
         tables = frozenset(j.table for j in plan.joins)  # the group keys read these tables
-    return compile_query(explore, derived, dialect=dialect, user=user, now=now,
-                         week_start=week_start, restrict=restrict, extra_tables=tables)
+    return compile_query(
+        explore,
+        derived,
+        dialect=dialect,
+        user=user,
+        now=now,
+        week_start=week_start,
+        restrict=restrict,
+        extra_tables=tables,
+    )
 
 
 def _fields(plan: Plan) -> tuple[CompiledField, ...]:
     dims = tuple(
         CompiledField(
-            id=d.id, label=d.label, type=d.type.value, kind=FieldKind.DIMENSION, table=d.table,
-            table_label=d.table_label, format=d.format, round=d.round,
+            id=d.id,
+            label=d.label,
+            type=d.type.value,
+            kind=FieldKind.DIMENSION,
+            table=d.table,
+            table_label=d.table_label,
+            format=d.format,
+            round=d.round,
             time_interval=d.time_interval.value if d.time_interval else None,
         )
         for d in plan.dimensions
@@ -126,15 +151,24 @@ def _fields(plan: Plan) -> tuple[CompiledField, ...]:
     )
     metrics = tuple(
         CompiledField(
-            id=m.id, label=m.label, type=metric_value_type(plan, m).value, kind=FieldKind.METRIC,
-            table=m.table, table_label=m.table_label, format=m.format, round=m.round,
+            id=m.id,
+            label=m.label,
+            type=metric_value_type(plan, m).value,
+            kind=FieldKind.METRIC,
+            table=m.table,
+            table_label=m.table_label,
+            format=m.format,
+            round=m.round,
         )
         for m in plan.metrics
     )
     calcs = tuple(
         CompiledField(
-            id=c.name, label=c.label, type=c.type.value if c.type else "number",
-            kind=FieldKind.TABLE_CALCULATION, format=c.format,
+            id=c.name,
+            label=c.label,
+            type=c.type.value if c.type else "number",
+            kind=FieldKind.TABLE_CALCULATION,
+            format=c.format,
         )
         for c in plan.calculations
     )
@@ -144,59 +178,18 @@ def _fields(plan: Plan) -> tuple[CompiledField, ...]:
 def _metric_filter_condition(
     explore: Explore, metric: Metric, finalizer: Finalizer, filters: FilterContext
 ) -> exp.Expr | None:
-    """CASE WHEN condition from a metric's YAML `filters:` (all AND-ed), or None."""
-    entries: Any = metric.meta.get("filters") or ()
+    """CASE WHEN condition from a metric's filters (all AND-ed), or None."""
     conditions = []
-    for rule in metric.meta.get("rules") or ():
-        fid = _ref_to_id(rule.target.field_id, metric)
-        if fid not in explore.dimensions and rule.target.field_id in explore.dimensions:
-            fid = rule.target.field_id
-        dim = explore.dimensions.get(fid)
-        if dim is None:
-            raise UnknownFieldError(
-                f"filter of metric {metric.id!r} references {rule.target.field_id!r}, "
-                "which is not a dimension",
-                hint="metric filters name table.dimension", explore=explore.name, field=metric.id,
+    for rule in metric.filters:
+        dim = explore.dimensions[rule.target.field_id]
+        sensitive = dim.case_sensitive if dim.case_sensitive is not None else filters.case_sensitive
+        conditions.append(
+            filter_condition(
+                rule,
+                finalizer.tree(dim.sql),
+                dim.type,
+                dim.id,
+                replace(filters, case_sensitive=sensitive),
             )
-        conditions.append(filter_condition(rule, finalizer.tree(dim.sql), dim.type, dim.id, filters))
-    for entry in entries:
-        for ref, value in _entry_items(entry, metric):
-            fid = _ref_to_id(ref, metric)
-            dim = explore.dimensions.get(fid)
-            if dim is None:
-                raise UnknownFieldError(
-                    f"filter of metric {metric.id!r} references {ref!r}, which is not a dimension",
-                    hint="metric filters name a dimension of the same table or table.dimension",
-                    explore=explore.name,
-                    field=metric.id,
-                )
-            parsed: FilterRule = parse_shorthand(fid, value)
-            conditions.append(
-                filter_condition(parsed, finalizer.tree(dim.sql), dim.type, dim.id, filters)
-            )
-    if not conditions:
-        return None
-    return exp.and_(*conditions)
-
-
-def _entry_items(entry: Any, metric: Metric) -> list[tuple[str, Any]]:
-    if not isinstance(entry, Mapping):
-        raise CompileError(
-            f"filter of metric {metric.id!r} must be a mapping like {{status: completed}}",
-            hint="write each metric filter as `- field: value`",
-            field=metric.id,
         )
-    return [(str(k), v) for k, v in entry.items() if k != "required"]
-
-
-def _ref_to_id(ref: str, metric: Metric) -> str:
-    parts = ref.split(".")
-    if len(parts) == 1:
-        return f"{metric.table}_{ref}"
-    if len(parts) == 2:
-        return f"{parts[0]}_{parts[1]}"
-    raise CompileError(
-        f"filter reference {ref!r} of metric {metric.id!r} has too many dots",
-        hint="use field or table.field",
-        field=metric.id,
-    )
+    return exp.and_(*conditions) if conditions else None

@@ -31,6 +31,7 @@ class Plan:
     post_metrics: tuple[Metric, ...] = ()
     hidden_metrics: tuple[Metric, ...] = ()
     calculations: tuple[Calc, ...] = ()
+    required_filters: tuple[FilterRule, ...] = ()
 
     @property
     def dimension_ids(self) -> tuple[str, ...]:
@@ -89,8 +90,10 @@ def plan_query(
         lookup.filter_dimension(rule.target.field_id)
     post = tuple(m for m in metrics if m.is_post_calculation)
     if any(m.is_post_calculation for m in filter_metrics):
-        raise QueryError("post-calculation metrics cannot be filtered unless selected",
-                         hint="select the metric as well")
+        raise QueryError(
+            "post-calculation metrics cannot be filtered unless selected",
+            hint="select the metric as well",
+        )
     aggregated = selected | {m.id for m in filter_metrics}
     post_inputs = _unique(r for m in post for r in sorted(m.metric_references))
     hidden = tuple(explore.metrics[r] for r in post_inputs if r not in aggregated)
@@ -103,9 +106,16 @@ def plan_query(
     output_ids = [d.id for d in dims] + [c.id for c in chosen_custom] + [m.id for m in metrics]
     sorts = _sorts(query, dims, metrics, output_ids + [c.name for c in query.table_calculations])
     calcs = compile_calculations(query.table_calculations, output_ids, sorts, dialect)
-    filter_custom = [custom[r.target.field_id] for r in rules(query.filters.dimensions)
-                     if r.target.field_id in custom]
+    filter_custom = [
+        custom[r.target.field_id]
+        for r in rules(query.filters.dimensions)
+        if r.target.field_id in custom
+    ]
+    required = _required_filters(explore, query)
     used = _tables(explore, dims, (*metrics, *filter_metrics, *hidden), query)
+    for rule in required:
+        enforced = explore.dimensions[rule.target.field_id]
+        used |= enforced.tables_references or {enforced.table}
     used |= {t for c in (*chosen_custom, *filter_custom) for t in c.tables} | extra_tables
     return Plan(
         explore=explore,
@@ -120,7 +130,30 @@ def plan_query(
         post_metrics=post,
         hidden_metrics=hidden,
         calculations=tuple(calcs),
+        required_filters=required,
     )
+
+
+def _required_filters(explore: Explore, query: MetricQuery) -> tuple[FilterRule, ...]:
+    """Required filters of the base model the query does not already filter itself."""
+    filtered = [r.target.field_id for r in rules(query.filters.dimensions)]
+    out = []
+    for rule in explore.default_filters:
+        if not rule.required:
+            continue
+        fid = rule.target.field_id
+        # A filter on any time interval of the same base dimension counts as filtering it.
+        if any(
+            f == fid or f.startswith(fid + "_") and _interval_of(explore, f, fid) for f in filtered
+        ):
+            continue
+        out.append(rule)
+    return tuple(out)
+
+
+def _interval_of(explore: Explore, child: str, base: str) -> bool:
+    dim = explore.dimensions.get(child)
+    return dim is not None and f"{dim.table}_{dim.time_interval_base}" == base
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +170,8 @@ class _Lookup:
         if custom is not None and custom.is_bin:
             raise QueryError(
                 f"custom bin dimension {fid!r} cannot be filtered",
-                hint="filter its parent dimension instead", field=fid,
+                hint="filter its parent dimension instead",
+                field=fid,
             )
         if custom is None:
             _dimension(self.explore, fid, "dimension filter")

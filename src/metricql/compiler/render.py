@@ -18,6 +18,7 @@ from metricql.compiler.custom_dimensions import CustomDim, bounds_select
 from metricql.compiler.expressions import Finalizer
 from metricql.compiler.filters import FilterContext, filter_condition, group_condition
 from metricql.compiler.plan import Plan
+from metricql.compiler.stitch import stitched_aggregation
 from metricql.compiler.table_calculations import RUNNING, column, levels, window
 from metricql.compiler.timeframes import calendar_order
 from metricql.query.model import AndGroup, FilterRule, MetricQuery, OrGroup
@@ -79,13 +80,16 @@ def render_query(
     return _order_and_limit(final, plan, inner=False)
 
 
-def _needs_layers(
-    plan: Plan, metric_where: exp.Expr | None, calc_where: exp.Expr | None
-) -> bool:
+def _needs_layers(plan: Plan, metric_where: exp.Expr | None, calc_where: exp.Expr | None) -> bool:
     sorts_by_name = any(_sort_expression(plan, s.field_id) is not None for s in plan.sorts)
     return bool(
-        plan.post_metrics or plan.calculations or plan.filter_only_metrics or plan.hidden_metrics
-        or metric_where is not None or calc_where is not None or sorts_by_name
+        plan.post_metrics
+        or plan.calculations
+        or plan.filter_only_metrics
+        or plan.hidden_metrics
+        or metric_where is not None
+        or calc_where is not None
+        or sorts_by_name
         or any(c.order is not None for c in plan.custom_dimensions)
     )
 
@@ -104,9 +108,7 @@ def _aggregation(
     selects += [exp.alias_(finalizer.tree(c.select), quoted(c.id)) for c in plan.custom_dimensions]
     orders = [c for c in plan.custom_dimensions if c.order is not None]
     selects += [exp.alias_(finalizer.tree(c.order), quoted(c.order_id)) for c in orders]  # type: ignore[arg-type]
-    selects += [
-        exp.alias_(finalizer.metric(m), quoted(m.id)) for m in plan.aggregated_metrics
-    ]
+    selects += [exp.alias_(finalizer.metric(m), quoted(m.id)) for m in plan.aggregated_metrics]
     scan = _scan(plan, query, finalizer, filters)
     select = scan.select(*selects, copy=False)
     bins = [c for c in plan.custom_dimensions if c.bounds is not None]
@@ -115,13 +117,15 @@ def _aggregation(
         bounds = _scan(plan, query, finalizer, filters).select(
             *bounds_select(c.bounds, finalizer.tree(c.bounds.parent)), copy=False
         )
-        select = select.join(exp.to_identifier(c.bounds.name, quoted=True), join_type="CROSS",
-                             copy=False)
+        select = select.join(
+            exp.to_identifier(c.bounds.name, quoted=True), join_type="CROSS", copy=False
+        )
         select = select.with_(exp.to_identifier(c.bounds.name, quoted=True), as_=bounds, copy=False)
     groups = len(plan.dimensions) + len(plan.custom_dimensions) + len(orders)
     if groups:  # also for dimension-only queries: distinct combinations
         select = select.group_by(*[exp.Literal.number(i + 1) for i in range(groups)], copy=False)
-    return select
+    # Fan-out and sum/average_distinct: same columns, metrics aggregated apart and stitched.
+    return stitched_aggregation(plan, select, finalizer)
 
 
 def _scan(
@@ -139,6 +143,14 @@ def _scan(
     dimension_where = _dimension_filter(plan, query, finalizer, filters)
     if dimension_where is not None:
         conditions.append(dimension_where)
+    for rule in plan.required_filters:  # the model's required_filters, not overridden
+        dim = explore.dimensions[rule.target.field_id]
+        conditions.append(
+            exp.paren(
+                filter_condition(rule, finalizer.tree(dim.sql), dim.type, dim.id, filters),
+                copy=False,
+            )
+        )
     if conditions:
         select = select.where(exp.and_(*conditions), copy=False)
     return select
@@ -197,7 +209,10 @@ def _metric_filter(
         metric = metrics[rule.target.field_id]
         # Metric filters always compare case-sensitively (as in Lightdash).
         return filter_condition(
-            rule, column(metric.id), metric_value_type(plan, metric), metric.id,
+            rule,
+            column(metric.id),
+            metric_value_type(plan, metric),
+            metric.id,
             replace(filters, case_sensitive=True),
         )
 
@@ -221,19 +236,19 @@ def _calculation_filter(
                 field=rule.target.field_id,
             )
         kind = calc.type or DimensionType.STRING
-        return filter_condition(rule, column(calc.name), kind, calc.name,
-                                replace(filters, case_sensitive=True))
+        return filter_condition(
+            rule, column(calc.name), kind, calc.name, replace(filters, case_sensitive=True)
+        )
 
     return group_condition(group, condition)
 
 
 def _post_metric(plan: Plan, metric: Metric) -> exp.Expr:
     """Window expression of a post-calculation metric over the aggregated metrics."""
-    inner = metric.sql.transform(
-        lambda n: column(n.name) if isinstance(n, MetricRef) else n
-    )
+    inner = metric.sql.transform(lambda n: column(n.name) if isinstance(n, MetricRef) else n)
     order = [
-        (s.field_id, s.descending) for s in plan.sorts
+        (s.field_id, s.descending)
+        for s in plan.sorts
         if s.field_id not in {m.id for m in plan.post_metrics}
         and s.field_id not in {c.name for c in plan.calculations}
     ]
@@ -246,8 +261,9 @@ def _post_metric(plan: Plan, metric: Metric) -> exp.Expr:
         ratio_to = window(exp.Lag(this=inner.copy()), order=order)
     ratio = exp.Div(
         this=exp.cast(inner, exp.DataType.Type.DOUBLE),
-        expression=exp.cast(exp.Nullif(this=ratio_to, expression=exp.Literal.number(0)),
-                            exp.DataType.Type.DOUBLE),
+        expression=exp.cast(
+            exp.Nullif(this=ratio_to, expression=exp.Literal.number(0)), exp.DataType.Type.DOUBLE
+        ),
     )
     if metric.type is MetricType.PERCENT_OF_PREVIOUS:
         return exp.Sub(this=ratio, expression=exp.Literal.number(1))
@@ -288,11 +304,13 @@ def _order_and_limit(select: exp.Select, plan: Plan, *, inner: bool) -> exp.Sele
         items = []
         for s in plan.sorts:
             target = None if inner else _sort_expression(plan, s.field_id)
-            items.append(exp.Ordered(
-                this=target if target is not None else column(s.field_id),
-                desc=s.descending,
-                nulls_first=s.nulls_first,
-            ))
+            items.append(
+                exp.Ordered(
+                    this=target if target is not None else column(s.field_id),
+                    desc=s.descending,
+                    nulls_first=s.nulls_first,
+                )
+            )
         select = select.order_by(*items, copy=False)
     if plan.limit is not None:
         select = select.limit(plan.limit, copy=False)

@@ -13,10 +13,13 @@ from typing import Any, Literal
 
 from sqlglot import exp
 
-from metricql.errors import CircularReferenceError, CompileError, MetricQLError
+from metricql.errors import CircularReferenceError, CompileError, MetricQLError, QueryError
 from metricql.project.schema import JoinMeta, ProjectSchema
+from metricql.query.model import FilterRule, FilterTarget
+from metricql.query.parse import parse_filter_entries
 from metricql.semantic.explore import Explore, Join, JoinType, Relationship, Table
 from metricql.semantic.fields import (
+    AGGREGATE_METRIC_TYPES,
     INTERVAL_LABELS,
     INTERVAL_TYPES,
     NON_AGGREGATE_METRIC_TYPES,
@@ -87,6 +90,20 @@ def _explore(base: ModelDef, defs: Mapping[str, ModelDef], dialect: str) -> Expl
     built = {
         key: _table(key, model, resolver, _join_meta(base, key)) for key, model in tables.items()
     }
+    model_meta = base.schema.meta
+    defaults = resolver.filter_rules(
+        list(model_meta.required_filters), base.name, "required_filters", required_default=True
+    ) + resolver.filter_rules(
+        list(model_meta.default_filters), base.name, "default_filters", required_default=False
+    )
+    hidden = [r.target.field_id for r in defaults if _is_hidden(built, r.target.field_id)]
+    if hidden:
+        raise CompileError(
+            f'Failed to compile explore "{base.name}". Hidden fields can\'t be used in '
+            f"default_filters or required_filters: {', '.join(hidden)}",
+            hint="unhide the dimensions or filter on visible ones", **ctx,
+        )
+    built[base.name] = replace(built[base.name], default_filters=defaults)
     where = None
     if base.sql_where is not None:
         where = resolver.resolve(base.sql_where, base.name, "where", "sql_filter")
@@ -108,6 +125,10 @@ def _explore(base: ModelDef, defs: Mapping[str, ModelDef], dialect: str) -> Expl
         warnings=tuple(w for t in tables.values() for w in t.warnings),
         source_dialect=dialect,
     )
+
+
+def _is_hidden(tables: Mapping[str, Table], fid: str) -> bool:
+    return any(d.hidden for t in tables.values() for d in t.dimensions.values() if d.id == fid)
 
 
 def _join_meta(base: ModelDef, key: str) -> JoinMeta | None:
@@ -241,8 +262,23 @@ def _metric(
         round=meta.round,
         required_attributes=MappingProxyType(dict(meta.required_attributes)),
         show_underlying_values=meta.show_underlying_values,
-        meta=MappingProxyType({"filters": meta.filters}) if meta.filters else MappingProxyType({}),
+        filters=_metric_filters(mdef, key, resolver),
     )
+
+
+def _metric_filters(mdef: MetricDef, key: str, resolver: _Resolver) -> tuple[FilterRule, ...]:
+    """YAML `filters:` of a metric as rules on dimension field ids (CASE WHEN in the aggregate)."""
+    if not mdef.meta.filters:
+        return ()
+    if mdef.type not in AGGREGATE_METRIC_TYPES:
+        raise CompileError(
+            f"{mdef.name} - metric filters cannot be used with non-aggregate or "
+            "post-calculation metrics",
+            hint="move the filter into the metrics this metric references",
+            field=mdef.name, **resolver.ctx,
+        )
+    return resolver.filter_rules(list(mdef.meta.filters), key, f"filters of metric {mdef.name}",
+                                 required_default=False)
 
 
 def _check_metric_cycles(tables: Iterable[Table], ctx: dict[str, Any]) -> None:
@@ -278,6 +314,36 @@ class _Resolver:
         self._dims: dict[tuple[str, str], _Resolved] = {}
         self._stack: list[tuple[str, str]] = []
         self.join_dimensions: dict[str, set[str]] = {}
+
+    def filter_rules(
+        self, entries: list[Any], key: str, where: str, *, required_default: bool
+    ) -> tuple[FilterRule, ...]:
+        """Parse YAML filter shorthand; targets become dimension field ids of this explore."""
+        try:
+            parsed = parse_filter_entries(entries, required_default=required_default, where=where)
+        except QueryError as err:
+            raise CompileError(err.message, hint=err.hint, field=where, **self.ctx) from None
+        out = []
+        for rule, _ in parsed:
+            ref = rule.target.field_id
+            parts = ref.split(".")
+            if len(parts) > 2 or not all(parts):
+                raise CompileError(
+                    f"{where}: filter field {ref!r} must be field or table.field",
+                    hint="use at most one dot", field=where, **self.ctx,
+                )
+            table = self.table_key(parts[0], where, ref) if len(parts) == 2 else key
+            try:
+                self.dimension(table, parts[-1])
+            except KeyError:
+                raise CompileError(
+                    f'{where} in explore "{self.explore}" filters {ref!r}, which matches no '
+                    f"dimension of table {table!r}",
+                    hint="filter a dimension: field or table.field", field=where, **self.ctx,
+                ) from None
+            target = FilterTarget(field_id=field_id(table, parts[-1]))
+            out.append(rule.model_copy(update={"target": target}))
+        return tuple(out)
 
     def table_key(self, name: str, owner: str, ref: str) -> str:
         if name in self.tables:

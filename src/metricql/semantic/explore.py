@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
-from typing import Any
 
 from sqlglot import exp
 
+from metricql.query.model import FilterRule
 from metricql.semantic.fields import Dimension, Metric
 
 
@@ -32,17 +32,6 @@ class Relationship(str, Enum):
 
 
 @dataclass(frozen=True, slots=True)
-class FilterDefault:
-    """A `required_filters` / `default_filters` entry of a model (rule from YAML shorthand)."""
-
-    field_id: str
-    operator: str
-    values: tuple[Any, ...] = ()
-    settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-    required: bool = True
-
-
-@dataclass(frozen=True, slots=True)
 class Table:
     """A model as it appears inside one explore (under its alias when aliased)."""
 
@@ -56,7 +45,8 @@ class Table:
     primary_key: tuple[str, ...] = ()
     sql_where: exp.Expr | None = None
     sql_where_tables: frozenset[str] = frozenset()
-    required_filters: tuple[FilterDefault, ...] = ()
+    # required_filters (enforced) and default_filters (UI hints): rule.required tells which
+    default_filters: tuple[FilterRule, ...] = ()
     required_attributes: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
@@ -93,6 +83,11 @@ class Explore:
     groups: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     source_dialect: str = "duckdb"
+
+    @property
+    def default_filters(self) -> tuple[FilterRule, ...]:
+        """The base table's required (enforced) and default (suggested) filters."""
+        return self.tables[self.base_table].default_filters
 
     def join_for(self, table: str) -> Join | None:
         """The join that brings `table` in, or None for the base table."""

@@ -11,6 +11,8 @@ from typing import Any
 
 from sqlglot import exp
 
+from metricql.query.model import FilterRule
+
 
 class DimensionType(str, Enum):
     """Lightdash dimension types."""
@@ -238,16 +240,6 @@ class Dimension:
 
 
 @dataclass(frozen=True, slots=True)
-class MetricFilter:
-    """A metric-level filter from YAML: a rule on a dimension of the explore."""
-
-    field_id: str
-    operator: str
-    values: tuple[Any, ...] = ()
-    settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
-
-
-@dataclass(frozen=True, slots=True)
 class Metric:
     """A metric of a table inside an explore.
 
@@ -264,7 +256,7 @@ class Metric:
     sql: exp.Expr
     description: str | None = None
     hidden: bool = False
-    filters: tuple[MetricFilter, ...] = ()
+    filters: tuple[FilterRule, ...] = ()  # targets are dimension field ids
     percentile: float | None = None
     distinct_keys: tuple[exp.Expr, ...] = ()
     dimension_reference: str | None = None
