@@ -67,8 +67,12 @@ def _count(p: mq.Project, duck: duckdb.DuckDBPyConnection, **kw: object) -> list
     return p.run(query, connection=duck).rows
 
 
-def test_required_filters_are_enforced(yaml_project: mq.Project, duck: duckdb.DuckDBPyConnection) -> None:
-    rows = _count(yaml_project, duck, dimensions=["orders_status"], metrics=["orders_big_open_orders"])
+def test_required_filters_are_enforced(
+    yaml_project: mq.Project, duck: duckdb.DuckDBPyConnection
+) -> None:
+    rows = _count(
+        yaml_project, duck, dimensions=["orders_status"], metrics=["orders_big_open_orders"]
+    )
     want = duck.sql("""
         SELECT o.status, COUNT(CASE WHEN o.amount > 100 AND o.status IN ('placed', 'shipped')
                                     THEN o.order_id END)
@@ -81,10 +85,25 @@ def test_required_filters_are_enforced(yaml_project: mq.Project, duck: duckdb.Du
 def test_query_filter_on_the_field_overrides_required_filter(
     yaml_project: mq.Project, duck: duckdb.DuckDBPyConnection
 ) -> None:
-    rows = _count(yaml_project, duck, dimensions=["orders_status"], metrics=["orders_gmail_orders"],
-                  filters={"dimensions": {"id": "g", "and": [
-                      {"id": "r", "target": {"fieldId": "orders_status"}, "operator": "equals",
-                       "values": ["returned"]}]}})
+    rows = _count(
+        yaml_project,
+        duck,
+        dimensions=["orders_status"],
+        metrics=["orders_gmail_orders"],
+        filters={
+            "dimensions": {
+                "id": "g",
+                "and": [
+                    {
+                        "id": "r",
+                        "target": {"fieldId": "orders_status"},
+                        "operator": "equals",
+                        "values": ["returned"],
+                    }
+                ],
+            }
+        },
+    )
     want = duck.sql("""
         SELECT o.status, COUNT(CASE WHEN c.country LIKE 'Ger%' THEN o.order_id END)
         FROM main.orders o LEFT JOIN main.customers c ON o.customer_id = c.customer_id
@@ -100,8 +119,9 @@ def test_default_filters_are_exposed_not_enforced(yaml_project: mq.Project) -> N
         ("customers_country", "notNull", True),
         ("orders_order_date", "inThePast", False),
     ]
-    sql = yaml_project.compile(mq.MetricQuery(explore_name="orders",
-                                              metrics=["orders_big_open_orders"])).sql
+    sql = yaml_project.compile(
+        mq.MetricQuery(explore_name="orders", metrics=["orders_big_open_orders"])
+    ).sql
     assert "order_date" not in sql
 
 
@@ -114,20 +134,26 @@ def test_default_filters_are_exposed_not_enforced(yaml_project: mq.Project) -> N
     ],
 )
 def test_bad_required_filters(tmp_path: Path, extra: str, culprit: str) -> None:
-    text = MODELS.replace("      required_filters:\n        - status: '!returned'\n"
-                          "        - customers.country: '!null'\n", extra)
+    text = MODELS.replace(
+        "      required_filters:\n        - status: '!returned'\n"
+        "        - customers.country: '!null'\n",
+        extra,
+    )
     with pytest.raises(mq.CompileError, match=culprit):
         mq.load_project(make_project(tmp_path, {"models": text}))
 
 
 def test_metric_filter_on_non_aggregate_metric_is_rejected(tmp_path: Path) -> None:
-    text = MODELS.replace("  - name: orders\n    meta:\n", """  - name: orders
+    text = MODELS.replace(
+        "  - name: orders\n    meta:\n",
+        """  - name: orders
     meta:
       metrics:
         ratio:
           type: number
           sql: ${big_open_orders} / 2
           filters: [{status: placed}]
-""")
+""",
+    )
     with pytest.raises(mq.CompileError, match="metric filters cannot be used"):
         mq.load_project(make_project(tmp_path, {"models": text}))

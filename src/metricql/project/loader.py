@@ -60,7 +60,34 @@ def load_project_schema(path: str | Path, *, target: str | None = None) -> Proje
         sorted(p for d in _paths(config, "seed-paths", ["seeds"]) for p in (root / d).glob("*.csv"))
     )
     return ProjectSchema(
-        name=name, root=root, models=tuple(models), target=profile, seed_paths=seeds
+        name=name,
+        root=root,
+        models=tuple(models),
+        target=profile,
+        seed_paths=seeds,
+        week_start=_week_start(config, project_file),
+    )
+
+
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _week_start(config: Mapping[str, Any], file: Path) -> int | None:
+    """`vars: {metricql: {week_start: monday}}` (or 0=Monday … 6=Sunday); None = warehouse default."""
+    variables = config.get("vars") or {}
+    settings = variables.get("metricql") if isinstance(variables, Mapping) else None
+    raw = settings.get("week_start") if isinstance(settings, Mapping) else None
+    if raw is None:
+        return None
+    if isinstance(raw, str) and raw.lower() in _WEEKDAYS:
+        return _WEEKDAYS.index(raw.lower())
+    if isinstance(raw, int) and not isinstance(raw, bool) and 0 <= raw <= 6:
+        return raw
+    raise ProjectError(
+        f"vars.metricql.week_start must be a weekday name or 0-6, got {raw!r}",
+        hint="e.g. week_start: sunday",
+        file=str(file),
+        key="vars.metricql.week_start",
     )
 
 
