@@ -617,3 +617,116 @@ def test_totals_need_a_metric(project: mq.Project) -> None:
     query = mq.MetricQuery(explore_name="orders", dimensions=["orders_status"])
     with pytest.raises(mq.QueryError, match="Nothing to total"):
         project.totals(query)
+
+
+# ---- SPEC §8 examples 13, 21, 23, 26 (results) and calculation helper functions ----
+
+
+def test_boolean_custom_sql_dimension(project: mq.Project, duck: duckdb.DuckDBPyConnection) -> None:
+    result = _run(
+        project,
+        duck,
+        {
+            "dimensions": ["orders_status", "is_small"],
+            "metrics": ["orders_order_count"],
+            "customDimensions": [
+                {
+                    "id": "is_small",
+                    "name": "Is small",
+                    "table": "orders",
+                    "type": "sql",
+                    "sql": "${orders.amount} < 18",
+                    "dimensionType": "boolean",
+                }
+            ],
+        },
+    )
+    want = duck.sql(
+        "SELECT status, amount < 18, COUNT(order_id) FROM main.orders GROUP BY 1, 2"
+    ).fetchall()
+    assert_same_rows(result.rows, want, ["orders_status", "is_small", "orders_order_count"])
+    assert result.fields[1].type == "boolean"
+
+
+def test_sorted_fixed_number_bin_and_row_number(
+    project: mq.Project, duck: duckdb.DuckDBPyConnection
+) -> None:
+    result = _run(
+        project,
+        duck,
+        {
+            "dimensions": ["amount_bin"],
+            "metrics": ["orders_order_count"],
+            "customDimensions": [_bin("fixed_number", binNumber=3)],
+            "sorts": [{"fieldId": "amount_bin", "descending": True}],
+            "tableCalculations": [_tc("row_no", sql="row()")],
+        },
+    )
+    ((lo, hi),) = duck.sql("SELECT MIN(amount), MAX(amount) FROM main.orders").fetchall()
+    base, width = math.floor(lo), math.floor((hi - lo) / 3)
+    want = duck.sql(f"""
+        SELECT CASE WHEN amount IS NULL THEN 3 WHEN amount < {base + width} THEN 0
+                    WHEN amount < {base + 2 * width} THEN 1 ELSE 2 END AS pos, COUNT(order_id)
+        FROM main.orders GROUP BY pos ORDER BY pos DESC""").fetchall()
+    assert [r["orders_order_count"] for r in result.rows] == [n for _, n in want]
+    assert [r["row_no"] for r in result.rows] == list(range(1, len(want) + 1))
+    assert result.rows[0]["amount_bin"] is None  # NULL bin has the highest position
+    assert result.rows[-1]["amount_bin"] == f"{base} - {base + width}"
+
+
+def test_total_function_and_dependent_calculation(
+    project: mq.Project, duck: duckdb.DuckDBPyConnection
+) -> None:
+    result = _run(
+        project,
+        duck,
+        {
+            "dimensions": ["orders_status"],
+            "metrics": ["orders_unique_customer_count", "orders_total_revenue"],
+            "tableCalculations": [
+                _tc("pct_total", sql="${orders.total_revenue} / total(${orders.total_revenue})"),
+                _tc("double_pct", sql="${pct_total} * 2"),
+                _tc(
+                    "of_all_customers",
+                    sql="${orders.unique_customer_count} / total(${orders.unique_customer_count})",
+                ),
+            ],
+        },
+    )
+    ((rev, customers),) = duck.sql(
+        "SELECT SUM(amount), COUNT(DISTINCT customer_id) FROM main.orders"
+    ).fetchall()
+    want = duck.sql(f"""SELECT status, SUM(amount) / {rev}, 2 * SUM(amount) / {rev},
+                               COUNT(DISTINCT customer_id) / {customers}
+                        FROM main.orders GROUP BY status""").fetchall()
+    assert_same_rows(
+        result.rows, want, ["orders_status", "pct_total", "double_pct", "of_all_customers"]
+    )
+
+
+def test_offset_and_index_functions(project: mq.Project, duck: duckdb.DuckDBPyConnection) -> None:
+    result = _run(
+        project,
+        duck,
+        {
+            "dimensions": ["orders_order_date_year"],
+            "metrics": ["orders_order_count"],
+            "sorts": [{"fieldId": "orders_order_date_year"}],
+            "tableCalculations": [
+                _tc("previous", sql="offset(${orders.order_count}, -1)"),
+                _tc("next", sql="offset(${orders.order_count}, 1)"),
+                _tc("first", sql="index(${orders.order_count}, 1)"),
+            ],
+        },
+    )
+    want = duck.sql("""
+        SELECT y, n, LAG(n) OVER (ORDER BY y NULLS LAST), LEAD(n) OVER (ORDER BY y NULLS LAST),
+               FIRST_VALUE(n) OVER (ORDER BY y NULLS LAST)
+        FROM (SELECT DATE_TRUNC('year', order_date)::DATE AS y, COUNT(order_id) AS n
+              FROM main.orders GROUP BY 1) ORDER BY y NULLS LAST""").fetchall()
+    assert_same_rows(
+        result.rows,
+        want,
+        ["orders_order_date_year", "orders_order_count", "previous", "next", "first"],
+        ordered=True,
+    )

@@ -19,12 +19,15 @@ def _rule_on_dimension(explore: Explore, table: str, owner: str, rule: FilterRul
     if fid is None:
         raise UnknownFieldError(
             f"filter of additional metric {owner!r} references {ref!r}, which is not a dimension",
-            hint="metric filters target a dimension as table.field", field=owner,
+            hint="metric filters target a dimension as table.field",
+            field=owner,
         )
     return rule.model_copy(update={"target": FilterTarget(field_id=fid)})
 
 
-def additional_metrics(explore: Explore, definitions: Sequence[AdditionalMetric]) -> dict[str, Metric]:
+def additional_metrics(
+    explore: Explore, definitions: Sequence[AdditionalMetric]
+) -> dict[str, Metric]:
     """Each additional metric by id `<table>_<name>`; its sql may use ${TABLE} and ${dimension}."""
     out: dict[str, Metric] = {}
     for d in definitions:
@@ -38,7 +41,8 @@ def additional_metrics(explore: Explore, definitions: Sequence[AdditionalMetric]
         if fid in explore.metrics or fid in explore.dimensions or fid in out:
             raise QueryError(
                 f"additional metric {fid!r} clashes with a field of the explore",
-                hint="give the additional metric another name", field=fid,
+                hint="give the additional metric another name",
+                field=fid,
             )
         try:
             kind = MetricType(d.type.lower())
@@ -53,7 +57,8 @@ def additional_metrics(explore: Explore, definitions: Sequence[AdditionalMetric]
         if kind in (MetricType.SUM_DISTINCT, MetricType.AVERAGE_DISTINCT):
             raise QueryError(
                 f"additional metric {fid!r}: {kind.value} is only available in YAML metrics",
-                hint="define it in the model's meta.metrics with distinct_keys", field=fid,
+                hint="define it in the model's meta.metrics with distinct_keys",
+                field=fid,
             )
         resolved = resolve_snippet(explore, d.sql, table=d.table, owner=fid)
         table = explore.tables[d.table]

@@ -68,7 +68,10 @@ def _sql_dimension(
     explore: Explore, definition: CustomSqlDimension, others: dict[str, exp.Expr]
 ) -> CustomDim:
     resolved = resolve_snippet(
-        explore, definition.sql, table=definition.table, owner=definition.id,
+        explore,
+        definition.sql,
+        table=definition.table,
+        owner=definition.id,
         extra_dimensions=others,
     )
     if any(True for _ in resolved.tree.find_all(exp.AggFunc, exp.Window)):
@@ -78,8 +81,11 @@ def _sql_dimension(
             field=definition.id,
         )
     return CustomDim(
-        id=definition.id, label=definition.name, type=DimensionType(definition.dimension_type),
-        select=resolved.tree, tables=resolved.tables or frozenset({definition.table}),
+        id=definition.id,
+        label=definition.name,
+        type=DimensionType(definition.dimension_type),
+        select=resolved.tree,
+        tables=resolved.tables or frozenset({definition.table}),
     )
 
 
@@ -90,7 +96,8 @@ def _bin_dimension(explore: Explore, definition: CustomBinDimension) -> CustomDi
             f"custom bin {definition.id!r} is based on unknown dimension "
             f"{definition.dimension_id!r}",
             hint="dimensionId must be a number dimension of the explore",
-            field=definition.id, explore=explore.name,
+            field=definition.id,
+            explore=explore.name,
         )
     if parent.type is not DimensionType.NUMBER:
         raise QueryError(
@@ -101,8 +108,13 @@ def _bin_dimension(explore: Explore, definition: CustomBinDimension) -> CustomDi
         )
     x = parent.sql
     tables = parent.tables_references or frozenset({parent.table})
-    common = {"id": definition.id, "label": definition.name, "type": DimensionType.STRING,
-              "tables": tables, "is_bin": True}
+    common = {
+        "id": definition.id,
+        "label": definition.name,
+        "type": DimensionType.STRING,
+        "tables": tables,
+        "is_bin": True,
+    }
     if definition.bin_type == "fixed_width":
         width = _positive(definition.bin_width, definition, "binWidth")
         start = _int(exp.Floor(this=_div(x, _num(width))) * _num(width))
@@ -114,12 +126,15 @@ def _bin_dimension(explore: Explore, definition: CustomBinDimension) -> CustomDi
     return _fixed_number_bins(x, definition, common)
 
 
-def _fixed_number_bins(x: exp.Expr, definition: CustomBinDimension, common: dict[str, object]) -> CustomDim:
+def _fixed_number_bins(
+    x: exp.Expr, definition: CustomBinDimension, common: dict[str, object]
+) -> CustomDim:
     n = definition.bin_number
     if n is None or n < 1:
         raise QueryError(
             f"custom bin {definition.id!r}: binNumber must be a whole number ≥ 1, got {n!r}",
-            hint="set binNumber, e.g. 5", field=definition.id,
+            hint="set binNumber, e.g. 5",
+            field=definition.id,
         )
     cte = f"{definition.id}_cte"
 
@@ -135,7 +150,9 @@ def _fixed_number_bins(x: exp.Expr, definition: CustomBinDimension, common: dict
         ifs.append(exp.If(this=inside, true=_concat(edge(i), " - ", edge(i + 1))))
         orders.append(exp.If(this=inside.copy(), true=exp.Literal.number(i)))
     last = _concat(edge(n - 1), " - ", col("max_id"))
-    label = exp.Case(ifs=[exp.If(this=x.copy().is_(exp.null()), true=exp.null()), *ifs], default=last)
+    label = exp.Case(
+        ifs=[exp.If(this=x.copy().is_(exp.null()), true=exp.null()), *ifs], default=last
+    )
     order = exp.Case(
         ifs=[exp.If(this=x.copy().is_(exp.null()), true=exp.Literal.number(n)), *orders],
         default=exp.Literal.number(n - 1),
@@ -143,12 +160,15 @@ def _fixed_number_bins(x: exp.Expr, definition: CustomBinDimension, common: dict
     return CustomDim(select=label, order=order, bounds=BinBounds(cte, x, n), **common)  # type: ignore[arg-type]
 
 
-def _range_bins(x: exp.Expr, definition: CustomBinDimension, common: dict[str, object]) -> CustomDim:
+def _range_bins(
+    x: exp.Expr, definition: CustomBinDimension, common: dict[str, object]
+) -> CustomDim:
     ranges: Sequence[CustomBinRange] = definition.custom_range or ()
     if not ranges:
         raise QueryError(
             f"custom bin {definition.id!r}: customRange is empty",
-            hint="give at least one range, e.g. [{to: 10}, {from: 10}]", field=definition.id,
+            hint="give at least one range, e.g. [{to: 10}, {from: 10}]",
+            field=definition.id,
         )
     ifs, orders = [], []
     for i, r in enumerate(ranges):
@@ -160,12 +180,14 @@ def _range_bins(x: exp.Expr, definition: CustomBinDimension, common: dict[str, o
         if not parts:
             raise QueryError(
                 f"custom bin {definition.id!r}: range {i + 1} has neither from nor to",
-                hint="each range needs from, to, or both", field=definition.id,
+                hint="each range needs from, to, or both",
+                field=definition.id,
             )
         if r.from_ is not None and r.to is not None and r.from_ >= r.to:
             raise QueryError(
                 f"custom bin {definition.id!r}: range {i + 1} has from ≥ to",
-                hint="write ranges with from < to", field=definition.id,
+                hint="write ranges with from < to",
+                field=definition.id,
             )
         cond = exp.and_(*parts)
         ifs.append(exp.If(this=cond, true=exp.Literal.string(_range_label(r))))
@@ -193,7 +215,8 @@ def _positive(value: float | None, definition: CustomBinDimension, key: str) -> 
     if value is None or value <= 0:
         raise QueryError(
             f"custom bin {definition.id!r}: {key} must be a number > 0, got {value!r}",
-            hint=f"set {key}, e.g. 10", field=definition.id,
+            hint=f"set {key}, e.g. 10",
+            field=definition.id,
         )
     return value
 
@@ -204,8 +227,10 @@ def _num(value: float) -> exp.Expr:
 
 def _div(a: exp.Expr, b: exp.Expr) -> exp.Expr:
     """a / b in floating point on every dialect (Postgres would divide integers exactly)."""
-    return exp.Div(this=exp.cast(exp.paren(a.copy(), copy=False), exp.DataType.Type.DOUBLE),
-                   expression=exp.paren(b, copy=False))
+    return exp.Div(
+        this=exp.cast(exp.paren(a.copy(), copy=False), exp.DataType.Type.DOUBLE),
+        expression=exp.paren(b, copy=False),
+    )
 
 
 def _int(e: exp.Expr) -> exp.Expr:
@@ -213,9 +238,11 @@ def _int(e: exp.Expr) -> exp.Expr:
 
 
 def _concat(a: exp.Expr, sep: str, b: exp.Expr) -> exp.Expr:
-    as_text = [exp.cast(_int(a) if not isinstance(a, exp.Cast) else a, exp.DataType.Type.TEXT),
-               exp.Literal.string(sep),
-               exp.cast(_int(b) if not isinstance(b, exp.Cast) else b, exp.DataType.Type.TEXT)]
+    as_text = [
+        exp.cast(_int(a) if not isinstance(a, exp.Cast) else a, exp.DataType.Type.TEXT),
+        exp.Literal.string(sep),
+        exp.cast(_int(b) if not isinstance(b, exp.Cast) else b, exp.DataType.Type.TEXT),
+    ]
     return exp.Concat(expressions=as_text)
 
 

@@ -6,13 +6,16 @@ import difflib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from sqlglot import exp
+
 from metricql.compiler.additional_metrics import additional_metrics
 from metricql.compiler.custom_dimensions import CustomDim, custom_dimensions
-from metricql.compiler.table_calculations import Calc, compile_calculations
+from metricql.compiler.table_calculations import Calc, column, compile_calculations
+from metricql.compiler.timeframes import calendar_order
 from metricql.errors import QueryError, UnknownFieldError, UnsupportedError
 from metricql.query.model import AndGroup, FilterRule, MetricQuery, OrGroup, SortField
 from metricql.semantic.explore import Explore, Join
-from metricql.semantic.fields import Dimension, DimensionType, Metric
+from metricql.semantic.fields import Dimension, DimensionType, Metric, TimeInterval
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +108,13 @@ def plan_query(
         )
     output_ids = [d.id for d in dims] + [c.id for c in chosen_custom] + [m.id for m in metrics]
     sorts = _sorts(query, dims, metrics, output_ids + [c.name for c in query.table_calculations])
-    calcs = compile_calculations(query.table_calculations, output_ids, sorts, dialect)
+    calc_names = {c.name for c in query.table_calculations}
+    order_keys = [
+        (sort_key(explore, custom, s.field_id), s.descending)
+        for s in sorts
+        if s.field_id not in calc_names
+    ]
+    calcs = compile_calculations(query.table_calculations, output_ids, order_keys, dialect)
     filter_custom = [
         custom[r.target.field_id]
         for r in rules(query.filters.dimensions)
@@ -144,7 +153,8 @@ def _required_filters(explore: Explore, query: MetricQuery) -> tuple[FilterRule,
         fid = rule.target.field_id
         # A filter on any time interval of the same base dimension counts as filtering it.
         if any(
-            f == fid or f.startswith(fid + "_") and _interval_of(explore, f, fid) for f in filtered
+            f == fid or (f.startswith(fid + "_") and _interval_of(explore, f, fid))
+            for f in filtered
         ):
             continue
         out.append(rule)
@@ -179,6 +189,25 @@ class _Lookup:
     def metric(self, fid: str, role: str) -> Metric:
         found = self.additional.get(fid)
         return found if found is not None else _metric(self.explore, fid, role)
+
+
+_NAME_INTERVALS = (TimeInterval.MONTH_NAME, TimeInterval.DAY_OF_WEEK_NAME)
+
+
+def sort_key(explore: Explore, custom: Mapping[str, CustomDim], field_id: str) -> exp.Expr:
+    """What to ORDER BY for a result column: calendar order for month/day names, bin order for
+    bins, else the column itself."""
+    dim = explore.dimensions.get(field_id)
+    if dim is not None and dim.time_interval in _NAME_INTERVALS:
+        order = calendar_order(column(field_id), dim.time_interval, None)
+        if isinstance(order, exp.Case):  # NULL (no date) sorts with the NULLs, not before January
+            order.set("default", exp.null())
+        if order is not None:
+            return order
+    bin_dim = custom.get(field_id)
+    if bin_dim is not None and bin_dim.order is not None:
+        return column(bin_dim.order_id)
+    return column(field_id)
 
 
 def rules(group: AndGroup | OrGroup | None) -> Iterator[FilterRule]:

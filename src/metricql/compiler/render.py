@@ -17,13 +17,19 @@ from sqlglot import exp
 from metricql.compiler.custom_dimensions import CustomDim, bounds_select
 from metricql.compiler.expressions import Finalizer
 from metricql.compiler.filters import FilterContext, filter_condition, group_condition
-from metricql.compiler.plan import Plan
+from metricql.compiler.plan import Plan, sort_key
 from metricql.compiler.stitch import stitched_aggregation
-from metricql.compiler.table_calculations import RUNNING, column, levels, window
-from metricql.compiler.timeframes import calendar_order
+from metricql.compiler.table_calculations import (
+    RUNNING,
+    TOTALS_CTE,
+    column,
+    levels,
+    total_column,
+    window,
+)
 from metricql.query.model import AndGroup, FilterRule, MetricQuery, OrGroup
 from metricql.semantic.explore import Join, JoinType
-from metricql.semantic.fields import DimensionType, Metric, MetricType, TimeInterval
+from metricql.semantic.fields import DimensionType, Metric, MetricType
 from metricql.semantic.refs import MetricRef
 
 METRICS_CTE = "metrics"
@@ -40,7 +46,6 @@ _METRIC_FILTER_TYPES: dict[MetricType, DimensionType] = {
     MetricType.TIMESTAMP: DimensionType.TIMESTAMP,
     MetricType.BOOLEAN: DimensionType.BOOLEAN,
 }
-_NAME_INTERVALS = (TimeInterval.MONTH_NAME, TimeInterval.DAY_OF_WEEK_NAME)
 
 
 def quoted(name: str) -> exp.Identifier:
@@ -64,15 +69,29 @@ def render_query(
     if not _needs_layers(plan, metric_where, calc_where):
         return _order_and_limit(base, plan, inner=True)
     ctes: list[tuple[str, exp.Select]] = [(METRICS_CTE, base)]
+    source = METRICS_CTE  # the CTE the next layer reads
+
+    def layer(name: str, select: exp.Select) -> None:
+        nonlocal source
+        ctes.append((name, select))
+        source = name
+
     if plan.post_metrics:
         post = [exp.alias_(_post_metric(plan, m), quoted(m.id)) for m in plan.post_metrics]
-        ctes.append(("postcalculation_metrics", _star_plus(ctes[-1][0], post)))
+        layer("postcalculation_metrics", _star_plus(source, post))
     if metric_where is not None:
-        ctes.append(("metric_filters", exp.select("*").from_(ctes[-1][0]).where(metric_where)))
+        layer("metric_filters", exp.select("*").from_(source).where(metric_where))
+    totals = sorted({m for c in plan.calculations for m in c.totals})
+    if totals:  # grand totals over raw rows (not a sum of grouped rows) for total()
+        metrics = {m.id: m for m in plan.aggregated_metrics}
+        selects = [
+            exp.alias_(finalizer.metric(metrics[m]), quoted(total_column(m))) for m in totals
+        ]
+        ctes.append((TOTALS_CTE, _scan(plan, query, finalizer, filters).select(*selects)))
     for i, level in enumerate(levels(plan.calculations)):
         calcs = [exp.alias_(c.expression.copy(), quoted(c.name)) for c in level]
-        ctes.append((f"table_calculations_{i}", _star_plus(ctes[-1][0], calcs)))
-    final = exp.select(*[column(fid) for fid in plan.selected_ids]).from_(ctes[-1][0])
+        layer(f"table_calculations_{i}", _star_plus(source, calcs))
+    final = exp.select(*[column(fid) for fid in plan.selected_ids]).from_(source)
     if calc_where is not None:
         final = final.where(calc_where, copy=False)
     for name, select in ctes:
@@ -81,7 +100,10 @@ def render_query(
 
 
 def _needs_layers(plan: Plan, metric_where: exp.Expr | None, calc_where: exp.Expr | None) -> bool:
-    sorts_by_name = any(_sort_expression(plan, s.field_id) is not None for s in plan.sorts)
+    sorts_by_name = any(
+        not isinstance(sort_key(plan.explore, plan.all_custom, s.field_id), exp.Column)
+        for s in plan.sorts
+    )
     return bool(
         plan.post_metrics
         or plan.calculations
@@ -101,7 +123,6 @@ def _star_plus(source: str, extra: list[exp.Expr]) -> exp.Select:
 def _aggregation(
     plan: Plan, query: MetricQuery, finalizer: Finalizer, filters: FilterContext
 ) -> exp.Select:
-    explore = plan.explore
     selects: list[exp.Expr] = [
         exp.alias_(finalizer.tree(d.sql), quoted(d.id)) for d in plan.dimensions
     ]
@@ -285,25 +306,11 @@ def _first_set(*values: bool | None) -> bool:
     return next((v for v in values if v is not None), True)
 
 
-def _sort_expression(plan: Plan, field_id: str) -> exp.Expr | None:
-    """Calendar order for month/day names, bin order for bins; None for a plain column."""
-    dim = plan.explore.dimensions.get(field_id)
-    if dim is not None and dim.time_interval in _NAME_INTERVALS:
-        order = calendar_order(column(field_id), dim.time_interval, None)
-        if isinstance(order, exp.Case):  # NULL (no date) sorts with the NULLs, not before January
-            order.set("default", exp.null())
-        return order
-    custom = plan.all_custom.get(field_id)
-    if custom is not None and custom.order is not None:
-        return column(custom.order_id)
-    return None
-
-
 def _order_and_limit(select: exp.Select, plan: Plan, *, inner: bool) -> exp.Select:
     if plan.sorts:
         items = []
         for s in plan.sorts:
-            target = None if inner else _sort_expression(plan, s.field_id)
+            target = None if inner else sort_key(plan.explore, plan.all_custom, s.field_id)
             items.append(
                 exp.Ordered(
                     this=target if target is not None else column(s.field_id),

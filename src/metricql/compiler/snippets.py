@@ -20,8 +20,12 @@ class QuerySnippet:
 
 
 def resolve_snippet(
-    explore: Explore, sql: str, *, table: str, owner: str, extra_dimensions: dict[str, exp.Expr]
-    | None = None,
+    explore: Explore,
+    sql: str,
+    *,
+    table: str,
+    owner: str,
+    extra_dimensions: dict[str, exp.Expr] | None = None,
 ) -> QuerySnippet:
     """Parse `sql` in the explore's dialect; `${TABLE}`, `${dim}`, `${table.dim}` become trees.
 

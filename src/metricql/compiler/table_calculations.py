@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from metricql.errors import CompileError, QueryError, UnsupportedError
-from metricql.query.model import SortField, TableCalculation, TableCalculationTemplate
+from metricql.query.model import TableCalculation, TableCalculationTemplate
 from metricql.semantic.fields import DimensionType
 from metricql.semantic.refs import parse_snippet, placeholder_index
 
@@ -25,6 +25,7 @@ class Calc:
     depends_on: frozenset[str]
     type: DimensionType | None
     format: Mapping[str, object] | None
+    totals: frozenset[str] = frozenset()  # metric ids whose grand total `total()` reads
 
 
 def column(name: str) -> exp.Column:
@@ -34,12 +35,19 @@ def column(name: str) -> exp.Column:
 
 def _ratio(a: exp.Expr, b: exp.Expr) -> exp.Expr:
     return exp.Div(
-        this=exp.cast(a, _FLOAT), expression=exp.cast(exp.Nullif(this=b, expression=exp.Literal.number(0)), _FLOAT)
+        this=exp.cast(a, _FLOAT),
+        expression=exp.cast(exp.Nullif(this=b, expression=exp.Literal.number(0)), _FLOAT),
     )
 
 
+OrderKey = tuple[str | exp.Expr, bool | None]  # result column (or expression), descending
+
+
 def window(
-    fn: exp.Expr, *, partition: Sequence[str] = (), order: Sequence[tuple[str, bool | None]] = (),
+    fn: exp.Expr,
+    *,
+    partition: Sequence[str] = (),
+    order: Sequence[OrderKey] = (),
     spec: exp.WindowSpec | None = None,
 ) -> exp.Window:
     """`fn OVER (PARTITION BY … ORDER BY … [frame])` over result columns."""
@@ -48,7 +56,10 @@ def window(
         args["partition_by"] = [column(p) for p in partition]
     if order:
         args["order"] = exp.Order(
-            expressions=[exp.Ordered(this=column(f), desc=bool(desc)) for f, desc in order]
+            expressions=[
+                exp.Ordered(this=column(f) if isinstance(f, str) else f.copy(), desc=bool(desc))
+                for f, desc in order
+            ]
         )
     if spec is not None:
         args["spec"] = spec
@@ -61,7 +72,7 @@ RUNNING = exp.WindowSpec(kind="ROWS", start="UNBOUNDED", start_side="PRECEDING",
 def compile_calculations(
     calcs: Sequence[TableCalculation],
     field_ids: Sequence[str],
-    sorts: Sequence[SortField],
+    sorts: Sequence[OrderKey],
     dialect: str,
 ) -> list[Calc]:
     """Every calculation, validated, in an order where dependencies come first."""
@@ -70,7 +81,8 @@ def compile_calculations(
         if calc.name in field_ids:
             raise QueryError(
                 f"table calculation has a name that already exists in the query: {calc.name}",
-                hint="rename the table calculation", field=calc.name,
+                hint="rename the table calculation",
+                field=calc.name,
             )
     if len(names) != len(calcs):
         raise QueryError("two table calculations share a name", hint="give each a unique name")
@@ -79,15 +91,20 @@ def compile_calculations(
 
 
 def _compile(
-    calc: TableCalculation, field_ids: set[str], calc_names: set[str],
-    sorts: Sequence[SortField], dialect: str,
+    calc: TableCalculation,
+    field_ids: set[str],
+    calc_names: set[str],
+    sorts: Sequence[OrderKey],
+    dialect: str,
 ) -> Calc:
     kind = DimensionType(calc.type) if calc.type else None
     if calc.formula is not None:
         raise UnsupportedError(
             f"table calculation {calc.name!r} uses a formula, which is not supported",
-            hint="write the calculation as `sql` or a `template`", field=calc.name,
+            hint="write the calculation as `sql` or a `template`",
+            field=calc.name,
         )
+    totals: set[str] = set()
     if calc.template is not None:
         expression, deps = _template(calc.name, calc.template, field_ids, calc_names, sorts), set()
         if calc.template.field_id in calc_names:
@@ -95,9 +112,100 @@ def _compile(
     else:
         assert calc.sql is not None
         expression, deps = _sql(calc.name, calc.sql, field_ids, calc_names, dialect)
-    if kind is None and calc.format and calc.format.get("type") in ("percent", "currency", "number"):
+        expression = _helpers(calc.name, expression, sorts, totals)
+    if (
+        kind is None
+        and calc.format
+        and calc.format.get("type") in ("percent", "currency", "number")
+    ):
         kind = DimensionType.NUMBER
-    return Calc(calc.name, calc.display_name or calc.name, expression, frozenset(deps), kind, calc.format)
+    return Calc(
+        calc.name,
+        calc.display_name or calc.name,
+        expression,
+        frozenset(deps),
+        kind,
+        calc.format,
+        frozenset(totals),
+    )
+
+
+TOTALS_CTE = "column_totals"
+
+
+def total_column(metric_id: str) -> str:
+    """Column of `column_totals` holding a metric's grand total."""
+    return f"{metric_id}__total"
+
+
+def _helpers(name: str, tree: exp.Expr, sorts: Sequence[OrderKey], totals: set[str]) -> exp.Expr:
+    """Lightdash's table-calculation functions: row(), total(), row_total(), offset(), index()."""
+
+    def arg_column(node: exp.Anonymous, fn: str) -> str:
+        args = node.expressions
+        if not args or not isinstance(args[0], exp.Column) or not args[0].this.quoted:
+            raise QueryError(
+                f"table calculation {name!r}: {fn}() takes a field reference like ${{table.metric}}",
+                hint=f"write {fn}(${{table.field}})",
+                field=name,
+            )
+        return str(args[0].name)
+
+    def offset_of(node: exp.Anonymous, fn: str) -> int:
+        args = node.expressions
+        value = args[1] if len(args) > 1 else None
+        number = value.this if isinstance(value, exp.Neg) else value
+        if not isinstance(number, exp.Literal) or number.is_string:
+            raise QueryError(
+                f"table calculation {name!r}: {fn}() needs a whole-number offset",
+                hint=f"e.g. {fn}(${{table.field}}, -1)",
+                field=name,
+            )
+        n = int(float(number.this))
+        return -n if isinstance(value, exp.Neg) else n
+
+    def rewrite(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, exp.Anonymous):
+            return node
+        fn = str(node.this).lower()
+        if fn == "row":
+            return window(exp.RowNumber(), order=sorts)
+        if fn == "total":
+            metric = arg_column(node, fn)
+            totals.add(metric)
+            sub = exp.select(column(total_column(metric))).from_(TOTALS_CTE)
+            return exp.Subquery(this=sub)
+        if fn == "row_total":  # without pivots the row total of a metric is the metric
+            return column(arg_column(node, fn))
+        if fn == "offset":
+            col, n = column(arg_column(node, fn)), offset_of(node, fn)
+            if n == 0:
+                return col
+            shifted = exp.Lag if n < 0 else exp.Lead
+            return window(shifted(this=col, offset=exp.Literal.number(abs(n))), order=sorts)
+        if fn == "index":
+            col, n = column(arg_column(node, fn)), offset_of(node, fn)
+            everything = exp.WindowSpec(
+                kind="ROWS",
+                start="UNBOUNDED",
+                start_side="PRECEDING",
+                end="UNBOUNDED",
+                end_side="FOLLOWING",
+            )
+            return window(
+                exp.Anonymous(this="NTH_VALUE", expressions=[col, exp.Literal.number(n)]),
+                order=sorts,
+                spec=everything,
+            )
+        if fn.startswith("pivot_") or fn in ("offset_list", "lookup", "list"):
+            raise UnsupportedError(
+                f"table calculation {name!r} uses {fn}(), which is not supported",
+                hint="pivot and list functions are out of scope",
+                field=name,
+            )
+        return node
+
+    return tree.transform(rewrite)
 
 
 def _sql(
@@ -121,7 +229,8 @@ def _sql(
         if not isinstance(parent, exp.Column) or parent.args.get("table") is not None:
             raise QueryError(
                 f"table calculation {name!r}: reference ${{{ref}}} must stand for a whole value",
-                hint="write ${table.field} or ${calc_name}", field=name,
+                hint="write ${table.field} or ${calc_name}",
+                field=name,
             )
         if parent is tree:
             tree = column(target)
@@ -133,7 +242,9 @@ def _sql(
 def _target(name: str, ref: str, field_ids: set[str], calc_names: set[str]) -> str:
     if ref == name:
         raise QueryError(
-            f"table calculation {name!r} references itself", hint="remove ${" + ref + "}", field=name
+            f"table calculation {name!r} references itself",
+            hint="remove ${" + ref + "}",
+            field=name,
         )
     if ref in calc_names or ref in field_ids:
         return ref
@@ -143,40 +254,58 @@ def _target(name: str, ref: str, field_ids: set[str], calc_names: set[str]) -> s
     raise QueryError(
         f'table calculation {name!r} contains a reference "{ref}" to a field or table '
         "calculation that isn't included in the query",
-        hint="add the field to the query's dimensions/metrics, or fix the reference", field=name,
+        hint="add the field to the query's dimensions/metrics, or fix the reference",
+        field=name,
     )
 
 
 def _template(
-    name: str, t: TableCalculationTemplate, field_ids: set[str], calc_names: set[str],
-    sorts: Sequence[SortField],
+    name: str,
+    t: TableCalculationTemplate,
+    field_ids: set[str],
+    calc_names: set[str],
+    sorts: Sequence[OrderKey],
 ) -> exp.Expr:
     def ref(fid: str | None) -> str:
         if fid is None:
-            raise QueryError(f"template of {name!r} needs a fieldId", hint="set fieldId", field=name)
+            raise QueryError(
+                f"template of {name!r} needs a fieldId", hint="set fieldId", field=name
+            )
         return _target(name, fid, field_ids, calc_names)
 
     order = [(ref(o.field_id), o.order == "desc" if o.order else None) for o in t.order_by]
     partition = [ref(p) for p in t.partition_by]
     builders: dict[str, Callable[[], exp.Expr]] = {
         "percent_change_from_previous": lambda: exp.Sub(
-            this=_ratio(column(ref(t.field_id)), window(exp.Lag(this=column(ref(t.field_id))),
-                        partition=partition, order=order)),
-            expression=exp.Literal.number(1)),
+            this=_ratio(
+                column(ref(t.field_id)),
+                window(exp.Lag(this=column(ref(t.field_id))), partition=partition, order=order),
+            ),
+            expression=exp.Literal.number(1),
+        ),
         "percent_of_previous_value": lambda: _ratio(
             column(ref(t.field_id)),
-            window(exp.Lag(this=column(ref(t.field_id))), partition=partition, order=order)),
+            window(exp.Lag(this=column(ref(t.field_id))), partition=partition, order=order),
+        ),
         "difference_from_previous": lambda: exp.Sub(
             this=column(ref(t.field_id)),
-            expression=window(exp.Lag(this=column(ref(t.field_id))), partition=partition, order=order)),
+            expression=window(
+                exp.Lag(this=column(ref(t.field_id))), partition=partition, order=order
+            ),
+        ),
         "percent_of_column_total": lambda: _ratio(
-            column(ref(t.field_id)), window(exp.Sum(this=column(ref(t.field_id))), partition=partition)),
-        "rank_in_column": lambda: window(exp.Anonymous(this="RANK", expressions=[]),
-                                         order=[(ref(t.field_id), False)]),
+            column(ref(t.field_id)),
+            window(exp.Sum(this=column(ref(t.field_id))), partition=partition),
+        ),
+        "rank_in_column": lambda: window(
+            exp.Anonymous(this="RANK", expressions=[]), order=[(ref(t.field_id), False)]
+        ),
         "running_total": lambda: window(
-            exp.Sum(this=column(ref(t.field_id))), partition=partition,
-            order=order or [(s.field_id, s.descending) for s in sorts if s.field_id in field_ids],
-            spec=RUNNING.copy()),
+            exp.Sum(this=column(ref(t.field_id))),
+            partition=partition,
+            order=order or list(sorts),
+            spec=RUNNING.copy(),
+        ),
         "window_function": lambda: _window_function(name, t, ref, partition, order),
     }
     return builders[t.type]()
@@ -197,19 +326,29 @@ _NEEDS_FIELD = {"sum", "avg", "min", "max"}
 
 
 def _window_function(
-    name: str, t: TableCalculationTemplate, ref: Callable[[str | None], str],
-    partition: list[str], order: list[tuple[str, bool | None]],
+    name: str,
+    t: TableCalculationTemplate,
+    ref: Callable[[str | None], str],
+    partition: list[str],
+    order: list[tuple[str, bool | None]],
 ) -> exp.Expr:
     fn = t.window_function
     if fn is None:
-        raise QueryError(f"template of {name!r} needs windowFunction", hint="e.g. row_number", field=name)
+        raise QueryError(
+            f"template of {name!r} needs windowFunction", hint="e.g. row_number", field=name
+        )
     col = column(ref(t.field_id)) if t.field_id else None
     if fn in _NEEDS_FIELD and col is None:
-        raise QueryError(f"window function {fn} of {name!r} needs a fieldId", hint="set fieldId", field=name)
+        raise QueryError(
+            f"window function {fn} of {name!r} needs a fieldId", hint="set fieldId", field=name
+        )
     spec = None
     if t.frame is not None:
-        spec = exp.WindowSpec(kind=t.frame.frame_type.upper(), **_bound("start", t.frame.start),
-                              **_bound("end", t.frame.end))
+        spec = exp.WindowSpec(
+            kind=t.frame.frame_type.upper(),
+            **_bound("start", t.frame.start),
+            **_bound("end", t.frame.end),
+        )
     return window(_WINDOW_FUNCTIONS[fn](col), partition=partition, order=order, spec=spec)
 
 
@@ -232,10 +371,11 @@ def _topological(calcs: Mapping[str, Calc]) -> list[str]:
         if state.get(name) == 2:
             return
         if state.get(name) == 1:
-            cycle = [*path[path.index(name):], name]
+            cycle = [*path[path.index(name) :], name]
             raise QueryError(
                 f"Circular dependency detected in table calculation: {' → '.join(cycle)}",
-                hint="break the cycle between these calculations", cycle=cycle,
+                hint="break the cycle between these calculations",
+                cycle=cycle,
             )
         state[name] = 1
         for dep in sorted(calcs[name].depends_on):

@@ -27,17 +27,18 @@ def totals_query(query: MetricQuery) -> MetricQuery:
             "Nothing to total: the query has no metrics or totalable table calculations",
             hint="select at least one metric",
         )
-    return query.model_copy(update={
-        "dimensions": (),
-        "custom_dimensions": tuple(
-            c for c in query.custom_dimensions
-            if any(_targets(query.filters.dimensions, c.id))
-        ),
-        "sorts": (),
-        "limit": None,
-        "table_calculations": calcs,
-        "filters": Filters(dimensions=query.filters.dimensions),
-    })
+    return query.model_copy(
+        update={
+            "dimensions": (),
+            "custom_dimensions": tuple(
+                c for c in query.custom_dimensions if any(_targets(query.filters.dimensions, c.id))
+            ),
+            "sorts": (),
+            "limit": None,
+            "table_calculations": calcs,
+            "filters": Filters(dimensions=query.filters.dimensions),
+        }
+    )
 
 
 def _targets(group: AndGroup | OrGroup | None, fid: str) -> list[bool]:
@@ -60,18 +61,33 @@ def _totalable(calc: TableCalculation, query: MetricQuery) -> bool:
     return not any(True for _ in snippet.tree.find_all(*_WINDOWED))
 
 
-def restrict_to_groups(totals: exp.Select, groups: CompiledQuery, keys: list[tuple[exp.Expr, str]]) -> exp.Select:
+def restrict_to_groups(
+    totals: exp.Select, groups: CompiledQuery, keys: list[tuple[exp.Expr, str]]
+) -> exp.Select:
     """INNER JOIN the aggregation `totals` to the distinct groups of the original query."""
     columns: list[exp.Expr] = [exp.column(exp.to_identifier(fid, quoted=True)) for _, fid in keys]
     passing = exp.select(*(columns or [exp.Literal.number(1)]))
-    passing = passing.distinct().from_(exp.Subquery(this=groups.tree.copy(), alias=exp.TableAlias(
-        this=exp.to_identifier("q"))))
-    on = exp.and_(*[
-        exp.NullSafeEQ(this=expr.copy(), expression=exp.column(
-            exp.to_identifier(fid, quoted=True), table=exp.to_identifier(PASSING)))
-        for expr, fid in keys
-    ]) if keys else exp.true()
+    passing = passing.distinct().from_(
+        exp.Subquery(this=groups.tree.copy(), alias=exp.TableAlias(this=exp.to_identifier("q")))
+    )
+    on = (
+        exp.and_(
+            *[
+                exp.NullSafeEQ(
+                    this=expr.copy(),
+                    expression=exp.column(
+                        exp.to_identifier(fid, quoted=True), table=exp.to_identifier(PASSING)
+                    ),
+                )
+                for expr, fid in keys
+            ]
+        )
+        if keys
+        else exp.true()
+    )
     return totals.join(
         exp.Subquery(this=passing, alias=exp.TableAlias(this=exp.to_identifier(PASSING))),
-        on=on, join_type="INNER", copy=False,
+        on=on,
+        join_type="INNER",
+        copy=False,
     )
