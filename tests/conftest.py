@@ -64,7 +64,7 @@ def assert_same_rows(
     want_rows = [_approx_row(r) for r in want]
     assert len(got_rows) == len(want_rows), f"{len(got_rows)} rows, expected {len(want_rows)}"
     if ordered:
-        for i, (g, w) in enumerate(zip(got_rows, want_rows)):
+        for i, (g, w) in enumerate(zip(got_rows, want_rows, strict=True)):
             assert g == pytest.approx(w, rel=1e-9, abs=1e-9) if _numeric(g, w) else g == w, (
                 f"row {i}: {g} != {w}"
             )
@@ -79,4 +79,5 @@ def _numeric(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
 
 def _diff(got: list[tuple[Any, ...]], want: list[tuple[Any, ...]]) -> str:
     g, w = Counter(got), Counter(want)
-    return f"only in result: {list((g - w).elements())[:5]}; only expected: {list((w - g).elements())[:5]}"
+    extra, missing = list((g - w).elements())[:5], list((w - g).elements())[:5]
+    return f"only in result: {extra}; only expected: {missing}"

@@ -1,9 +1,9 @@
 """The metricql error tree.
 
     MetricQLError
-     ├── ProjectError        a project file is missing, malformed or invalid (file, line, model, field)
+     ├── ProjectError        a project file is missing, malformed or invalid (file, line, …)
      │    └── ProjectErrors  several ProjectErrors found in one load, reported together
-     ├── QueryError          a metric query is invalid (unknown field, bad filter, bad custom dimension)
+     ├── QueryError          a metric query is invalid (unknown field, bad filter, …)
      │    ├── UnknownFieldError
      │    ├── UnknownExploreError
      │    ├── UnsupportedError   a feature that is parsed but not (yet) compiled

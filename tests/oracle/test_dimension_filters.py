@@ -201,8 +201,9 @@ def test_nested_and_or_groups(project: mq.Project, duck: duckdb.DuckDBPyConnecti
         }
     )
     rows = project.run(query, connection=duck).rows
-    want = duck.sql("""SELECT COUNT(order_id) FROM main.orders
-                       WHERE (status = 'returned' OR amount > 150) AND is_gift IS NOT NULL""").fetchall()
+    want = duck.sql("""
+        SELECT COUNT(order_id) FROM main.orders
+        WHERE (status = 'returned' OR amount > 150) AND is_gift IS NOT NULL""").fetchall()
     assert_same_rows(rows, want, ["orders_order_count"])
 
 

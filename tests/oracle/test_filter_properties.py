@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any
 
 import duckdb
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 

@@ -13,9 +13,8 @@ import pytest
 from sqlglot import exp
 
 from metricql.compiler.compiled import CompiledField, CompiledQuery
-from metricql.errors import MetricQLError, WarehouseError
+from metricql.errors import MetricQLError, MissingDependencyError, WarehouseError
 from metricql.results.formatting import format_csv, format_grid, format_json, format_table
-from metricql.errors import MissingDependencyError
 from metricql.results.result import QueryResult
 from metricql.results.values import json_value, text_value
 from metricql.semantic.fields import FieldKind

@@ -210,7 +210,10 @@ models:
 
 
 def test_invalid_dimension_type(tmp_path: Path) -> None:
-    text = "models:\n  - name: t\n    columns:\n      - name: x\n        meta: {dimension: {type: money}}\n"
+    text = (
+        "models:\n  - name: t\n    columns:\n      - name: x\n"
+        "        meta: {dimension: {type: money}}\n"
+    )
     with pytest.raises(mq.ProjectError, match="'money'") as err:
         _load(tmp_path, text)
     assert "string, number, timestamp, date, boolean" in (err.value.hint or "")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from metricql.errors import CompileError, QueryError, UnsupportedError
-from metricql.query.model import TableCalculation, TableCalculationTemplate
+from metricql.query.model import FrameBoundary, TableCalculation, TableCalculationTemplate
 from metricql.semantic.fields import DimensionType
 from metricql.semantic.refs import parse_snippet, placeholder_index
 
@@ -145,7 +145,8 @@ def _helpers(name: str, tree: exp.Expr, sorts: Sequence[OrderKey], totals: set[s
         args = node.expressions
         if not args or not isinstance(args[0], exp.Column) or not args[0].this.quoted:
             raise QueryError(
-                f"table calculation {name!r}: {fn}() takes a field reference like ${{table.metric}}",
+                f"table calculation {name!r}: {fn}() takes a field reference "
+                "like ${table.metric}",
                 hint=f"write {fn}(${{table.field}})",
                 field=name,
             )
@@ -352,10 +353,10 @@ def _window_function(
     return window(_WINDOW_FUNCTIONS[fn](col), partition=partition, order=order, spec=spec)
 
 
-def _bound(which: str, b: object) -> dict[str, object]:
+def _bound(which: str, b: FrameBoundary | None) -> dict[str, object]:
     if b is None:
         return {which: "UNBOUNDED", f"{which}_side": "PRECEDING"}
-    kind, offset = getattr(b, "type"), getattr(b, "offset")
+    kind, offset = b.type, b.offset
     if kind == "current_row":
         return {which: "CURRENT ROW"}
     if kind.startswith("unbounded"):

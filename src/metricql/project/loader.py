@@ -73,7 +73,7 @@ _WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
 
 
 def _week_start(config: Mapping[str, Any], file: Path) -> int | None:
-    """`vars: {metricql: {week_start: monday}}` (or 0=Monday … 6=Sunday); None = warehouse default."""
+    """`vars: {metricql: {week_start: monday}}` (0=Monday … 6=Sunday); None = warehouse default."""
     variables = config.get("vars") or {}
     settings = variables.get("metricql") if isinstance(variables, Mapping) else None
     raw = settings.get("week_start") if isinstance(settings, Mapping) else None

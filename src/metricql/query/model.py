@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from enum import Enum
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AliasChoices,
     BaseModel,
     ConfigDict,
+    Discriminator,
     Field,
+    Tag,
     field_validator,
     model_validator,
 )
@@ -113,7 +115,7 @@ class OrGroup(_Model):
     or_: tuple[FilterItem, ...] = Field(validation_alias=AliasChoices("or", "or_"))
 
 
-FilterGroup = Union[AndGroup, OrGroup]
+FilterGroup = AndGroup | OrGroup
 
 
 def _item_kind(value: Any) -> str:
@@ -128,18 +130,14 @@ def _item_kind(value: Any) -> str:
     return "or" if isinstance(value, OrGroup) else "rule"
 
 
-from pydantic import Discriminator, Tag  # noqa: E402  (kept next to its only use)
-
 FilterItem = Annotated[
-    Union[
-        Annotated[FilterRule, Tag("rule")],
-        Annotated[AndGroup, Tag("and")],
-        Annotated[OrGroup, Tag("or")],
-    ],
+    Annotated[FilterRule, Tag("rule")]
+    | Annotated[AndGroup, Tag("and")]
+    | Annotated[OrGroup, Tag("or")],
     Discriminator(_item_kind),
 ]
 GroupItem = Annotated[
-    Union[Annotated[AndGroup, Tag("and")], Annotated[OrGroup, Tag("or")]],
+    Annotated[AndGroup, Tag("and")] | Annotated[OrGroup, Tag("or")],
     Discriminator(_item_kind),
 ]
 AndGroup.model_rebuild()
@@ -194,9 +192,7 @@ class CustomSqlDimension(_Model):
     dimension_type: Literal["string", "number", "timestamp", "date", "boolean"] = "string"
 
 
-CustomDimension = Annotated[
-    Union[CustomBinDimension, CustomSqlDimension], Field(discriminator="type")
-]
+CustomDimension = Annotated[CustomBinDimension | CustomSqlDimension, Field(discriminator="type")]
 
 
 class AdditionalMetric(_Model):
