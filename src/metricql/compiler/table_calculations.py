@@ -274,7 +274,9 @@ def _template(
             )
         return _target(name, fid, field_ids, calc_names)
 
+    # "previous" needs an order: the template's, else the query's sorts (never engine order)
     order = [(ref(o.field_id), o.order == "desc" if o.order else None) for o in t.order_by]
+    order = order or list(sorts)
     partition = [ref(p) for p in t.partition_by]
     builders: dict[str, Callable[[], exp.Expr]] = {
         "percent_change_from_previous": lambda: exp.Sub(
@@ -304,7 +306,7 @@ def _template(
         "running_total": lambda: window(
             exp.Sum(this=column(ref(t.field_id))),
             partition=partition,
-            order=order or list(sorts),
+            order=order,
             spec=RUNNING.copy(),
         ),
         "window_function": lambda: _window_function(name, t, ref, partition, order),

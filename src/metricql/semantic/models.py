@@ -332,4 +332,7 @@ def _relation(
     database = model.database or (
         target.database if target is not None and target.type != "duckdb" else None
     )
-    return exp.table_(model.alias or model.name, db=schema, catalog=database, quoted=True)
+    # dbt quotes relation names on every adapter but Snowflake, where unquoted names fold to
+    # upper case as dbt-snowflake creates them.
+    quoted = target is None or target.type != "snowflake"
+    return exp.table_(model.alias or model.name, db=schema, catalog=database, quoted=quoted)

@@ -1,0 +1,45 @@
+WITH metrics AS (
+  SELECT
+    CASE DATE_PART(DAYOFWEEKISO, "orders".order_date)
+      WHEN 1
+      THEN 'Monday'
+      WHEN 2
+      THEN 'Tuesday'
+      WHEN 3
+      THEN 'Wednesday'
+      WHEN 4
+      THEN 'Thursday'
+      WHEN 5
+      THEN 'Friday'
+      WHEN 6
+      THEN 'Saturday'
+      WHEN 7
+      THEN 'Sunday'
+    END AS "orders_order_date_day_of_week_name",
+    COUNT("orders".order_id) AS "orders_order_count"
+  FROM "main"."orders" AS "orders"
+  GROUP BY
+    1
+)
+SELECT
+  "orders_order_date_day_of_week_name",
+  "orders_order_count"
+FROM metrics
+ORDER BY
+  CASE
+    WHEN "orders_order_date_day_of_week_name" = 'Sunday'
+    THEN 1
+    WHEN "orders_order_date_day_of_week_name" = 'Monday'
+    THEN 2
+    WHEN "orders_order_date_day_of_week_name" = 'Tuesday'
+    THEN 3
+    WHEN "orders_order_date_day_of_week_name" = 'Wednesday'
+    THEN 4
+    WHEN "orders_order_date_day_of_week_name" = 'Thursday'
+    THEN 5
+    WHEN "orders_order_date_day_of_week_name" = 'Friday'
+    THEN 6
+    WHEN "orders_order_date_day_of_week_name" = 'Saturday'
+    THEN 7
+    ELSE NULL
+  END ASC

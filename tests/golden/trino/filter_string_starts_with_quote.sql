@@ -1,0 +1,13 @@
+SELECT
+  "customers".last_name AS "customers_last_name",
+  COUNT(DISTINCT "customers".customer_id) AS "customers_customer_count"
+FROM "main"."customers" AS "customers"
+WHERE
+  (
+    "customers".last_name LIKE 'O''%' ESCAPE '!'
+    OR "customers".last_name LIKE 'D''%' ESCAPE '!'
+  )
+GROUP BY
+  1
+ORDER BY
+  "customers_customer_count" DESC
