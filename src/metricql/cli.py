@@ -88,6 +88,9 @@ def _parser() -> argparse.ArgumentParser:
     compile_.add_argument("query", type=Path, help="metric query JSON file ('-': stdin)")
     compile_.add_argument("--dialect", "-d", help="sqlglot dialect (default: the target's)")
     compile_.add_argument("--format", "-f", choices=("sql", "json"), default="sql")
+    compile_.add_argument(
+        "--explain", action="store_true", help="print how the query compiles, as JSON"
+    )
     compile_.set_defaults(handler=_compile)
 
     run = commands.add_parser("run", parents=[common], help="run a query, print its rows")
@@ -160,6 +163,11 @@ def _field_dict(field_id: str, field: Any) -> dict[str, Any]:
 
 def _compile(args: argparse.Namespace) -> int:
     query = _read_query(args.query)  # the cheap check first
+    if args.explain:
+        explanation = _load(args).explain(query, dialect=args.dialect)
+        _warn(explanation.warnings)
+        _write(sys.stdout, json.dumps(explanation.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return 0
     compiled = _load(args).compile(query, dialect=args.dialect)
     _warn(compiled.warnings)
     if args.format == "json":

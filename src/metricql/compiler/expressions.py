@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from metricql.compiler.distinct import distinct_aggregate
 from metricql.compiler.timeframes import interval_expression
 from metricql.errors import ForbiddenError, UnsupportedError
 from metricql.semantic.explore import Explore
@@ -85,13 +86,8 @@ class Finalizer:
             )
         if not metric.is_aggregate:
             return inner
-        build = AGGREGATES.get(metric.type)
-        if build is None:
-            raise UnsupportedError(
-                f"metric {metric.id!r} of type {metric.type.value!r} is not supported yet",
-                hint="sum_distinct / average_distinct arrive with fan-out protection",
-                field=metric.id,
-            )
+        # sum/average_distinct: a marker, computed apart by stitch.py (SPEC §6.8).
+        build = AGGREGATES.get(metric.type, distinct_aggregate)
         condition = self.metric_filter(metric) if self.metric_filter else None
         if condition is not None:
             inner = exp.Case(ifs=[exp.If(this=condition, true=inner)])

@@ -76,7 +76,8 @@ def inflation(explore: Explore, joins: Sequence[Join]) -> Inflation:
     for join in joins:
         below = _subtree(join.table, children)
         above = tables - below
-        base_side, joined_side = _REPEATS.get(join.relationship, (False, False))  # type: ignore[arg-type]
+        rel = join.relationship
+        base_side, joined_side = _REPEATS[rel] if rel is not None else (False, False)
         repeated: set[str] = set()
         for side, other, repeats in ((above, below, base_side), (below, above, joined_side)):
             if repeats:
@@ -162,7 +163,9 @@ def fanout_plan(plan: Plan) -> FanOutPlan:
         for metric in closure:
             if not metric.is_aggregate and not _own_aggregates(metric):
                 routes[metric.id] = MetricRoute(
-                    metric.id, metric.table, Route.COMBINED,
+                    metric.id,
+                    metric.table,
+                    Route.COMBINED,
                     "computed from the separately aggregated metrics it references",
                 )
         _reject_inlined_distinct(explore, closure, routes)
@@ -186,7 +189,7 @@ def fanout_warnings(plan: Plan, *, strict: bool = False) -> tuple[str, ...]:
 
 
 def metric_closure(explore: Explore, metrics: Iterable[Metric]) -> Iterator[Metric]:
-    """`metrics` in order, then the metrics they reference, each once."""
+    """Each of `metrics`, followed (depth first) by the metrics it references; each once."""
     seen: set[str] = set()
     stack = list(metrics)[::-1]
     while stack:
@@ -216,36 +219,40 @@ def _route(explore: Explore, metric: Metric, infl: Inflation) -> tuple[Route, st
     table = explore.tables[metric.table]
     if not table.primary_key:
         return Route.INFLATED, (
-            f'metric "{metric.id}" may be inflated: {by} repeats rows of table '
+            f'metric "{metric.id}" may be inflated: {by} rows of table '
             f'"{metric.table}", which has no primary_key (set meta.primary_key on model '
             f'"{table.original_name}")'
         )
     varying = sorted((metric.tables_references - {metric.table}) & repeated_by)
     if varying:
         return Route.INFLATED, (
-            f'metric "{metric.id}" may be inflated: it reads table(s) '
-            f"{', '.join(repr(t) for t in varying)}, whose rows repeat those of "
-            f'"{metric.table}" here ({by})'
+            f'metric "{metric.id}" may be inflated: {by} rows of table "{metric.table}", and '
+            f"its SQL reads {', '.join(repr(t) for t in varying)}, which vary within one of "
+            "them (move the metric to the table it aggregates)"
         )
     return Route.OWN_GRAIN, (
-        f"{by} repeats rows of {metric.table!r}: aggregated over its distinct rows "
-        f"(primary key {', '.join(table.primary_key)}) per group"
+        f'{by} rows of "{metric.table}": each of its rows counted once per group '
+        f"(primary key {', '.join(table.primary_key)})"
     )
 
 
 def _join_names(infl: Inflation, table: str) -> str:
+    """`join "p" (one-to-many) repeats` / `joins "p" (…) and "i" (…) repeat`."""
     joins = [
-        f'join "{j.table}" ({j.relationship.value if j.relationship else "?"})'
+        f'"{j.table}" ({j.relationship.value if j.relationship else "?"})'
         for j in infl.joins
         if table in j.repeats
     ]
-    return " and ".join(joins)
+    if len(joins) == 1:
+        return f"join {joins[0]} repeats"
+    return f"joins {', '.join(joins[:-1])} and {joins[-1]} repeat"
 
 
 def _own_aggregates(metric: Metric) -> list[exp.AggFunc]:
     """Aggregate calls written in a non-aggregate metric's own SQL (not inside references)."""
     return [
-        node for node in metric.sql.find_all(exp.AggFunc)
+        node
+        for node in metric.sql.find_all(exp.AggFunc)
         if not any(isinstance(a, MetricRef) for a in _ancestors(node))
     ]
 
@@ -279,8 +286,7 @@ def _inlined_own_grain(
         if metric.is_aggregate or routes[metric.id].route is not Route.PLAIN:
             continue
         fixed = [
-            m.id for m in metric_closure(explore, [metric])
-            if routes[m.id].route is Route.OWN_GRAIN
+            m.id for m in metric_closure(explore, [metric]) if routes[m.id].route is Route.OWN_GRAIN
         ]
         if fixed:
             reason = (

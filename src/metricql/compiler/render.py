@@ -61,9 +61,7 @@ def render_query(
     restrict: Callable[[exp.Select], exp.Select] | None = None,
 ) -> exp.Select:
     """The whole SELECT for a planned query; `restrict` may add joins to the aggregation."""
-    base = _aggregation(plan, query, finalizer, filters)
-    if restrict is not None:
-        base = restrict(base)
+    base = _aggregation(plan, query, finalizer, filters, restrict)
     metric_where = _metric_filter(plan, query.filters.metrics, filters)
     calc_where = _calculation_filter(plan, query.filters.table_calculations, filters)
     if not _needs_layers(plan, metric_where, calc_where):
@@ -121,7 +119,11 @@ def _star_plus(source: str, extra: list[exp.Expr]) -> exp.Select:
 
 
 def _aggregation(
-    plan: Plan, query: MetricQuery, finalizer: Finalizer, filters: FilterContext
+    plan: Plan,
+    query: MetricQuery,
+    finalizer: Finalizer,
+    filters: FilterContext,
+    restrict: Callable[[exp.Select], exp.Select] | None = None,
 ) -> exp.Select:
     selects: list[exp.Expr] = [
         exp.alias_(finalizer.tree(d.sql), quoted(d.id)) for d in plan.dimensions
@@ -146,6 +148,8 @@ def _aggregation(
     if groups:  # also for dimension-only queries: distinct combinations
         select = select.group_by(*[exp.Literal.number(i + 1) for i in range(groups)], copy=False)
     # Fan-out and sum/average_distinct: same columns, metrics aggregated apart and stitched.
+    if restrict is not None:  # before splitting: every piece then carries the restriction
+        select = restrict(select)
     return stitched_aggregation(plan, select, finalizer)
 
 

@@ -275,7 +275,9 @@ def _template(
         return _target(name, fid, field_ids, calc_names)
 
     # "previous" needs an order: the template's, else the query's sorts (never engine order)
-    order = [(ref(o.field_id), o.order == "desc" if o.order else None) for o in t.order_by]
+    order: list[OrderKey] = [
+        (ref(o.field_id), o.order == "desc" if o.order else None) for o in t.order_by
+    ]
     order = order or list(sorts)
     partition = [ref(p) for p in t.partition_by]
     builders: dict[str, Callable[[], exp.Expr]] = {
@@ -333,7 +335,7 @@ def _window_function(
     t: TableCalculationTemplate,
     ref: Callable[[str | None], str],
     partition: list[str],
-    order: list[tuple[str, bool | None]],
+    order: list[OrderKey],
 ) -> exp.Expr:
     fn = t.window_function
     if fn is None:

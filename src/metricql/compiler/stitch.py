@@ -1,0 +1,343 @@
+"""The aggregation split into pieces aggregated apart, then stitched on the dimensions.
+
+Used when some metric cannot be computed in one GROUP BY over the joined rows: a metric of a
+table the joins repeat (fan-out, see `fanout.py`) or a sum/average_distinct (`distinct.py`).
+Every piece reads the same FROM / WHERE as the plain aggregation and every join it needs
+(LEFT JOINs nothing in it reads only repeat rows, so they are dropped), so every piece has the
+same groups; pieces are joined on the dimensions with NULL-safe equality (`IS NOT DISTINCT
+FROM`), or CROSS JOINed when there are none. Output columns: those of the plain aggregation.
+
+    WITH joined_metrics AS (SELECT d, <unaffected metrics> FROM … WHERE … GROUP BY d),
+         fanout_t_rows AS (SELECT DISTINCT d, <t's primary key>, <values> FROM … WHERE …),
+         fanout_t_metrics AS (SELECT d, SUM("__value_0") AS "m" FROM fanout_t_rows GROUP BY d)
+    SELECT joined_metrics.d, …, fanout_t_metrics."m" AS "m", <number metrics over columns>
+    FROM joined_metrics JOIN fanout_t_metrics ON joined_metrics.d IS NOT DISTINCT FROM …
+
+When the joins a piece keeps no longer repeat its table (each branch of a chasm trap), the
+piece is a plain GROUP BY over them and `fanout_t_rows` is not needed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from metricql.compiler.distinct import DistinctAggregate, distinct_rows, distinct_total
+from metricql.compiler.expressions import Finalizer
+from metricql.compiler.fanout import FanOutPlan, Route, fanout_plan, inflation, metric_closure
+from metricql.compiler.plan import Plan
+from metricql.semantic.explore import Explore
+from metricql.semantic.fields import Metric
+from metricql.semantic.refs import MetricRef
+
+JOINED = "joined_metrics"
+
+
+def piece_name(route: Route, owner: str) -> str:
+    """CTE holding a piece's metric columns (owner: the table, or the distinct metric)."""
+    if route is Route.OWN_GRAIN:
+        return f"fanout_{owner}_metrics"
+    if route is Route.DISTINCT:
+        return f"distinct_{owner}_metrics"
+    return JOINED
+
+
+def rows_name(route: Route, owner: str) -> str:
+    """CTE holding the deduplicated rows a fan-out or distinct piece aggregates."""
+    return f"{'fanout' if route is Route.OWN_GRAIN else 'distinct'}_{owner}_rows"
+
+
+@dataclass(slots=True)
+class _Piece:
+    name: str
+    ctes: list[tuple[str, exp.Select]] = field(default_factory=list)
+    metrics: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Parts:
+    """The plain aggregation taken apart."""
+
+    scan: exp.Select  # FROM, joins, WHERE: no select list, no GROUP BY
+    dimensions: tuple[exp.Expr, ...]  # grouped select items, aliased by id
+    outputs: tuple[exp.Expr, ...]  # the other select items (metrics), aliased by id
+    hoisted: tuple[exp.Expr, ...]  # CTEs the scan reads (custom bin bounds)
+
+    @property
+    def dimension_ids(self) -> list[str]:
+        return [d.alias_or_name for d in self.dimensions]
+
+
+def stitched_aggregation(plan: Plan, plain: exp.Select, finalizer: Finalizer) -> exp.Select:
+    """`plain` itself, or an equivalent split select when some metric needs its own pieces."""
+    fan = fanout_plan(plan)
+    if not fan.rewrites:
+        return plain
+    parts = _parts(plain)
+    metrics = {m.id: m for m in metric_closure(plan.explore, plan.aggregated_metrics)}
+    pieces = _pieces(plan, parts, metrics, fan, finalizer)
+    owner = {mid: p.name for p in pieces for mid in p.metrics}
+    driver = pieces[0].name
+    items = [exp.alias_(_column(d, driver), _quoted(d)) for d in parts.dimension_ids]
+    for output in parts.outputs:
+        mid = output.alias_or_name
+        route = fan.routes.get(mid)
+        value = (
+            _combined(metrics[mid], metrics, fan, owner, finalizer)
+            if route is not None and route.route is Route.COMBINED
+            else _column(mid, owner.get(mid, JOINED))
+        )
+        items.append(exp.alias_(value, _quoted(mid)))
+    select = exp.select(*items).from_(_table(driver))
+    for piece in pieces[1:]:
+        select = select.join(
+            _table(piece.name),
+            on=_same_groups(parts.dimension_ids, driver, piece.name),
+            join_type="INNER" if parts.dimensions else "CROSS",
+            copy=False,
+        )
+    ctes = [*parts.hoisted]
+    for piece in pieces:
+        ctes += [exp.CTE(this=b, alias=exp.TableAlias(this=_quoted(n))) for n, b in piece.ctes]
+    select.set("with_", exp.With(expressions=ctes))
+    return select
+
+
+def _parts(plain: exp.Select) -> _Parts:
+    group = plain.args.get("group")
+    count = len(group.expressions) if group else 0
+    scan = plain.copy()
+    for key in ("with_", "group"):
+        scan.set(key, None)
+    scan.set("expressions", [])
+    hoisted = plain.args.get("with_")
+    return _Parts(
+        scan=scan,
+        dimensions=tuple(plain.expressions[:count]),
+        outputs=tuple(plain.expressions[count:]),
+        hoisted=tuple(c.copy() for c in hoisted.expressions) if hoisted else (),
+    )
+
+
+def _pieces(
+    plan: Plan,
+    parts: _Parts,
+    metrics: Mapping[str, Metric],
+    fan: FanOutPlan,
+    finalizer: Finalizer,
+) -> list[_Piece]:
+    joined = _Piece(JOINED)
+    grains: dict[str, list[str]] = {}
+    distinct: list[str] = []
+    plain_items = {o.alias_or_name: o for o in parts.outputs}
+    for mid in _needed_columns(parts, metrics, fan):
+        route = fan.routes[mid].route if mid in fan.routes else Route.PLAIN
+        if route is Route.OWN_GRAIN:
+            grains.setdefault(metrics[mid].table, []).append(mid)
+        elif route is Route.DISTINCT:
+            distinct.append(mid)
+        else:
+            joined.metrics.append(mid)
+    pieces = []
+    if joined.metrics or not (grains or distinct):
+        items = [
+            plain_items[mid].copy()
+            if mid in plain_items
+            else exp.alias_(finalizer.metric(metrics[mid]), _quoted(mid))
+            for mid in joined.metrics
+        ]
+        body = parts.scan.copy().select(*(d.copy() for d in parts.dimensions), *items, copy=False)
+        joined.ctes.append((JOINED, _grouped(body, len(parts.dimensions))))
+        pieces.append(joined)
+    tables = [plan.explore.base_table, *(j.table for j in plan.explore.joins)]
+    for table in sorted(grains, key=tables.index):
+        pieces.append(
+            _own_grain(plan, parts, table, [metrics[m] for m in grains[table]], finalizer)
+        )
+    pieces += [_distinct(parts, metrics[m], finalizer) for m in distinct]
+    return pieces
+
+
+def _needed_columns(parts: _Parts, metrics: Mapping[str, Metric], fan: FanOutPlan) -> list[str]:
+    """Metric columns the pieces must produce: outputs, and what combined metrics read."""
+    needed: list[str] = []
+
+    def need(mid: str) -> None:
+        route = fan.routes.get(mid)
+        if route is not None and route.route is Route.COMBINED:
+            for ref in sorted(metrics[mid].metric_references):
+                need(ref)
+        elif mid not in needed:
+            needed.append(mid)
+
+    for output in parts.outputs:
+        need(output.alias_or_name)
+    return needed
+
+
+def _own_grain(
+    plan: Plan, parts: _Parts, table: str, metrics: Sequence[Metric], finalizer: Finalizer
+) -> _Piece:
+    """Metrics of a repeated table, each of its rows counted once per group.
+
+    The piece reads only the joins it needs (`_prune_joins`). When those no longer repeat the
+    table (a chasm trap: payments alone do not repeat payments) it aggregates them directly;
+    otherwise over the DISTINCT (group, primary key, values) rows.
+    """
+    piece = _Piece(piece_name(Route.OWN_GRAIN, table), metrics=[m.id for m in metrics])
+    rows, aggregates = _table_rows(plan.explore, parts, table, metrics, finalizer)
+    kept = {j.alias_or_name for j in rows.args.get("joins") or ()}
+    if table not in inflation(plan.explore, [j for j in plan.joins if j.table in kept]).multipliers:
+        direct = rows.copy()
+        direct.set("distinct", None)
+        direct.set(
+            "expressions",
+            [
+                *(d.copy() for d in parts.dimensions),
+                *(exp.alias_(finalizer.metric(m), _quoted(m.id)) for m in metrics),
+            ],
+        )
+        piece.ctes.append((piece.name, _grouped(direct, len(parts.dimensions))))
+        return piece
+    source = rows_name(Route.OWN_GRAIN, table)
+    body = exp.select(*_dimension_columns(parts), *aggregates).from_(_table(source))
+    piece.ctes += [(source, rows), (piece.name, _grouped(body, len(parts.dimensions)))]
+    return piece
+
+
+def _table_rows(
+    explore: Explore, parts: _Parts, table: str, metrics: Sequence[Metric], finalizer: Finalizer
+) -> tuple[exp.Select, list[exp.Expr]]:
+    """DISTINCT (dimensions, primary key, metric values) rows, and the aggregates over them."""
+    slots: dict[exp.Expr, str] = {}  # equal values share a column
+    keys = _primary_key(explore, table, finalizer)
+    for i, key in enumerate(keys):
+        slots.setdefault(key, f"__key_{i}")
+    aggregates = []
+    for metric in metrics:
+        aggregate = finalizer.metric(metric)  # COUNT/SUM/AVG/MEDIAN/PERCENTILE_CONT(value)
+        name = slots.setdefault(aggregate.this, f"__value_{len(slots) - len(keys)}")
+        aggregate.set("this", exp.column(_quoted(name)))
+        aggregates.append(exp.alias_(aggregate, _quoted(metric.id)))
+    rows = parts.scan.copy()
+    rows.set(
+        "expressions",
+        [
+            *(d.copy() for d in parts.dimensions),
+            *(exp.alias_(e.copy(), _quoted(n)) for e, n in slots.items()),
+        ],
+    )
+    rows.set("distinct", exp.Distinct())
+    return _prune_joins(rows), aggregates
+
+
+def _primary_key(explore: Explore, table: str, finalizer: Finalizer) -> list[exp.Expr]:
+    """Trees of a table's primary key: its dimensions of those names, else its columns."""
+    found = explore.tables[table]
+    keys = []
+    for name in found.primary_key:
+        dim = found.dimensions.get(name)
+        keys.append(
+            finalizer.tree(dim.sql) if dim is not None else exp.column(name, table=_quoted(table))
+        )
+    return keys
+
+
+def _distinct(parts: _Parts, metric: Metric, finalizer: Finalizer) -> _Piece:
+    piece = _Piece(piece_name(Route.DISTINCT, metric.id), metrics=[metric.id])
+    marker = finalizer.metric(metric)
+    assert isinstance(marker, DistinctAggregate)
+    rows = _prune_joins(distinct_rows(parts.scan, parts.dimensions, metric, marker.this, finalizer))
+    source = rows_name(Route.DISTINCT, metric.id)
+    total = exp.alias_(distinct_total(metric), _quoted(metric.id))
+    body = exp.select(*_dimension_columns(parts), total).from_(_table(source))
+    piece.ctes += [(source, rows), (piece.name, _grouped(body, len(parts.dimensions)))]
+    return piece
+
+
+def _combined(
+    metric: Metric,
+    metrics: Mapping[str, Metric],
+    fan: FanOutPlan,
+    owner: Mapping[str, str],
+    finalizer: Finalizer,
+) -> exp.Expr:
+    """A non-aggregate metric over the stitched columns of the metrics it references."""
+
+    def swap(node: exp.Expr) -> exp.Expr:
+        if not isinstance(node, MetricRef):
+            return node
+        ref = node.name
+        if fan.routes[ref].route is Route.COMBINED:
+            return exp.Paren(this=_combined(metrics[ref], metrics, fan, owner, finalizer))
+        return _column(ref, owner[ref])
+
+    return finalizer.tree(metric.sql.transform(swap))
+
+
+def _prune_joins(rows: exp.Select) -> exp.Select:
+    """Drop LEFT JOINs nothing in `rows` reads (in place).
+
+    Such a join keeps every row before it and only repeats them; the rows of a piece are
+    deduplicated (DISTINCT, or ranked per key), so without it they are the same, but far
+    fewer are read: a chasm trap (payments and order_items of one order) no longer multiplies.
+    """
+    joins: list[exp.Join] = list(rows.args.get("joins") or [])
+    columns = list(rows.find_all(exp.Column))
+    if any(not c.table for c in columns):  # an unqualified column may read any table
+        return rows
+    pruned = True
+    while pruned:
+        pruned = False
+        for join in reversed(joins):
+            if join.side != "LEFT" or join.kind or not join.alias_or_name:
+                continue
+            alias = join.alias_or_name
+            others = (c for c in columns if not _inside(c, join))
+            if all(c.table != alias for c in others):
+                joins.remove(join)
+                columns = [c for c in columns if not _inside(c, join)]
+                pruned = True
+    rows.set("joins", joins or None)
+    return rows
+
+
+def _inside(node: exp.Expr, ancestor: exp.Expr) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent is ancestor:
+            return True
+        parent = parent.parent
+    return False
+
+
+def _same_groups(dimensions: Sequence[str], left: str, right: str) -> exp.Expr | None:
+    if not dimensions:
+        return None
+    return exp.and_(
+        *(exp.NullSafeEQ(this=_column(d, left), expression=_column(d, right)) for d in dimensions)
+    )
+
+
+def _dimension_columns(parts: _Parts) -> list[exp.Expr]:
+    return [exp.column(_quoted(d)) for d in parts.dimension_ids]
+
+
+def _grouped(select: exp.Select, count: int) -> exp.Select:
+    if not count:
+        return select
+    return select.group_by(*(exp.Literal.number(i + 1) for i in range(count)), copy=False)
+
+
+def _table(name: str) -> exp.Table:
+    return exp.Table(this=_quoted(name))
+
+
+def _column(name: str, table: str) -> exp.Column:
+    return exp.column(_quoted(name), table=_quoted(table))
+
+
+def _quoted(name: str) -> exp.Identifier:
+    return exp.to_identifier(name, quoted=True)
