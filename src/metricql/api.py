@@ -10,8 +10,10 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
+from metricql.compiler.access import visible_explore
 from metricql.compiler.compile import compile_query, compile_totals
 from metricql.compiler.compiled import CompiledQuery
+from metricql.compiler.explain import Explanation, explain_query
 from metricql.compiler.expressions import UserContext
 from metricql.errors import ProjectErrors, UnknownExploreError, WarehouseError
 from metricql.project.loader import load_project_schema
@@ -58,6 +60,11 @@ class Project:
         """Every explore by name."""
         return self._explores
 
+    def explores_for(self, user: UserContext | None) -> Mapping[str, Explore]:
+        """The explores `user` may see, without the tables and fields it may not."""
+        visible = {n: visible_explore(e, user) for n, e in self._explores.items()}
+        return MappingProxyType({n: e for n, e in visible.items() if e is not None})
+
     def explore(self, name: str) -> Explore:
         """One explore; an unknown name raises UnknownExploreError with a suggestion."""
         found = self._explores.get(name)
@@ -80,8 +87,12 @@ class Project:
         user: UserContext | None = None,
         now: datetime | None = None,
         max_limit: int | None = None,
+        strict: bool = False,
     ) -> CompiledQuery:
-        """SQL for `query` in `dialect` (default: the project's warehouse dialect)."""
+        """SQL for `query` in `dialect` (default: the project's warehouse dialect).
+
+        `strict`: raise CompileError instead of warning when a join may inflate a metric.
+        """
         return compile_query(
             self.explore(query.explore_name),
             query,
@@ -90,6 +101,25 @@ class Project:
             now=now,
             week_start=self._schema.week_start,
             max_limit=max_limit,
+            strict=strict,
+        )
+
+    def explain(
+        self,
+        query: MetricQuery,
+        *,
+        dialect: str | None = None,
+        user: UserContext | None = None,
+        now: datetime | None = None,
+    ) -> Explanation:
+        """How `query` compiles: joins and why, fan-out, where metrics and filters go."""
+        return explain_query(
+            self.explore(query.explore_name),
+            query,
+            dialect=dialect or self.dialect,
+            user=user,
+            now=now,
+            week_start=self._schema.week_start,
         )
 
     def compile_totals(
@@ -102,8 +132,12 @@ class Project:
     ) -> CompiledQuery:
         """The single-row grand-total query of `query` (see `totals`)."""
         return compile_totals(
-            self.explore(query.explore_name), query, dialect=dialect or self.dialect, user=user,
-            now=now, week_start=self._schema.week_start,
+            self.explore(query.explore_name),
+            query,
+            dialect=dialect or self.dialect,
+            user=user,
+            now=now,
+            week_start=self._schema.week_start,
         )
 
     def totals(
@@ -120,7 +154,9 @@ class Project:
             self.ensure_seeded(connection)
         compiled = self.compile_totals(query, dialect="duckdb", user=user, now=now)
         columns, rows = duck.execute(connection, compiled.sql)
-        return dict(zip(columns, rows[0])) if rows else dict.fromkeys(compiled.field_ids)
+        return (
+            dict(zip(columns, rows[0], strict=True)) if rows else dict.fromkeys(compiled.field_ids)
+        )
 
     def run(
         self,
@@ -129,12 +165,13 @@ class Project:
         connection: Any = None,
         user: UserContext | None = None,
         now: datetime | None = None,
+        strict: bool = False,
     ) -> QueryResult:
         """Compile and execute on `connection` (a DuckDB connection) or the project's target."""
         if connection is None:
             connection = self._target_connection()
             self.ensure_seeded(connection)
-        compiled = self.compile(query, dialect="duckdb", user=user, now=now)
+        compiled = self.compile(query, dialect="duckdb", user=user, now=now, strict=strict)
         columns, rows = duck.execute(connection, compiled.sql)
         return QueryResult.from_rows(compiled, columns, rows)
 

@@ -9,12 +9,13 @@ from datetime import datetime, timezone
 import sqlglot
 from sqlglot import exp
 
+from metricql.compiler.access import check_explore, check_fields, with_user_values
 from metricql.compiler.compiled import CompiledField, CompiledQuery
 from metricql.compiler.dialects import adapt
 from metricql.compiler.expressions import Finalizer, UserContext
 from metricql.compiler.fanout import fanout_warnings
 from metricql.compiler.filters import FilterContext, filter_condition
-from metricql.compiler.plan import Plan, plan_query
+from metricql.compiler.plan import Plan, plan_query, rules
 from metricql.compiler.render import metric_value_type, render_query
 from metricql.compiler.totals import restrict_to_groups, totals_query
 from metricql.errors import CompileError, QueryError
@@ -55,6 +56,8 @@ def compile_query(
             f"unsupported dialect {dialect!r}",
             hint=f"choose one of: {', '.join(SUPPORTED_DIALECTS)}",
         )
+    check_explore(explore, user)
+    query = with_user_values(query, user)
     plan = plan_query(
         explore,
         query,
@@ -62,6 +65,8 @@ def compile_query(
         dialect=explore.source_dialect,
         extra_tables=extra_tables,
     )
+    check_fields(explore, user, _referenced_fields(plan, query),
+                 [explore.base_table, *(j.table for j in plan.joins)])
     filters = FilterContext(
         dialect=dialect,
         now=now or datetime.now(timezone.utc),
@@ -128,6 +133,20 @@ def compile_totals(
         restrict=restrict,
         extra_tables=tables,
     )
+
+
+def _referenced_fields(plan: Plan, query: MetricQuery) -> list[str]:
+    """Every explore field id the query reads: selected, filtered, required, referenced."""
+    ids = [d.id for d in plan.dimensions]
+    ids += [r.target.field_id for r in rules(query.filters.dimensions)]
+    ids += [r.target.field_id for r in plan.required_filters]
+    stack = [*plan.metrics, *plan.filter_only_metrics, *plan.hidden_metrics]
+    while stack:
+        metric = stack.pop()
+        ids.append(metric.id)
+        ids += [r.target.field_id for r in metric.filters]
+        stack += [plan.explore.metrics[m] for m in metric.metric_references if m not in ids]
+    return ids
 
 
 def _fields(plan: Plan) -> tuple[CompiledField, ...]:

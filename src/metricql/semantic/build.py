@@ -260,10 +260,18 @@ def _metric(
         groups=meta.groups or ((meta.group_label,) if meta.group_label else ()),
         format=meta.format,
         round=meta.round,
-        required_attributes=MappingProxyType(dict(meta.required_attributes)),
+        required_attributes=MappingProxyType(_metric_attributes(mdef, resolver.tables[key])),
         show_underlying_values=meta.show_underlying_values,
         filters=_metric_filters(mdef, key, resolver),
     )
+
+
+def _metric_attributes(mdef: MetricDef, model: ModelDef) -> dict[str, tuple[str, ...]]:
+    """A column metric inherits the required attributes of its dimension."""
+    inherited = {}
+    if mdef.dimension_reference and mdef.dimension_reference in model.dimensions:
+        inherited = dict(model.dimensions[mdef.dimension_reference].meta.required_attributes)
+    return {**inherited, **mdef.meta.required_attributes}
 
 
 def _metric_filters(mdef: MetricDef, key: str, resolver: _Resolver) -> tuple[FilterRule, ...]:

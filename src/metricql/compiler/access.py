@@ -1,0 +1,171 @@
+"""Access control: `required_attributes` on tables and fields, user attributes in filter values.
+
+A table or field with `required_attributes: {attr: value | [values]}` is visible only to users
+who have every listed attribute with one of the listed values. Without a user context nothing
+protected is visible: the safe default for a library that cannot know who is asking.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from metricql.compiler.expressions import UserContext
+from metricql.errors import ForbiddenError
+from metricql.query.model import AndGroup, FilterRule, Filters, MetricQuery
+from metricql.semantic.explore import Explore
+
+_TOKEN = re.compile(
+    r"\$\{\s*(?:lightdash|ld)\.(attributes|attribute|attr|user)\.([A-Za-z0-9_]+)\s*\}"
+)
+
+
+def allowed(required: Mapping[str, tuple[str, ...]], user: UserContext | None) -> bool:
+    """True when `user` has every required attribute with an allowed value."""
+    if not required:
+        return True
+    if user is None:
+        return False
+    for name, values in required.items():
+        have = user.attributes.get(name)
+        have_values = (
+            set(have) if isinstance(have, tuple) else {have} if have is not None else set()
+        )
+        if not have_values & set(values):
+            return False
+    return True
+
+
+def check_explore(explore: Explore, user: UserContext | None) -> None:
+    """ForbiddenError when the explore's base table is protected from `user`."""
+    base = explore.tables[explore.base_table]
+    if not allowed(base.required_attributes, user):
+        raise ForbiddenError(
+            f"You don't have authorization to access explore {explore.name!r}",
+            hint=f"it requires user attributes {_describe(base.required_attributes)}",
+            explore=explore.name,
+        )
+
+
+def check_fields(
+    explore: Explore, user: UserContext | None, field_ids: Iterable[str], tables: Iterable[str]
+) -> None:
+    """ForbiddenError for the first protected field or joined table the query touches."""
+    for table_name in tables:
+        table = explore.tables[table_name]
+        if not allowed(table.required_attributes, user):
+            raise ForbiddenError(
+                f"the query needs table {table_name!r}, which this user may not access",
+                hint=f"it requires user attributes {_describe(table.required_attributes)}",
+                explore=explore.name,
+                table=table_name,
+            )
+    for fid in field_ids:
+        field = explore.dimensions.get(fid) or explore.metrics.get(fid)
+        if field is not None and not allowed(field.required_attributes, user):
+            raise ForbiddenError(
+                f"field {fid!r} requires user attributes this user does not have",
+                hint=f"it requires {_describe(field.required_attributes)}",
+                explore=explore.name,
+                field=fid,
+            )
+
+
+def visible_explore(explore: Explore, user: UserContext | None) -> Explore | None:
+    """The explore as `user` may see it (protected tables and fields removed), or None."""
+    from dataclasses import replace
+
+    if not allowed(explore.tables[explore.base_table].required_attributes, user):
+        return None
+    tables = {k: t for k, t in explore.tables.items() if allowed(t.required_attributes, user)}
+
+    def keep(field: Any) -> bool:
+        return field.table in tables and allowed(field.required_attributes, user)
+
+    return replace(
+        explore,
+        dimensions={k: d for k, d in explore.dimensions.items() if keep(d)},
+        metrics={k: m for k, m in explore.metrics.items() if keep(m)},
+    )
+
+
+def substitute_attributes(rule: FilterRule, user: UserContext | None) -> FilterRule:
+    """Replace `${lightdash.attributes.x}` / `${lightdash.user.email}` tokens in string values.
+
+    A value that is exactly one token of a multi-valued attribute expands into all its values.
+    The result is still a plain value: the filter renderer makes it a literal.
+    """
+    if not any(isinstance(v, str) and "${" in v for v in rule.values):
+        return rule
+    values: list[Any] = []
+    for value in rule.values:
+        if not isinstance(value, str) or "${" not in value:
+            values.append(value)
+            continue
+        whole = _TOKEN.fullmatch(value.strip())
+        if whole:
+            resolved = _attribute(whole.group(1), whole.group(2), user, rule)
+            values.extend(resolved if isinstance(resolved, tuple) else (resolved,))
+            continue
+        values.append(_TOKEN.sub(lambda m: _joined(m, user, rule), value))
+    return rule.model_copy(update={"values": tuple(values)})
+
+
+def _joined(match: re.Match[str], user: UserContext | None, rule: FilterRule) -> str:
+    value = _attribute(match.group(1), match.group(2), user, rule)
+    return ", ".join(value) if isinstance(value, tuple) else value
+
+
+def _attribute(
+    kind: str, name: str, user: UserContext | None, rule: FilterRule
+) -> str | tuple[str, ...]:
+    value: Any = None
+    if user is not None:
+        value = user.intrinsic(name) if kind == "user" else user.attributes.get(name)
+    if value is None or value == ():
+        raise ForbiddenError(
+            f"filter on {rule.target.field_id!r} uses user attribute {name!r}, "
+            "which this user does not have",
+            hint="give the user the attribute or remove it from the filter value",
+            field=rule.target.field_id,
+            attribute=name,
+        )
+    return value if isinstance(value, tuple) else str(value)
+
+
+def _describe(required: Mapping[str, tuple[str, ...]]) -> str:
+    return ", ".join(f"{k} in {list(v)}" for k, v in required.items())
+
+
+def with_user_values(query: MetricQuery, user: UserContext | None) -> MetricQuery:
+    """The query with user-attribute tokens in every filter value substituted."""
+    f = query.filters
+    groups = (f.dimensions, f.metrics, f.table_calculations)
+    if not any(_has_token(g) for g in groups):
+        return query
+    filters = Filters(
+        dimensions=_group(f.dimensions, user),
+        metrics=_group(f.metrics, user),
+        table_calculations=_group(f.table_calculations, user),
+    )
+    return query.model_copy(update={"filters": filters})
+
+
+def _has_token(item: Any) -> bool:
+    if item is None:
+        return False
+    if isinstance(item, FilterRule):
+        return any(isinstance(v, str) and "${" in v for v in item.values)
+    children = item.and_ if isinstance(item, AndGroup) else item.or_
+    return any(_has_token(c) for c in children)
+
+
+def _group(item: Any, user: UserContext | None) -> Any:
+    if item is None:
+        return None
+    if isinstance(item, FilterRule):
+        return substitute_attributes(item, user)
+    if isinstance(item, AndGroup):
+        return item.model_copy(update={"and_": tuple(_group(c, user) for c in item.and_)})
+    return item.model_copy(update={"or_": tuple(_group(c, user) for c in item.or_)})
