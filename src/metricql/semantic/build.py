@@ -14,7 +14,7 @@ from typing import Any, Literal
 from sqlglot import exp
 
 from metricql.errors import CircularReferenceError, CompileError, MetricQLError, QueryError
-from metricql.project.schema import JoinMeta, ProjectSchema
+from metricql.project.schema import ExploreMeta, JoinMeta, ProjectSchema
 from metricql.query.model import FilterRule, FilterTarget
 from metricql.query.parse import parse_filter_entries
 from metricql.semantic.explore import Explore, Join, JoinType, Relationship, Table
@@ -37,8 +37,10 @@ from metricql.semantic.refs import (
     MetricRef,
     Snippet,
     attribute_ref,
+    parse_snippet,
     placeholder_index,
 )
+from metricql.semantic.sets import expand_fields
 
 Mode = Literal["dimension", "aggregate", "metric", "post", "join", "where"]
 
@@ -56,19 +58,109 @@ def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], list[Met
     defs, problems = build_model_defs(project, dialect)
     explores: dict[str, Explore] = {}
     for model in defs.values():
-        if model.schema.meta.hidden:
-            continue
+        specs = [] if model.schema.meta.hidden else [_base_spec(model)]
         try:
-            explores[model.name] = _explore(model, defs, dialect)
+            specs += [
+                _extra_spec(model, n, e, dialect) for n, e in model.schema.meta.explores.items()
+            ]
         except MetricQLError as err:
             problems.append(err)
-    return explores, problems
+        for spec in specs:
+            if spec.name in explores:
+                problems.append(
+                    CompileError(
+                        f"explore {spec.name!r} is defined twice (model {model.name!r})",
+                        hint="explore names must be unique across models and meta.explores",
+                        explore=spec.name,
+                        model=model.name,
+                    )
+                )
+                continue
+            try:
+                explores[spec.name] = _explore(model, defs, dialect, spec)
+            except MetricQLError as err:
+                problems.append(err)
+    # A model's problem shows in each explore built on it: report it once.
+    unique = {(type(p), str(p)): p for p in problems}
+    return explores, list(unique.values())
 
 
-def _explore(base: ModelDef, defs: Mapping[str, ModelDef], dialect: str) -> Explore:
-    ctx = {"explore": base.name, "file": str(base.schema.file) if base.schema.file else None}
+@dataclass(frozen=True, slots=True)
+class _ExploreSpec:
+    """What differs between a model's base explore and its additional `meta.explores`."""
+
+    name: str
+    label: str
+    description: str | None
+    joins: tuple[tuple[JoinMeta, Snippet], ...]
+    sql_where: Snippet | None
+    required_filters: tuple[dict[str, Any], ...]
+    default_filters: tuple[dict[str, Any], ...]
+    case_sensitive: bool | None
+    groups: tuple[str, ...]
+
+
+def _base_spec(model: ModelDef) -> _ExploreSpec:
+    meta = model.schema.meta
+    return _ExploreSpec(
+        name=model.name,
+        label=model.label,
+        description=model.schema.description,
+        joins=model.joins,
+        sql_where=model.sql_where,
+        required_filters=meta.required_filters,
+        default_filters=meta.default_filters,
+        case_sensitive=meta.case_sensitive,
+        groups=meta.groups,
+    )
+
+
+def _extra_spec(model: ModelDef, name: str, extra: ExploreMeta, dialect: str) -> _ExploreSpec:
+    """An additional explore on the same base table; unset keys fall back to the model's."""
+    base = _base_spec(model)
+    ctx = {
+        "file": str(model.schema.file) if model.schema.file else None,
+        "model": model.name,
+        "explore": name,
+    }
+    joins = base.joins
+    if extra.joins is not None:
+        joins = tuple(
+            (
+                j,
+                parse_snippet(
+                    j.sql_on, dialect, field=f"sql_on of join {j.alias or j.join}", **ctx
+                ),
+            )
+            for j in extra.joins
+        )
+    where_text = extra.sql_filter or extra.sql_where
+    where = parse_snippet(where_text, dialect, field="sql_filter", **ctx) if where_text else None
+    return _ExploreSpec(
+        name=name,
+        label=extra.label or friendly_name(name),
+        description=extra.description or base.description,
+        joins=joins,
+        sql_where=where if where is not None else base.sql_where,
+        required_filters=extra.required_filters
+        if extra.required_filters is not None
+        else base.required_filters,
+        default_filters=extra.default_filters
+        if extra.default_filters is not None
+        else base.default_filters,
+        case_sensitive=extra.case_sensitive
+        if extra.case_sensitive is not None
+        else base.case_sensitive,
+        groups=extra.groups or base.groups,
+    )
+
+
+def _explore(
+    base: ModelDef, defs: Mapping[str, ModelDef], dialect: str, spec: _ExploreSpec
+) -> Explore:
+    ctx = {"explore": spec.name, "file": str(base.schema.file) if base.schema.file else None}
     tables: dict[str, ModelDef] = {base.name: base}
-    for meta in base.schema.meta.joins:
+    for meta, _ in spec.joins:
         key = meta.alias or meta.join
         if meta.join not in defs:
             raise CompileError(
@@ -85,43 +177,44 @@ def _explore(base: ModelDef, defs: Mapping[str, ModelDef], dialect: str) -> Expl
                 **ctx,
             )
         tables[key] = defs[meta.join]
-    resolver = _Resolver(base.name, tables, ctx)
-    joins = tuple(_join(meta, snippet, resolver) for meta, snippet in base.joins)
+    resolver = _Resolver(spec.name, tables, ctx)
+    joins = tuple(_join(meta, snippet, resolver) for meta, snippet in spec.joins)
+    join_metas = {m.alias or m.join: m for m, _ in spec.joins}
     built = {
-        key: _table(key, model, resolver, _join_meta(base, key)) for key, model in tables.items()
+        key: _table(key, model, resolver, join_metas.get(key)) for key, model in tables.items()
     }
-    model_meta = base.schema.meta
     defaults = resolver.filter_rules(
-        list(model_meta.required_filters), base.name, "required_filters", required_default=True
+        list(spec.required_filters), base.name, "required_filters", required_default=True
     ) + resolver.filter_rules(
-        list(model_meta.default_filters), base.name, "default_filters", required_default=False
+        list(spec.default_filters), base.name, "default_filters", required_default=False
     )
     hidden = [r.target.field_id for r in defaults if _is_hidden(built, r.target.field_id)]
     if hidden:
         raise CompileError(
             f'Failed to compile explore "{base.name}". Hidden fields can\'t be used in '
             f"default_filters or required_filters: {', '.join(hidden)}",
-            hint="unhide the dimensions or filter on visible ones", **ctx,
+            hint="unhide the dimensions or filter on visible ones",
+            **ctx,
         )
     built[base.name] = replace(built[base.name], default_filters=defaults)
     where = None
-    if base.sql_where is not None:
-        where = resolver.resolve(base.sql_where, base.name, "where", "sql_filter")
+    if spec.sql_where is not None:
+        where = resolver.resolve(spec.sql_where, base.name, "where", "sql_filter")
     built[base.name] = _with_where(built[base.name], where)
     _check_metric_cycles(built.values(), ctx)
     dimensions = {d.id: d for t in built.values() for d in t.dimensions.values()}
     metrics = {m.id: m for t in built.values() for m in t.metrics.values()}
     return Explore(
-        name=base.name,
-        label=base.label,
+        name=spec.name,
+        label=spec.label,
         base_table=base.name,
         tables=MappingProxyType(built),
         joins=joins,
         dimensions=MappingProxyType(dimensions),
         metrics=MappingProxyType(metrics),
-        description=base.schema.description,
-        case_sensitive=base.schema.meta.case_sensitive,
-        groups=base.schema.meta.groups,
+        description=spec.description,
+        case_sensitive=spec.case_sensitive,
+        groups=spec.groups,
         warnings=tuple(w for t in tables.values() for w in t.warnings),
         source_dialect=dialect,
     )
@@ -129,10 +222,6 @@ def _explore(base: ModelDef, defs: Mapping[str, ModelDef], dialect: str) -> Expl
 
 def _is_hidden(tables: Mapping[str, Table], fid: str) -> bool:
     return any(d.hidden for t in tables.values() for d in t.dimensions.values() if d.id == fid)
-
-
-def _join_meta(base: ModelDef, key: str) -> JoinMeta | None:
-    return next((j for j in base.schema.meta.joins if (j.alias or j.join) == key), None)
 
 
 def _with_where(table: Table, where: _Resolved | None) -> Table:
@@ -159,7 +248,17 @@ def _table(key: str, model: ModelDef, resolver: _Resolver, join: JoinMeta | None
     label = (join.label or friendly_name(join.alias)) if join and join.alias else model.label
     if join and join.label:
         label = join.label
-    keep = set(join.fields) if join and join.fields is not None else None
+    keep = None
+    if join and join.fields is not None:
+        keep = set(
+            expand_fields(
+                join.fields,
+                model.schema.meta.sets,
+                where=f"fields of join {key}",
+                model=model.name,
+                file=str(model.schema.file) if model.schema.file else None,
+            )
+        )
     on_dims = resolver.join_dimensions.get(key, set())
     dims: dict[str, Dimension] = {}
     for ddef in model.dimensions.values():
@@ -283,10 +382,12 @@ def _metric_filters(mdef: MetricDef, key: str, resolver: _Resolver) -> tuple[Fil
             f"{mdef.name} - metric filters cannot be used with non-aggregate or "
             "post-calculation metrics",
             hint="move the filter into the metrics this metric references",
-            field=mdef.name, **resolver.ctx,
+            field=mdef.name,
+            **resolver.ctx,
         )
-    return resolver.filter_rules(list(mdef.meta.filters), key, f"filters of metric {mdef.name}",
-                                 required_default=False)
+    return resolver.filter_rules(
+        list(mdef.meta.filters), key, f"filters of metric {mdef.name}", required_default=False
+    )
 
 
 def _check_metric_cycles(tables: Iterable[Table], ctx: dict[str, Any]) -> None:
@@ -338,7 +439,9 @@ class _Resolver:
             if len(parts) > 2 or not all(parts):
                 raise CompileError(
                     f"{where}: filter field {ref!r} must be field or table.field",
-                    hint="use at most one dot", field=where, **self.ctx,
+                    hint="use at most one dot",
+                    field=where,
+                    **self.ctx,
                 )
             table = self.table_key(parts[0], where, ref) if len(parts) == 2 else key
             try:
@@ -347,7 +450,9 @@ class _Resolver:
                 raise CompileError(
                     f'{where} in explore "{self.explore}" filters {ref!r}, which matches no '
                     f"dimension of table {table!r}",
-                    hint="filter a dimension: field or table.field", field=where, **self.ctx,
+                    hint="filter a dimension: field or table.field",
+                    field=where,
+                    **self.ctx,
                 ) from None
             target = FilterTarget(field_id=field_id(table, parts[-1]))
             out.append(rule.model_copy(update={"target": target}))
