@@ -23,6 +23,7 @@ from metricql.query.model import MetricQuery
 from metricql.results.result import QueryResult
 from metricql.semantic.build import build_explores
 from metricql.semantic.explore import Explore
+from metricql.warehouse import dbapi
 from metricql.warehouse import duckdb as duck
 
 
@@ -149,11 +150,9 @@ class Project:
         now: datetime | None = None,
     ) -> dict[str, Any]:
         """Grand total of each metric over the rows `query` covers (CalculateTotalFromQuery)."""
-        if connection is None:
-            connection = self._target_connection()
-            self.ensure_seeded(connection)
-        compiled = self.compile_totals(query, dialect="duckdb", user=user, now=now)
-        columns, rows = duck.execute(connection, compiled.sql)
+        connection, dialect, execute = self._executor(connection, None)
+        compiled = self.compile_totals(query, dialect=dialect, user=user, now=now)
+        columns, rows = execute(connection, compiled.sql)
         return (
             dict(zip(columns, rows[0], strict=True)) if rows else dict.fromkeys(compiled.field_ids)
         )
@@ -166,14 +165,25 @@ class Project:
         user: UserContext | None = None,
         now: datetime | None = None,
         strict: bool = False,
+        dialect: str | None = None,
     ) -> QueryResult:
-        """Compile and execute on `connection` (a DuckDB connection) or the project's target."""
+        """Compile and execute on `connection` or the project's DuckDB target.
+
+        `connection` is a DuckDB connection, or any DB-API 2.0 connection; for the latter the
+        SQL is compiled for `dialect` (default: the project's warehouse dialect).
+        """
+        connection, dialect, execute = self._executor(connection, dialect)
+        compiled = self.compile(query, dialect=dialect, user=user, now=now, strict=strict)
+        columns, rows = execute(connection, compiled.sql)
+        return QueryResult.from_rows(compiled, columns, rows)
+
+    def _executor(self, connection: Any, dialect: str | None) -> tuple[Any, str, Any]:
         if connection is None:
             connection = self._target_connection()
             self.ensure_seeded(connection)
-        compiled = self.compile(query, dialect="duckdb", user=user, now=now, strict=strict)
-        columns, rows = duck.execute(connection, compiled.sql)
-        return QueryResult.from_rows(compiled, columns, rows)
+        if dbapi.is_duckdb(connection):
+            return connection, "duckdb", duck.execute
+        return connection, dialect or self.dialect, dbapi.execute
 
     def seed(self, connection: Any = None) -> list[str]:
         """Load seeds/*.csv into the DuckDB target (like `dbt seed`); returns table names."""

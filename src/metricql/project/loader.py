@@ -14,9 +14,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from metricql.errors import MetricQLError, ProjectError, ProjectErrors
+from metricql.project.manifest import manifest_schema
 from metricql.project.profile import ADAPTER_DIALECTS, ProfileTarget
 from metricql.project.schema import ColumnSchema, ModelSchema, ProjectSchema
-from metricql.project.yaml_io import LineDict, read_yaml
+from metricql.project.yaml_io import LineDict, deep_merge, read_yaml
 
 _ENV_VAR = re.compile(
     r"\{\{\s*env_var\(\s*['\"]([^'\"]+)['\"]\s*(?:,\s*['\"]([^'\"]*)['\"]\s*)?\)\s*\}\}"
@@ -24,8 +25,16 @@ _ENV_VAR = re.compile(
 
 
 def load_project_schema(path: str | Path, *, target: str | None = None) -> ProjectSchema:
-    """Read the dbt project at `path` (a folder or its dbt_project.yml) into a ProjectSchema."""
-    root = _project_root(Path(path))
+    """Read the dbt project at `path` into a ProjectSchema.
+
+    `path` is a project folder (or its dbt_project.yml), or a dbt `manifest.json`. A folder
+    whose `target/manifest.json` exists is read from the manifest, which carries the relation
+    names and column types dbt resolved; profiles, seeds and vars still come from the folder.
+    """
+    given = Path(path)
+    if given.suffix == ".json":
+        return manifest_schema(given)
+    root = _project_root(given)
     project_file = root / "dbt_project.yml"
     config = read_yaml(project_file)
     if not isinstance(config, dict):
@@ -37,6 +46,16 @@ def load_project_schema(path: str | Path, *, target: str | None = None) -> Proje
     name = str(config.get("name") or root.name)
     problems: list[MetricQLError] = []
     profile = _load_profile(root, str(config.get("profile") or name), target, problems)
+    manifest = root / "target" / "manifest.json"
+    if manifest.is_file() and not problems:
+        return manifest_schema(
+            manifest,
+            root=root,
+            target=profile,
+            name=name,
+            seed_paths=_seeds(root, config),
+            week_start=_week_start(config, project_file),
+        )
     models: list[ModelSchema] = []
     seen: dict[str, Path | None] = {}
     for yml in _model_files(root, _paths(config, "model-paths", ["models"])):
@@ -56,9 +75,7 @@ def load_project_schema(path: str | Path, *, target: str | None = None) -> Proje
             models.append(model)
     if problems:
         raise problems[0] if len(problems) == 1 else ProjectErrors(problems)
-    seeds = tuple(
-        sorted(p for d in _paths(config, "seed-paths", ["seeds"]) for p in (root / d).glob("*.csv"))
-    )
+    seeds = _seeds(root, config)
     return ProjectSchema(
         name=name,
         root=root,
@@ -91,6 +108,11 @@ def _week_start(config: Mapping[str, Any], file: Path) -> int | None:
     )
 
 
+def _seeds(root: Path, config: Mapping[str, Any]) -> tuple[Path, ...]:
+    dirs = _paths(config, "seed-paths", ["seeds"])
+    return tuple(sorted(p for d in dirs for p in (root / d).glob("*.csv")))
+
+
 def _project_root(path: Path) -> Path:
     if path.is_file() and path.name == "dbt_project.yml":
         return path.parent.resolve()
@@ -113,20 +135,6 @@ def _model_files(root: Path, dirs: Sequence[str]) -> Iterator[Path]:
         base = root / d
         if base.is_dir():
             yield from sorted(p for p in base.rglob("*") if p.suffix in (".yml", ".yaml"))
-
-
-def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Recursive dict merge; on conflicts `override` wins (used for meta + config.meta)."""
-    merged = LineDict(base)
-    merged.line = getattr(base, "line", None) or getattr(override, "line", None)
-    merged.key_lines = {**getattr(base, "key_lines", {}), **getattr(override, "key_lines", {})}
-    for key, value in override.items():
-        old = merged.get(key)
-        if isinstance(old, Mapping) and isinstance(value, Mapping):
-            merged[key] = deep_merge(old, value)
-        else:
-            merged[key] = value
-    return merged
 
 
 def _merged_meta(entry: Mapping[str, Any]) -> dict[str, Any]:

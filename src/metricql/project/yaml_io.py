@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +82,17 @@ def read_yaml(path: Path) -> Any:
         raise ProjectError(
             f"malformed YAML: {err}", hint="fix the YAML syntax", file=str(path)
         ) from None
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Recursive dict merge; on conflicts `override` wins (used for meta + config.meta)."""
+    merged = LineDict(base)
+    merged.line = getattr(base, "line", None) or getattr(override, "line", None)
+    merged.key_lines = {**getattr(base, "key_lines", {}), **getattr(override, "key_lines", {})}
+    for key, value in override.items():
+        old = merged.get(key)
+        if isinstance(old, Mapping) and isinstance(value, Mapping):
+            merged[key] = deep_merge(old, value)
+        else:
+            merged[key] = value
+    return merged
