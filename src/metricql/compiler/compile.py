@@ -78,7 +78,7 @@ def compile_query(
     fanout = fanout_warnings(plan, strict=strict)  # strict: inflated metrics raise
     tree = adapt(render_query(plan, query, finalizer, filters, restrict), dialect)
     try:
-        sql = tree.sql(dialect=dialect)
+        sql = tree.sql(dialect=dialect)  # sqlglot copies: its transforms would mutate our tree
     except (sqlglot.errors.SqlglotError, ValueError) as err:
         raise CompileError(
             f"could not render the query for {dialect}: {err}",

@@ -254,8 +254,8 @@ def bounds_select(bounds: BinBounds, parent: exp.Expr) -> list[exp.Expr]:
     """Select list of a fixed_number bin's CTE, over the already-finalised parent tree."""
     lo, hi = exp.Min(this=parent.copy()), exp.Max(this=parent.copy())
     return [
-        exp.alias_(_int(exp.Floor(this=lo)), "min_id"),
-        exp.alias_(_int(exp.Ceil(this=hi)), "max_id"),
+        exp.alias_(_int(exp.Floor(this=lo)), "min_id", copy=False),
+        exp.alias_(_int(exp.Ceil(this=hi)), "max_id", copy=False),
         exp.alias_(
             _int(exp.Floor(this=_div(hi.copy() - lo.copy(), exp.Literal.number(bounds.bins)))),
             "bin_width",

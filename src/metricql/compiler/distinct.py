@@ -66,8 +66,8 @@ def distinct_rows(
         "expressions",
         [
             *(d.copy() for d in dimensions),
-            exp.alias_(value.copy(), _quoted(VALUE)),
-            exp.alias_(rank, _quoted(ROW)),
+            exp.alias_(value.copy(), _quoted(VALUE), copy=False),
+            exp.alias_(rank, _quoted(ROW), copy=False),
         ],
     )
     return rows

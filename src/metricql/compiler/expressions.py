@@ -20,6 +20,11 @@ from metricql.semantic.refs import AttributeRef, IntervalOf, MetricRef
 
 Aggregate = Callable[[exp.Expr, Metric], exp.Expr]
 
+# Final trees of explore fields per (tree id, dialect, week start). Each entry holds the source
+# tree itself, so its id cannot be reused while the entry lives; identity is checked on lookup.
+_FINAL_TREES: dict[tuple[int, str, int | None], tuple[exp.Expr, exp.Expr | None]] = {}
+_FINAL_TREES_MAX = 50_000
+
 
 def _percentile(x: exp.Expr, metric: Metric) -> exp.Expr:
     fraction = (metric.percentile if metric.percentile is not None else 50) / 100
@@ -64,9 +69,23 @@ class Finalizer:
 
     def tree(self, tree: exp.Expr) -> exp.Expr:
         """A copy of `tree` with every marker replaced."""
-        if not any(isinstance(n, (IntervalOf, AttributeRef, MetricRef)) for n in tree.walk()):
-            return tree.copy()
-        return tree.transform(self._replace)
+        key = (id(tree), self.dialect, self.week_start)
+        entry = _FINAL_TREES.get(key)
+        if entry is None or entry[0] is not tree:
+            entry = (tree, self._final(tree))
+            if len(_FINAL_TREES) >= _FINAL_TREES_MAX:
+                _FINAL_TREES.clear()  # bounded; refilled by the next compiles
+            _FINAL_TREES[key] = entry
+        final = entry[1]
+        return final.copy() if final is not None else tree.transform(self._replace)
+
+    def _final(self, tree: exp.Expr) -> exp.Expr | None:
+        """The user-independent final tree, or None when it depends on the query (metrics,
+        user attributes), in which case it is rebuilt on each use."""
+        kinds = {type(n) for n in tree.walk()}
+        if AttributeRef in kinds or MetricRef in kinds:
+            return None
+        return tree.transform(self._replace) if IntervalOf in kinds else tree
 
     def metric(self, metric: Metric) -> exp.Expr:
         """The full SQL of a metric: filters inside, aggregate outside, references inlined."""

@@ -458,4 +458,4 @@ def group_condition(
     if len(conditions) <= 1:
         return conditions[0] if conditions else None
     join = exp.and_ if isinstance(group, AndGroup) else exp.or_
-    return _enclosed(join(*conditions))
+    return _enclosed(join(*conditions, copy=False))  # conditions are fresh trees: no copies

@@ -80,7 +80,7 @@ def stitched_aggregation(plan: Plan, plain: exp.Select, finalizer: Finalizer) ->
     pieces = _pieces(plan, parts, metrics, fan, finalizer)
     owner = {mid: p.name for p in pieces for mid in p.metrics}
     driver = pieces[0].name
-    items = [exp.alias_(_column(d, driver), _quoted(d)) for d in parts.dimension_ids]
+    items = [exp.alias_(_column(d, driver), _quoted(d), copy=False) for d in parts.dimension_ids]
     for output in parts.outputs:
         mid = output.alias_or_name
         route = fan.routes.get(mid)
@@ -89,7 +89,7 @@ def stitched_aggregation(plan: Plan, plain: exp.Select, finalizer: Finalizer) ->
             if route is not None and route.route is Route.COMBINED
             else _column(mid, owner.get(mid, JOINED))
         )
-        items.append(exp.alias_(value, _quoted(mid)))
+        items.append(exp.alias_(value, _quoted(mid), copy=False))
     select = exp.select(*items).from_(_table(driver))
     for piece in pieces[1:]:
         select = select.join(
@@ -145,7 +145,7 @@ def _pieces(
         items = [
             plain_items[mid].copy()
             if mid in plain_items
-            else exp.alias_(finalizer.metric(metrics[mid]), _quoted(mid))
+            else exp.alias_(finalizer.metric(metrics[mid]), _quoted(mid), copy=False)
             for mid in joined.metrics
         ]
         body = parts.scan.copy().select(*(d.copy() for d in parts.dimensions), *items, copy=False)
@@ -196,7 +196,7 @@ def _own_grain(
             "expressions",
             [
                 *(d.copy() for d in parts.dimensions),
-                *(exp.alias_(finalizer.metric(m), _quoted(m.id)) for m in metrics),
+                *(exp.alias_(finalizer.metric(m), _quoted(m.id), copy=False) for m in metrics),
             ],
         )
         piece.ctes.append((piece.name, _grouped(direct, len(parts.dimensions))))
@@ -220,13 +220,13 @@ def _table_rows(
         aggregate = finalizer.metric(metric)  # COUNT/SUM/AVG/MEDIAN/PERCENTILE_CONT(value)
         name = slots.setdefault(aggregate.this, f"__value_{len(slots) - len(keys)}")
         aggregate.set("this", exp.column(_quoted(name)))
-        aggregates.append(exp.alias_(aggregate, _quoted(metric.id)))
+        aggregates.append(exp.alias_(aggregate, _quoted(metric.id), copy=False))
     rows = parts.scan.copy()
     rows.set(
         "expressions",
         [
             *(d.copy() for d in parts.dimensions),
-            *(exp.alias_(e.copy(), _quoted(n)) for e, n in slots.items()),
+            *(exp.alias_(e.copy(), _quoted(n), copy=False) for e, n in slots.items()),
         ],
     )
     rows.set("distinct", exp.Distinct())
@@ -251,7 +251,7 @@ def _distinct(parts: _Parts, metric: Metric, finalizer: Finalizer) -> _Piece:
     assert isinstance(marker, DistinctAggregate)
     rows = _prune_joins(distinct_rows(parts.scan, parts.dimensions, metric, marker.this, finalizer))
     source = rows_name(Route.DISTINCT, metric.id)
-    total = exp.alias_(distinct_total(metric), _quoted(metric.id))
+    total = exp.alias_(distinct_total(metric), _quoted(metric.id), copy=False)
     body = exp.select(*_dimension_columns(parts), total).from_(_table(source))
     piece.ctes += [(source, rows), (piece.name, _grouped(body, len(parts.dimensions)))]
     return piece
