@@ -65,8 +65,12 @@ def compile_query(
         dialect=explore.source_dialect,
         extra_tables=extra_tables,
     )
-    check_fields(explore, user, _referenced_fields(plan, query),
-                 [explore.base_table, *(j.table for j in plan.joins)])
+    check_fields(
+        explore,
+        user,
+        _referenced_fields(plan, query),
+        [explore.base_table, *(j.table for j in plan.joins)],
+    )
     filters = FilterContext(
         dialect=dialect,
         now=now or datetime.now(timezone.utc),

@@ -75,7 +75,9 @@ def render_query(
         source = name
 
     if plan.post_metrics:
-        post = [exp.alias_(_post_metric(plan, m), quoted(m.id), copy=False) for m in plan.post_metrics]
+        post = [
+            exp.alias_(_post_metric(plan, m), quoted(m.id), copy=False) for m in plan.post_metrics
+        ]
         layer("postcalculation_metrics", _star_plus(source, post))
     if metric_where is not None:
         layer("metric_filters", exp.select("*").from_(source).where(metric_where))
@@ -83,7 +85,8 @@ def render_query(
     if totals:  # grand totals over raw rows (not a sum of grouped rows) for total()
         metrics = {m.id: m for m in plan.aggregated_metrics}
         selects = [
-            exp.alias_(finalizer.metric(metrics[m]), quoted(total_column(m)), copy=False) for m in totals
+            exp.alias_(finalizer.metric(metrics[m]), quoted(total_column(m)), copy=False)
+            for m in totals
         ]
         ctes.append((TOTALS_CTE, _scan(plan, query, finalizer, filters).select(*selects)))
     for i, level in enumerate(levels(plan.calculations)):
@@ -128,10 +131,15 @@ def _aggregation(
     selects: list[exp.Expr] = [
         exp.alias_(finalizer.tree(d.sql), quoted(d.id), copy=False) for d in plan.dimensions
     ]
-    selects += [exp.alias_(finalizer.tree(c.select), quoted(c.id), copy=False) for c in plan.custom_dimensions]
+    selects += [
+        exp.alias_(finalizer.tree(c.select), quoted(c.id), copy=False)
+        for c in plan.custom_dimensions
+    ]
     orders = [c for c in plan.custom_dimensions if c.order is not None]
     selects += [exp.alias_(finalizer.tree(c.order), quoted(c.order_id), copy=False) for c in orders]  # type: ignore[arg-type]
-    selects += [exp.alias_(finalizer.metric(m), quoted(m.id), copy=False) for m in plan.aggregated_metrics]
+    selects += [
+        exp.alias_(finalizer.metric(m), quoted(m.id), copy=False) for m in plan.aggregated_metrics
+    ]
     scan = _scan(plan, query, finalizer, filters)
     select = scan.select(*selects, copy=False)
     bins = [c for c in plan.custom_dimensions if c.bounds is not None]

@@ -271,9 +271,7 @@ def _week(column: exp.Expr, base_type: DimensionType, dialect: str, n: int) -> e
     return _add_days(dialect)(week, n)
 
 
-def _week_num(
-    column: exp.Expr, base_type: DimensionType, dialect: str, n: int
-) -> exp.Expr:
+def _week_num(column: exp.Expr, base_type: DimensionType, dialect: str, n: int) -> exp.Expr:
     if n == 0:
         return _builder(TI.WEEK_NUM, base_type, dialect)(column)
     return _builder(TI.WEEK_NUM, DimensionType.DATE, dialect)(_days_earlier(column, dialect, n))
@@ -304,9 +302,7 @@ _CALENDARS: Mapping[TI, Callable[[int | None], Mapping[str, int]]] = {
 }
 
 
-def calendar_order(
-    column: exp.Expr, interval: TI, week_start: int | None
-) -> exp.Expr | None:
+def calendar_order(column: exp.Expr, interval: TI, week_start: int | None) -> exp.Expr | None:
     """CASE ranking MONTH_NAME / DAY_OF_WEEK_NAME values in calendar order; None otherwise."""
     if interval not in _CALENDARS:
         return None
