@@ -11,6 +11,7 @@ from types import MappingProxyType
 from typing import Any
 
 from metricql.compiler.access import visible_explore
+from metricql.compiler.cache import CompileCache, cache_key
 from metricql.compiler.compile import compile_query, compile_totals
 from metricql.compiler.compiled import CompiledQuery
 from metricql.compiler.explain import Explanation, explain_query
@@ -30,11 +31,14 @@ from metricql.warehouse import duckdb as duck
 class Project:
     """A loaded dbt project: its explores, and compile/run over them. Immutable once built."""
 
-    def __init__(self, schema: ProjectSchema, explores: Mapping[str, Explore]) -> None:
+    def __init__(
+        self, schema: ProjectSchema, explores: Mapping[str, Explore], *, cache_size: int = 1024
+    ) -> None:
         self._schema = schema
         self._explores: Mapping[str, Explore] = MappingProxyType(dict(explores))
         self._lock = threading.Lock()
         self._connection: Any = None  # opened on first use, then reused (one per project)
+        self._cache = CompileCache(cache_size)
 
     @property
     def name(self) -> str:
@@ -93,16 +97,24 @@ class Project:
         """SQL for `query` in `dialect` (default: the project's warehouse dialect).
 
         `strict`: raise CompileError instead of warning when a join may inflate a metric.
+        Results are cached (bounded LRU) by everything the SQL depends on, user included;
+        queries with relative-date filters and no explicit `now` are always compiled afresh.
         """
-        return compile_query(
-            self.explore(query.explore_name),
-            query,
-            dialect=dialect or self.dialect,
-            user=user,
-            now=now,
-            week_start=self._schema.week_start,
-            max_limit=max_limit,
-            strict=strict,
+        explore = self.explore(query.explore_name)
+        dialect = dialect or self.dialect
+        key = cache_key(explore, query, user, now, (dialect, max_limit, strict))
+        return self._cache.get_or_compile(
+            key,
+            lambda: compile_query(
+                explore,
+                query,
+                dialect=dialect,
+                user=user,
+                now=now,
+                week_start=self._schema.week_start,
+                max_limit=max_limit,
+                strict=strict,
+            ),
         )
 
     def explain(

@@ -46,7 +46,10 @@ class CompiledField:
 
 @dataclass(frozen=True, slots=True)
 class CompiledQuery:
-    """The SQL for one metric query in one dialect, with its output fields in column order."""
+    """The SQL for one metric query in one dialect, with its output fields in column order.
+
+    Compiled queries are cached and shared: treat `tree` as read-only (copy it to change it).
+    """
 
     sql: str
     dialect: str
