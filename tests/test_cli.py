@@ -507,3 +507,13 @@ def test_e2e_unknown_names_exit_2_with_suggestion(
 def test_e2e_missing_project_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(tmp_path / "nowhere")]) == 2
     assert capsys.readouterr().err.startswith("error: ")
+
+
+def test_bench_prints_timings(capsys: pytest.CaptureFixture[str]) -> None:
+    from metricql.cli import main as cli_main
+
+    query = SAMPLE / "queries" / "revenue_by_month.json"
+    assert cli_main(["bench", str(SAMPLE), str(query), "--runs", "5"]) == 0
+    out = capsys.readouterr().out
+    for line in ("compile (fresh)", "compile (cached)", "render tree.sql()", "compile ÷ render"):
+        assert line in out

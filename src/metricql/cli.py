@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from pydantic import ValidationError
 
 import metricql
+from metricql.benchmark import bench_compile
 from metricql.errors import MetricQLError, QueryError, WarehouseError
 from metricql.query.model import MetricQuery
 from metricql.results.formatting import format_csv, format_grid, format_json, format_table
@@ -110,6 +111,12 @@ def _parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed", parents=[common], help="load seeds/*.csv into DuckDB")
     seed.set_defaults(handler=_seed)
+
+    bench = commands.add_parser("bench", parents=[common], help="time compiling a query")
+    bench.add_argument("query", type=Path, help="metric query JSON file ('-': stdin)")
+    bench.add_argument("--dialect", "-d", help="sqlglot dialect (default: the target's)")
+    bench.add_argument("--runs", "-n", type=_row_limit, default=500, help="timed runs (500)")
+    bench.set_defaults(handler=_bench)
     return parser
 
 
@@ -181,6 +188,20 @@ def _compile(args: argparse.Namespace) -> int:
         _write(sys.stdout, json.dumps(out, ensure_ascii=False) + "\n")
     else:
         _write(sys.stdout, compiled.sql.rstrip("\n") + "\n")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    query = _read_query(args.query)
+    project, results = bench_compile(
+        args.project, query, dialect=args.dialect, runs=max(1, args.runs), target=args.target
+    )
+    dialect = args.dialect or project.dialect
+    lines = [f"{query.explore_name} · {dialect} · median and p95 over {args.runs} runs"]
+    lines += [f"{t.name:<36} {t.median * 1e3:>10.3f} ms {t.p95 * 1e3:>10.3f} ms" for t in results]
+    fresh, render = results[1].median, results[3].median
+    lines.append(f"{'compile ÷ render':<36} {fresh / render:>10.2f}")
+    _write(sys.stdout, "\n".join(lines) + "\n")
     return 0
 
 
