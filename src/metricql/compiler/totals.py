@@ -17,6 +17,9 @@ from metricql.semantic.refs import parse_snippet
 
 _WINDOWED = (exp.Window, exp.AggFunc)
 PASSING = "passing_groups"
+_HELPERS = frozenset(
+    {"row", "total", "row_total", "offset", "index", "offset_list", "lookup", "list"}
+)
 
 
 def totals_query(query: MetricQuery) -> MetricQuery:
@@ -58,7 +61,10 @@ def _totalable(calc: TableCalculation, query: MetricQuery) -> bool:
         return False
     if any(r not in metrics and r.replace(".", "_", 1) not in metrics for r in snippet.refs):
         return False
-    return not any(True for _ in snippet.tree.find_all(*_WINDOWED))
+    if any(True for _ in snippet.tree.find_all(*_WINDOWED)):
+        return False
+    # Row and total helpers (row(), total(), offset() …) have no meaning on a totals row.
+    return not any(str(f.this).lower() in _HELPERS for f in snippet.tree.find_all(exp.Anonymous))
 
 
 def restrict_to_groups(
