@@ -57,6 +57,7 @@ def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], list[Met
     dialect = project.target.dialect if project.target else "duckdb"
     defs, problems = build_model_defs(project, dialect)
     explores: dict[str, Explore] = {}
+    shared: TableCache = {}
     for model in defs.values():
         specs = [] if model.schema.meta.hidden else [_base_spec(model)]
         try:
@@ -77,7 +78,7 @@ def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], list[Met
                 )
                 continue
             try:
-                explores[spec.name] = _explore(model, defs, dialect, spec)
+                explores[spec.name] = _explore(model, defs, dialect, spec, shared)
             except MetricQLError as err:
                 problems.append(err)
     # A model's problem shows in each explore built on it: report it once.
@@ -156,7 +157,11 @@ def _extra_spec(model: ModelDef, name: str, extra: ExploreMeta, dialect: str) ->
 
 
 def _explore(
-    base: ModelDef, defs: Mapping[str, ModelDef], dialect: str, spec: _ExploreSpec
+    base: ModelDef,
+    defs: Mapping[str, ModelDef],
+    dialect: str,
+    spec: _ExploreSpec,
+    shared: TableCache,
 ) -> Explore:
     ctx = {"explore": spec.name, "file": str(base.schema.file) if base.schema.file else None}
     tables: dict[str, ModelDef] = {base.name: base}
@@ -181,7 +186,8 @@ def _explore(
     joins = tuple(_join(meta, snippet, resolver) for meta, snippet in spec.joins)
     join_metas = {m.alias or m.join: m for m, _ in spec.joins}
     built = {
-        key: _table(key, model, resolver, join_metas.get(key)) for key, model in tables.items()
+        key: _shared_table(key, model, resolver, join_metas.get(key), shared)
+        for key, model in tables.items()
     }
     defaults = resolver.filter_rules(
         list(spec.required_filters), base.name, "required_filters", required_default=True
@@ -242,6 +248,34 @@ def _join(meta: JoinMeta, snippet: Snippet, resolver: _Resolver) -> Join:
         hidden=meta.hidden,
         tables_references=on.tables - {key},
     )
+
+
+TableCache = dict[tuple[Any, ...], Table]
+
+
+def _shared_table(
+    key: str, model: ModelDef, resolver: _Resolver, join: JoinMeta | None, shared: TableCache
+) -> Table:
+    """`_table`, reused across explores when its fields read no other table.
+
+    A model is joined into many explores; its fields resolve the same way in each unless they
+    reference another table, so a self-contained table is built once per alias and join shape.
+    """
+    shape = None
+    if join is not None:
+        on_dims = frozenset(resolver.join_dimensions.get(key, ())) if join.fields else frozenset()
+        shape = (join.label, join.alias, join.fields, join.hidden, join.description, on_dims)
+    cache_key = (model.name, key, shape)
+    table = shared.get(cache_key)
+    if table is None:
+        table = _table(key, model, resolver, join)
+        own_metrics = {m.id for m in table.metrics.values()}
+        if all(d.tables_references <= {key} for d in table.dimensions.values()) and all(
+            m.tables_references <= {key} and m.metric_references <= own_metrics
+            for m in table.metrics.values()
+        ):
+            shared[cache_key] = table
+    return table
 
 
 def _table(key: str, model: ModelDef, resolver: _Resolver, join: JoinMeta | None) -> Table:
@@ -508,6 +542,18 @@ class _Resolver:
 
     def resolve(self, snippet: Snippet, key: str, mode: Mode, owner: str) -> _Resolved:
         """Copy of the snippet's tree with every reference substituted."""
+        table_part = snippet.tree.args.get("table")
+        if (
+            snippet.refs == ("TABLE",)
+            and isinstance(snippet.tree, exp.Column)
+            and isinstance(table_part, exp.Identifier)
+            and placeholder_index(table_part) == 0
+        ):
+            # `${TABLE}.column`, most fields: build the result instead of copying and walking
+            column = exp.Column(
+                this=snippet.tree.this.copy(), table=exp.to_identifier(key, quoted=True)
+            )
+            return _Resolved(column, frozenset({key}))
         tree = snippet.tree.copy()
         tables: set[str] = set()
         metrics: set[str] = set()

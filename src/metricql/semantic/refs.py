@@ -82,8 +82,18 @@ def attribute_ref(ref: str) -> AttributeRef | None:
     return AttributeRef(this=name, kind=kind)
 
 
+_TABLE_COLUMN = re.compile(r"^\$\{TABLE\}\.([A-Za-z_][A-Za-z0-9_]*)$")
+
+
 def parse_snippet(sql: str, dialect: str, **context: Any) -> Snippet:
     """Parse a user SQL expression with `${...}` references; errors name the snippet's owner."""
+    plain = _TABLE_COLUMN.match(sql)
+    if plain:  # the default `${TABLE}.column` of every column: no need to run the parser
+        column = exp.Column(
+            this=exp.to_identifier(plain.group(1), quoted=False),
+            table=exp.to_identifier(_PLACEHOLDER.format(0), quoted=False),
+        )
+        return Snippet(text=sql, tree=column, refs=("TABLE",))
     refs: list[str] = []
 
     def swap(match: re.Match[str]) -> str:
