@@ -8,7 +8,7 @@ import threading
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from types import MappingProxyType
+from types import MappingProxyType, ModuleType
 from typing import Any
 
 from metricql.compiler.access import visible_explore
@@ -26,7 +26,6 @@ from metricql.results.result import QueryResult
 from metricql.semantic.build import build_explores
 from metricql.semantic.explore import Explore
 from metricql.warehouse import dbapi
-from metricql.warehouse import duckdb as duck
 
 
 class Project:
@@ -195,14 +194,15 @@ class Project:
             connection = self._target_connection()
             self.ensure_seeded(connection)
         if dbapi.is_duckdb(connection):
-            return connection, "duckdb", duck.execute
+            return connection, "duckdb", _duck().execute
         return connection, dialect or self.dialect, dbapi.execute
 
     def seed(self, connection: Any = None) -> list[str]:
         """Load seeds/*.csv into the DuckDB target (like `dbt seed`); returns table names."""
         conn = connection if connection is not None else self._target_connection()
         schema = self.target.schema if self.target else None
-        return duck.load_seeds(conn, list(self._schema.seed_paths), schema)
+        loaded: list[str] = _duck().load_seeds(conn, list(self._schema.seed_paths), schema)
+        return loaded
 
     def ensure_seeded(self, connection: Any = None) -> list[str]:
         """Load the seeds if any seed table is missing from the DuckDB target; returns them."""
@@ -210,9 +210,10 @@ class Project:
         with self._lock:
             schema = self.target.schema if self.target else None
             wanted = [(schema, p.stem) for p in self._schema.seed_paths]
-            if not wanted or not duck.missing_tables(conn, wanted):
+            if not wanted or not _duck().missing_tables(conn, wanted):
                 return []
-            return duck.load_seeds(conn, list(self._schema.seed_paths), schema)
+            loaded: list[str] = _duck().load_seeds(conn, list(self._schema.seed_paths), schema)
+        return loaded
 
     def validate(self) -> list[str]:
         """Warnings of every explore (problems already raised at load time)."""
@@ -239,7 +240,14 @@ class Project:
                 f"project {self.name!r} has no DuckDB target to run on (target type: {kind})",
                 hint="pass connection=<duckdb connection>, or add a duckdb output to profiles.yml",
             )
-        return duck.connect(target)
+        return _duck().connect(target)
+
+
+def _duck() -> ModuleType:
+    """The DuckDB warehouse module, imported on first use: `import metricql` stays light."""
+    from metricql.warehouse import duckdb as duck
+
+    return duck
 
 
 def load_project(path: str | Path, *, target: str | None = None) -> Project:
