@@ -15,13 +15,18 @@ models:
   - name: customers
     meta:
       required_attributes: {can_see_pii: "yes"}
+      primary_key: customer_id
     columns:
       - name: customer_id
-        meta: {dimension: {type: number}}
+        meta:
+          dimension: {type: number}
+          metrics:
+            customers: {type: count}
       - name: email
         meta: {dimension: {type: string}}
   - name: orders
     meta:
+      primary_key: order_id
       sql_filter: ${TABLE}.status = ${lightdash.attributes.status}
       joins:
         - join: customers
@@ -169,6 +174,7 @@ def test_attribute_tokens_in_filter_values(
 def test_row_filter_reaches_every_scan(secured: mq.Project) -> None:
     """Every SELECT that reads the protected base table carries the user's row filter."""
     queries = [
+        _q(dimensions=["orders_status"], metrics=["orders_n", "customers_customers"]),  # fan-out
         _q(metrics=["orders_n"]),
         _q(
             dimensions=["orders_status"],
