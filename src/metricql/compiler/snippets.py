@@ -8,7 +8,7 @@ from sqlglot import exp
 
 from metricql.errors import CompileError, QueryError, UnknownFieldError
 from metricql.semantic.explore import Explore
-from metricql.semantic.refs import attribute_ref, parse_snippet, placeholder_index
+from metricql.semantic.refs import BadReference, attribute_ref, parse_snippet, substitute
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,28 +42,19 @@ def resolve_snippet(
         snippet = parse_snippet(sql, explore.source_dialect, field=owner)
     except CompileError as err:
         raise QueryError(err.message, hint=err.hint, field=owner, explore=explore.name) from None
-    tree = snippet.tree.copy()
     tables: set[str] = set()
-    for ident in list(tree.find_all(exp.Identifier)):
-        index = placeholder_index(ident)
-        if index is None:
-            continue
-        ref = snippet.refs[index]
-        parent = ident.parent
-        if isinstance(parent, exp.Column) and parent.args.get("table") is ident:
-            if ref != "TABLE":
-                raise _bad(owner, ref, explore, "only ${TABLE} may prefix a column")
-            ident.replace(exp.to_identifier(table, quoted=True))
-            tables.add(table)
-            continue
-        if not isinstance(parent, exp.Column) or parent.args.get("table") is not None:
-            raise _bad(owner, ref, explore, "a reference must stand for a whole value")
+
+    def reference(ref: str) -> exp.Expr:
         replacement, used = _reference(explore, ref, table, owner, extra_dimensions or {})
-        tables |= used
-        if parent is tree:
-            tree = replacement
-        else:
-            parent.replace(replacement)
+        tables.update(used)
+        return replacement
+
+    try:
+        tree, uses_table = substitute(snippet, table, reference)
+    except BadReference as bad:
+        raise _bad(owner, bad.ref, explore, bad.why) from None
+    if uses_table:
+        tables.add(table)
     return QuerySnippet(tree, frozenset(tables))
 
 

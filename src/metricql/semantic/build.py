@@ -33,12 +33,13 @@ from metricql.semantic.fields import (
 from metricql.semantic.models import DimDef, MetricDef, ModelDef, build_model_defs
 from metricql.semantic.refs import (
     AttributeRef,
+    BadReference,
     IntervalOf,
     MetricRef,
     Snippet,
     attribute_ref,
     parse_snippet,
-    placeholder_index,
+    substitute,
 )
 from metricql.semantic.sets import expand_fields
 
@@ -542,43 +543,21 @@ class _Resolver:
 
     def resolve(self, snippet: Snippet, key: str, mode: Mode, owner: str) -> _Resolved:
         """Copy of the snippet's tree with every reference substituted."""
-        table_part = snippet.tree.args.get("table")
-        if (
-            snippet.refs == ("TABLE",)
-            and isinstance(snippet.tree, exp.Column)
-            and isinstance(table_part, exp.Identifier)
-            and placeholder_index(table_part) == 0
-        ):
-            # `${TABLE}.column`, most fields: build the result instead of copying and walking
-            column = exp.Column(
-                this=snippet.tree.this.copy(), table=exp.to_identifier(key, quoted=True)
-            )
-            return _Resolved(column, frozenset({key}))
-        tree = snippet.tree.copy()
         tables: set[str] = set()
         metrics: set[str] = set()
-        prefer_dims = mode == "metric" and any(True for _ in tree.find_all(exp.AggFunc))
-        for ident in list(tree.find_all(exp.Identifier)):
-            index = placeholder_index(ident)
-            if index is None:
-                continue
-            ref = snippet.refs[index]
-            parent = ident.parent
-            if isinstance(parent, exp.Column) and parent.args.get("table") is ident:
-                if ref != "TABLE":
-                    raise self._error(owner, ref, snippet, "only ${TABLE} may prefix a column")
-                ident.replace(exp.to_identifier(key, quoted=True))
-                tables.add(key)
-                continue
-            if not isinstance(parent, exp.Column) or parent.args.get("table") is not None:
-                raise self._error(owner, ref, snippet, "a reference must stand for a whole value")
-            replacement = self._reference(
-                ref, key, mode, owner, snippet, prefer_dims, tables, metrics
+        prefer_dims = mode == "metric" and any(True for _ in snippet.tree.find_all(exp.AggFunc))
+        try:
+            tree, uses_table = substitute(
+                snippet,
+                key,
+                lambda ref: self._reference(
+                    ref, key, mode, owner, snippet, prefer_dims, tables, metrics
+                ),
             )
-            if parent is tree:
-                tree = replacement
-            else:
-                parent.replace(replacement)
+        except BadReference as bad:
+            raise self._error(owner, bad.ref, snippet, bad.why) from None
+        if uses_table:
+            tables.add(key)
         return _Resolved(tree, frozenset(tables), frozenset(metrics))
 
     def _reference(

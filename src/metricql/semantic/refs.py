@@ -15,6 +15,7 @@ Markers have no SQL rendering on purpose: an unresolved one fails loudly instead
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -59,7 +60,14 @@ class AttributeRef(exp.Expression):
 
 MARKERS = (MetricRef, IntervalOf, AttributeRef)
 _STATEMENTS = (
-    exp.Query, exp.Command, exp.Block, exp.Create, exp.Drop, exp.Insert, exp.Update, exp.Delete,
+    exp.Query,
+    exp.Command,
+    exp.Block,
+    exp.Create,
+    exp.Drop,
+    exp.Insert,
+    exp.Update,
+    exp.Delete,
     exp.Alias,
 )
 
@@ -134,3 +142,56 @@ def placeholder_index(node: exp.Expr) -> int | None:
 
 def _first_line(err: Exception) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+
+
+class BadReference(ValueError):
+    """A reference in a position `substitute` cannot resolve; callers turn it into their error."""
+
+    def __init__(self, ref: str, why: str) -> None:
+        super().__init__(why)
+        self.ref = ref
+        self.why = why
+
+
+def substitute(
+    snippet: Snippet, table: str, replace_ref: Callable[[str], exp.Expr]
+) -> tuple[exp.Expr, bool]:
+    """A copy of the snippet's tree: `${TABLE}.col` → `"table".col`, any other `${ref}` →
+    `replace_ref(ref)`. Returns the tree and whether `${TABLE}` occurred.
+
+    Raises BadReference for `${x}.col` (only TABLE may prefix a column) and for a reference that
+    does not stand for a whole value.
+    """
+    table_part = snippet.tree.args.get("table")
+    if (
+        snippet.refs == ("TABLE",)
+        and isinstance(snippet.tree, exp.Column)
+        and isinstance(table_part, exp.Identifier)
+        and placeholder_index(table_part) == 0
+    ):  # `${TABLE}.column`, most fields: build the result instead of copying and walking
+        column = exp.Column(
+            this=snippet.tree.this.copy(), table=exp.to_identifier(table, quoted=True)
+        )
+        return column, True
+    tree = snippet.tree.copy()
+    uses_table = False
+    for ident in list(tree.find_all(exp.Identifier)):
+        index = placeholder_index(ident)
+        if index is None:
+            continue
+        ref = snippet.refs[index]
+        parent = ident.parent
+        if isinstance(parent, exp.Column) and parent.args.get("table") is ident:
+            if ref != "TABLE":
+                raise BadReference(ref, "only ${TABLE} may prefix a column")
+            ident.replace(exp.to_identifier(table, quoted=True))
+            uses_table = True
+            continue
+        if not isinstance(parent, exp.Column) or parent.args.get("table") is not None:
+            raise BadReference(ref, "a reference must stand for a whole value")
+        replacement = replace_ref(ref)
+        if parent is tree:
+            tree = replacement
+        else:
+            parent.replace(replacement)
+    return tree, uses_table

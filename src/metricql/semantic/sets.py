@@ -26,8 +26,13 @@ def expand_fields(
 
 
 def _expand(
-    entries: Sequence[str], sets: Mapping[str, Any], included: list[str], excluded: set[str],
-    path: list[str], where: str, context: dict[str, Any],
+    entries: Sequence[str],
+    sets: Mapping[str, Any],
+    included: list[str],
+    excluded: set[str],
+    path: list[str],
+    where: str,
+    context: dict[str, Any],
 ) -> None:
     for raw in entries:
         entry = str(raw).strip()
@@ -35,13 +40,21 @@ def _expand(
         if not name or not _VALID.match(name):
             raise CompileError(
                 f"{where}: invalid field entry {entry!r}",
-                hint="use field, set_name* or -field (letters, digits, _ and . only)", **context,
+                hint="use field, set_name* or -field (letters, digits, _ and . only)",
+                **context,
             )
         if entry.startswith("-"):
             excluded.add(name)
         elif entry.endswith("*"):
-            _expand(_set(name, sets, path, where, context), sets, included, excluded,
-                    [*path, name], where, context)
+            _expand(
+                _set(name, sets, path, where, context),
+                sets,
+                included,
+                excluded,
+                [*path, name],
+                where,
+                context,
+            )
         else:
             included.append(name)
 
@@ -52,12 +65,14 @@ def _set(
     if name in path:
         raise CompileError(
             f"{where}: sets reference each other in a cycle: {' → '.join([*path, name])}",
-            hint="remove the circular set reference", **context,
+            hint="remove the circular set reference",
+            **context,
         )
     if len(path) >= MAX_DEPTH:
         raise CompileError(
             f"{where}: set {name!r} nests deeper than {MAX_DEPTH} levels",
-            hint="flatten the sets", **context,
+            hint="flatten the sets",
+            **context,
         )
     definition = sets.get(name)
     fields = definition.get("fields") if isinstance(definition, Mapping) else None
