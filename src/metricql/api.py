@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import gc
 import threading
 from collections.abc import Mapping
 from datetime import datetime
@@ -11,6 +10,7 @@ from pathlib import Path
 from types import MappingProxyType, ModuleType
 from typing import Any
 
+from metricql._gc import gc_paused
 from metricql.compiler.access import visible_explore
 from metricql.compiler.cache import CompileCache, cache_key
 from metricql.compiler.compile import compile_query, compile_totals
@@ -105,7 +105,7 @@ class Project:
         key = cache_key(explore, query, user, now, (dialect, max_limit, strict))
         return self._cache.get_or_compile(
             key,
-            lambda: compile_query(
+            lambda: _compile_paused(
                 explore,
                 query,
                 dialect=dialect,
@@ -243,6 +243,12 @@ class Project:
         return _duck().connect(target)
 
 
+def _compile_paused(explore: Explore, query: MetricQuery, **options: Any) -> CompiledQuery:
+    """compile_query with the cyclic GC paused (see metricql._gc)."""
+    with gc_paused():
+        return compile_query(explore, query, **options)
+
+
 def _duck() -> ModuleType:
     """The DuckDB warehouse module, imported on first use: `import metricql` stays light."""
     from metricql.warehouse import duckdb as duck
@@ -252,17 +258,9 @@ def _duck() -> ModuleType:
 
 def load_project(path: str | Path, *, target: str | None = None) -> Project:
     """Load the dbt project at `path`; every problem in it is raised at once as ProjectErrors."""
-    # sqlglot trees are full of parent/child reference cycles, so the cyclic GC would rescan
-    # the growing project many times over while loading (about half the load time); nothing
-    # built here is garbage until the load ends, so it is paused for the load alone.
-    paused = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():
         schema = load_project_schema(path, target=target)
         explores, problems = build_explores(schema)
-    finally:
-        if paused:
-            gc.enable()
     if problems:
         raise problems[0] if len(problems) == 1 else ProjectErrors(problems)
     return Project(schema, explores)
