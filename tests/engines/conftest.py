@@ -1,4 +1,5 @@
-"""A throwaway PostgreSQL cluster for the session, holding the sample seeds in schema `main`.
+"""Engines for the session: a throwaway PostgreSQL cluster holding the sample seeds in schema
+`main` (below), in-process ClickHouse (`clickhouse_engine`) and local Spark (`spark_engine`).
 
     initdb (as the `postgres` OS user when we are root) ─▶ pg_ctl start on a free 127.0.0.1
     port ─▶ CREATE DATABASE ─▶ seeds read by DuckDB's `read_csv` ─▶ COPY with the same types
@@ -25,6 +26,7 @@ import duckdb
 import pytest
 
 from tests.conftest import SAMPLE
+from tests.engines import clickhouse_engine, spark_engine
 
 SCHEMA = "main"  # the sample profile's schema, as in the DuckDB fixture
 DATABASE = "metricql"
@@ -194,3 +196,15 @@ def _database(psycopg: ModuleType, port: int) -> Iterator[Any]:
         connection.execute("SET statement_timeout = '60s'")
         _seed(connection, psycopg)
         yield connection
+
+
+@pytest.fixture(scope="session")
+def clickhouse() -> Iterator[Any]:
+    """A chdb (in-process ClickHouse) connection holding the seeds; see clickhouse_engine."""
+    yield from clickhouse_engine.connect()
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """The run's one local SparkSession, holding the seeds as `main.<seed>`; see spark_engine."""
+    yield from spark_engine.session()

@@ -112,6 +112,9 @@ def _metric_queries() -> dict[str, mq.MetricQuery]:
     return {
         "metrics_orders_by_status": query("orders", ("orders_status",), ORDERS_METRICS),
         "metrics_orders_total": query("orders", (), ORDERS_METRICS),
+        "metrics_orders_total_of_no_rows": query(  # one row: COUNT 0, SUM, MIN … NULL
+            "orders", (), ORDERS_METRICS, where=rule("orders_status", "equals", "no such status")
+        ),
         "metrics_customers_by_country": query(
             "customers", ("customers_country",), CUSTOMERS_METRICS
         ),
