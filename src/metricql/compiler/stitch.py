@@ -106,18 +106,20 @@ def stitched_aggregation(plan: Plan, plain: exp.Select, finalizer: Finalizer) ->
 
 
 def _parts(plain: exp.Select) -> _Parts:
+    """Take the plain select apart (it is ours and replaced by the split: no copies needed)."""
     group = plain.args.get("group")
     count = len(group.expressions) if group else 0
-    scan = plain.copy()
-    for key in ("with_", "group"):
-        scan.set(key, None)
-    scan.set("expressions", [])
+    items = list(plain.expressions)
     hoisted = plain.args.get("with_")
+    ctes = tuple(hoisted.expressions) if hoisted else ()
+    for key in ("with_", "group"):
+        plain.set(key, None)
+    plain.set("expressions", [])
     return _Parts(
-        scan=scan,
-        dimensions=tuple(plain.expressions[:count]),
-        outputs=tuple(plain.expressions[count:]),
-        hoisted=tuple(c.copy() for c in hoisted.expressions) if hoisted else (),
+        scan=plain,
+        dimensions=tuple(items[:count]),
+        outputs=tuple(items[count:]),
+        hoisted=ctes,
     )
 
 
