@@ -4,6 +4,7 @@ is not a MetricQuery at all), never anything else."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import duckdb
@@ -156,7 +157,5 @@ def test_random_filter_values_raise_only_our_errors(
         query = mq.MetricQuery.model_validate(body)
     except ValidationError:
         return
-    try:
+    with contextlib.suppress(mq.QueryError, mq.CompileError):  # anything else fails the test
         project.run(query, connection=duck)
-    except (mq.QueryError, mq.CompileError):
-        pass
