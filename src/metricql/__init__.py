@@ -2,6 +2,7 @@
 
 from metricql.api import Project, load_project
 from metricql.compiler.compiled import CompiledField, CompiledQuery
+from metricql.compiler.explain import Explanation
 from metricql.compiler.expressions import UserContext
 from metricql.errors import (
     CircularReferenceError,
@@ -43,6 +44,7 @@ __all__ = [
     "CustomSqlDimension",
     "Dimension",
     "DimensionType",
+    "Explanation",
     "Explore",
     "FilterRule",
     "Filters",
