@@ -22,6 +22,7 @@ from metricql.errors import CompileError, QueryError
 from metricql.query.model import MetricQuery
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import FieldKind, Metric
+from metricql.semantic.refs import MARK
 
 SUPPORTED_DIALECTS = (
     "duckdb",
@@ -89,6 +90,12 @@ def compile_query(
             hint="this is likely a metricql bug; please report it with the query",
             explore=explore.name,
         ) from err
+    if MARK.lower() in sql.lower():  # a marker that survived would render as a bogus call
+        raise CompileError(
+            "an internal reference marker was left unresolved in the SQL",
+            hint="this is a metricql bug; please report it with the query",
+            explore=explore.name,
+        )
     return CompiledQuery(
         sql=sql,
         dialect=dialect,

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from metricql.semantic.fields import Metric, MetricType
+from metricql.semantic.refs import MARK
 
 if TYPE_CHECKING:
     from metricql.compiler.expressions import Finalizer
@@ -27,15 +28,12 @@ VALUE = "__value"
 ROW = "__row"
 
 
-class DistinctAggregate(exp.Expression):
-    """A sum/average_distinct of `this`; no SQL of its own: `stitch.py` computes it apart."""
-
-    arg_types = {"this": True, "kind": True}
-
-
 def distinct_aggregate(value: exp.Expr, metric: Metric) -> exp.Expr:
-    """Marker standing for the metric until the stitched aggregation replaces it."""
-    return DistinctAggregate(this=value, kind=metric.type)
+    """Marker standing for a sum/average_distinct of `value` until the stitched aggregation
+    computes it apart (it has no SQL of its own)."""
+    return exp.Anonymous(
+        this=f"{MARK}distinct", expressions=[value, exp.Literal.string(metric.type.value)]
+    )
 
 
 _TOTALS: Mapping[MetricType, Callable[[exp.Expr], exp.Expr]] = {

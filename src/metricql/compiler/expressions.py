@@ -15,8 +15,13 @@ from metricql.compiler.distinct import distinct_aggregate
 from metricql.compiler.timeframes import interval_expression
 from metricql.errors import ForbiddenError, UnsupportedError
 from metricql.semantic.explore import Explore
-from metricql.semantic.fields import DimensionType, Metric, MetricType, TimeInterval
-from metricql.semantic.refs import AttributeRef, IntervalOf, MetricRef
+from metricql.semantic.fields import Metric, MetricType
+from metricql.semantic.refs import (
+    attribute_parts,
+    interval_parts,
+    marker_kind,
+    metric_ref_id,
+)
 
 Aggregate = Callable[[exp.Expr, Metric], exp.Expr]
 
@@ -82,10 +87,10 @@ class Finalizer:
     def _final(self, tree: exp.Expr) -> exp.Expr | None:
         """The user-independent final tree, or None when it depends on the query (metrics,
         user attributes), in which case it is rebuilt on each use."""
-        kinds = {type(n) for n in tree.walk()}
-        if AttributeRef in kinds or MetricRef in kinds:
+        kinds = {marker_kind(n) for n in tree.find_all(exp.Anonymous)}
+        if "attribute" in kinds or "metric" in kinds:
             return None
-        return tree.transform(self._replace) if IntervalOf in kinds else tree
+        return tree.transform(self._replace) if "interval" in kinds else tree
 
     def metric(self, metric: Metric) -> exp.Expr:
         """The full SQL of a metric: filters inside, aggregate outside, references inlined."""
@@ -113,19 +118,20 @@ class Finalizer:
         return build(inner, metric)
 
     def _replace(self, node: exp.Expr) -> exp.Expr:
-        if isinstance(node, IntervalOf):
-            base = self.tree(node.this)
-            unit: TimeInterval = node.args["unit"]
-            base_type: DimensionType = node.args["base_type"]
-            return interval_expression(base, unit, base_type, self.dialect, self.week_start)
-        if isinstance(node, MetricRef):
-            return exp.Paren(this=self.metric(self.explore.metrics[node.name]))
-        if isinstance(node, AttributeRef):
+        kind = marker_kind(node)
+        if kind == "interval":
+            base, unit, base_type = interval_parts(node)
+            return interval_expression(
+                self.tree(base), unit, base_type, self.dialect, self.week_start
+            )
+        if kind == "metric":
+            return exp.Paren(this=self.metric(self.explore.metrics[metric_ref_id(node)]))
+        if kind == "attribute":
             return self._attribute(node)
         return node
 
-    def _attribute(self, node: AttributeRef) -> exp.Expr:
-        name, kind = node.name, node.args["kind"]
+    def _attribute(self, node: exp.Expr) -> exp.Expr:
+        name, kind = attribute_parts(node)
         if self.user is None:
             raise ForbiddenError(
                 f"SQL uses the user {kind} {name!r}, but no user context was given",

@@ -22,7 +22,7 @@ from metricql.compiler.plan import Plan
 from metricql.errors import CompileError, UnsupportedError
 from metricql.semantic.explore import Explore, Join, Relationship
 from metricql.semantic.fields import INFLATION_PROOF_METRIC_TYPES, Metric, MetricType
-from metricql.semantic.refs import MetricRef
+from metricql.semantic.refs import marker_kind
 
 DISTINCT_TYPES = frozenset({MetricType.SUM_DISTINCT, MetricType.AVERAGE_DISTINCT})
 # Aggregate functions that duplicated rows cannot change (inside non-aggregate metrics' SQL).
@@ -253,7 +253,7 @@ def _own_aggregates(metric: Metric) -> list[exp.AggFunc]:
     return [
         node
         for node in metric.sql.find_all(exp.AggFunc)
-        if not any(isinstance(a, MetricRef) for a in _ancestors(node))
+        if not any(marker_kind(a) == "metric" for a in _ancestors(node))
     ]
 
 

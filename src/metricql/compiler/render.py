@@ -30,7 +30,7 @@ from metricql.compiler.table_calculations import (
 from metricql.query.model import AndGroup, FilterRule, MetricQuery, OrGroup
 from metricql.semantic.explore import Join, JoinType
 from metricql.semantic.fields import DimensionType, Metric, MetricType
-from metricql.semantic.refs import MetricRef
+from metricql.semantic.refs import marker_kind, metric_ref_id
 
 METRICS_CTE = "metrics"
 
@@ -278,7 +278,9 @@ def _calculation_filter(
 
 def _post_metric(plan: Plan, metric: Metric) -> exp.Expr:
     """Window expression of a post-calculation metric over the aggregated metrics."""
-    inner = metric.sql.transform(lambda n: column(n.name) if isinstance(n, MetricRef) else n)
+    inner = metric.sql.transform(
+        lambda n: column(metric_ref_id(n)) if marker_kind(n) == "metric" else n
+    )
     order = [
         (s.field_id, s.descending)
         for s in plan.sorts

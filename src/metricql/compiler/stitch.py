@@ -24,13 +24,13 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from metricql.compiler.distinct import DistinctAggregate, distinct_rows, distinct_total
+from metricql.compiler.distinct import distinct_rows, distinct_total
 from metricql.compiler.expressions import Finalizer
 from metricql.compiler.fanout import FanOutPlan, Route, fanout_plan, inflation, metric_closure
 from metricql.compiler.plan import Plan
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import Metric
-from metricql.semantic.refs import MetricRef
+from metricql.semantic.refs import marker_kind, metric_ref_id
 
 JOINED = "joined_metrics"
 
@@ -250,8 +250,9 @@ def _primary_key(explore: Explore, table: str, finalizer: Finalizer) -> list[exp
 def _distinct(parts: _Parts, metric: Metric, finalizer: Finalizer) -> _Piece:
     piece = _Piece(piece_name(Route.DISTINCT, metric.id), metrics=[metric.id])
     marker = finalizer.metric(metric)
-    assert isinstance(marker, DistinctAggregate)
-    rows = _prune_joins(distinct_rows(parts.scan, parts.dimensions, metric, marker.this, finalizer))
+    assert marker_kind(marker) == "distinct"
+    value = marker.expressions[0]
+    rows = _prune_joins(distinct_rows(parts.scan, parts.dimensions, metric, value, finalizer))
     source = rows_name(Route.DISTINCT, metric.id)
     total = exp.alias_(distinct_total(metric), _quoted(metric.id), copy=False)
     body = exp.select(*_dimension_columns(parts), total).from_(_table(source))
@@ -269,9 +270,9 @@ def _combined(
     """A non-aggregate metric over the stitched columns of the metrics it references."""
 
     def swap(node: exp.Expr) -> exp.Expr:
-        if not isinstance(node, MetricRef):
+        if marker_kind(node) != "metric":
             return node
-        ref = node.name
+        ref = metric_ref_id(node)
         if fan.routes[ref].route is Route.COMBINED:
             return exp.Paren(this=_combined(metrics[ref], metrics, fan, owner, finalizer))
         return _column(ref, owner[ref])

@@ -32,12 +32,11 @@ from metricql.semantic.fields import (
 )
 from metricql.semantic.models import DimDef, MetricDef, ModelDef, build_model_defs
 from metricql.semantic.refs import (
-    AttributeRef,
     BadReference,
-    IntervalOf,
-    MetricRef,
     Snippet,
     attribute_ref,
+    interval_of,
+    metric_ref,
     parse_snippet,
     substitute,
 )
@@ -519,7 +518,7 @@ class _Resolver:
             if base is None or interval is None:
                 raise KeyError(name)
             parent = self.dimension(key, base.name)
-            tree: exp.Expr = IntervalOf(this=parent.tree, unit=interval, base_type=base.type)
+            tree: exp.Expr = interval_of(parent.tree.copy(), interval, base.type)
             result = _Resolved(tree, parent.tables)
         else:
             if (key, name) in self._stack:
@@ -595,7 +594,7 @@ class _Resolver:
                 )
             metrics.add(field_id(table, name))
             tables.add(table)
-            return MetricRef(this=field_id(table, name))
+            return metric_ref(field_id(table, name))
         if not want_metric and is_dim:
             if mode == "join":
                 self.join_dimensions.setdefault(table, set()).add(name)
@@ -627,4 +626,4 @@ def _interval_child(model: ModelDef, name: str) -> tuple[DimDef | None, Any]:
     return None, None
 
 
-__all__ = ["AttributeRef", "build_explores"]
+__all__ = ["build_explores"]

@@ -4,12 +4,13 @@ A snippet like `${TABLE}.amount * ${rate}` is parsed with each reference swapped
 placeholder identifier; the resulting tree is later resolved by substituting each placeholder.
 Markers the compiler replaces per query and dialect:
 
-* `MetricRef(this=<field id>)`: a non-aggregate metric's reference to another metric;
-* `IntervalOf(this=<base tree>, unit=<TimeInterval>, base_type=<DimensionType>)`: a time
-  interval child (its SQL depends on the target dialect);
-* `AttributeRef(this=<name>, kind=attribute|user)`: a user attribute, made a literal at query time.
+* `metric_ref(field id)`: a non-aggregate metric's reference to another metric;
+* `interval_of(base tree, TimeInterval, DimensionType)`: a time interval child (its SQL
+  depends on the target dialect);
+* `attribute_ref(...)`: a user attribute, made a literal at query time.
 
-Markers have no SQL rendering on purpose: an unresolved one fails loudly instead of leaking.
+Markers are `exp.Anonymous` calls of reserved `__metricql_*` functions (plain sqlglot nodes, so
+they also work with the compiled `sqlglotc`); the compiler refuses SQL in which one is left.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from metricql.errors import CompileError
+from metricql.semantic.fields import DimensionType, TimeInterval
 
 REFERENCE = re.compile(r"\$\{([^{}]*)\}")
 _PLACEHOLDER = "__mq_ref_{}__"
@@ -40,25 +42,50 @@ _ATTRIBUTE_PREFIXES = {
 }
 
 
-class MetricRef(exp.Expression):
-    """Reference to a metric (by field id) inside a non-aggregate metric."""
-
-    arg_types = {"this": True}
+MARK = "__metricql_"  # reserved function-name prefix of marker nodes
 
 
-class IntervalOf(exp.Expression):
-    """A time-interval child of a date/timestamp tree; rendered per dialect by the compiler."""
-
-    arg_types = {"this": True, "unit": True, "base_type": True}
+def _marker(kind: str, *args: exp.Expr) -> exp.Anonymous:
+    return exp.Anonymous(this=f"{MARK}{kind}", expressions=list(args))
 
 
-class AttributeRef(exp.Expression):
-    """A user attribute (`kind` attribute) or intrinsic user field (`kind` user)."""
+def marker_kind(node: exp.Expr) -> str | None:
+    """'metric', 'interval', 'attribute', 'distinct' for a marker node, else None."""
+    name = node.this if isinstance(node, exp.Anonymous) else None
+    if isinstance(name, str) and name.startswith(MARK):
+        return name[len(MARK) :]
+    return None
 
-    arg_types = {"this": True, "kind": True}
+
+def metric_ref(field_id: str) -> exp.Expr:
+    """Marker: a non-aggregate metric's reference to metric `field_id`."""
+    return _marker("metric", exp.Literal.string(field_id))
 
 
-MARKERS = (MetricRef, IntervalOf, AttributeRef)
+def metric_ref_id(node: exp.Expr) -> str:
+    """The field id a metric marker references."""
+    return str(node.expressions[0].this)
+
+
+def interval_of(base: exp.Expr, unit: TimeInterval, base_type: DimensionType) -> exp.Expr:
+    """Marker: time-interval child `unit` of the date/timestamp tree `base`."""
+    return _marker(
+        "interval", base, exp.Literal.string(unit.value), exp.Literal.string(base_type.value)
+    )
+
+
+def interval_parts(node: exp.Expr) -> tuple[exp.Expr, TimeInterval, DimensionType]:
+    """(base tree, interval, base type) of an interval marker."""
+    base, unit, kind = node.expressions
+    return base, TimeInterval(unit.this), DimensionType(kind.this)
+
+
+def attribute_parts(node: exp.Expr) -> tuple[str, str]:
+    """(attribute name, 'attribute' | 'user') of an attribute marker."""
+    name, kind = node.expressions
+    return str(name.this), str(kind.this)
+
+
 _STATEMENTS = (
     exp.Query,
     exp.Command,
@@ -81,13 +108,13 @@ class Snippet:
     refs: tuple[str, ...]
 
 
-def attribute_ref(ref: str) -> AttributeRef | None:
-    """`lightdash.attributes.region` → AttributeRef('region'); None for other references."""
+def attribute_ref(ref: str) -> exp.Expr | None:
+    """`lightdash.attributes.region` → an attribute marker; None for other references."""
     head, _, name = ref.rpartition(".")
     kind = _ATTRIBUTE_PREFIXES.get(head)
     if kind is None or not name:
         return None
-    return AttributeRef(this=name, kind=kind)
+    return _marker("attribute", exp.Literal.string(name), exp.Literal.string(kind))
 
 
 _TABLE_COLUMN = re.compile(r"^\$\{TABLE\}\.([A-Za-z_][A-Za-z0-9_]*)$")
