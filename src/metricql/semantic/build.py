@@ -261,10 +261,12 @@ def _shared_table(
     A model is joined into many explores; its fields resolve the same way in each unless they
     reference another table, so a self-contained table is built once per alias and join shape.
     """
-    shape = None
+    shape = None  # a join that changes nothing of the table shares the base build
     if join is not None:
         on_dims = frozenset(resolver.join_dimensions.get(key, ())) if join.fields else frozenset()
         shape = (join.label, join.alias, join.fields, join.hidden, join.description, on_dims)
+        if shape == (None, None, None, False, None, frozenset()):
+            shape = None
     cache_key = (model.name, key, shape)
     table = shared.get(cache_key)
     if table is None:
