@@ -34,7 +34,9 @@ class Project:
     def __init__(
         self, schema: ProjectSchema, explores: Mapping[str, Explore], *, cache_size: int = 1024
     ) -> None:
-        self._schema = schema
+        # The explores hold everything queries need; the parsed YAML of the models would only
+        # double the memory of a large project.
+        self._schema = schema.model_copy(update={"models": ()})
         self._explores: Mapping[str, Explore] = MappingProxyType(dict(explores))
         self._lock = threading.Lock()
         self._connection: Any = None  # opened on first use, then reused (one per project)
