@@ -21,6 +21,8 @@ CASES: dict[tuple[str, type[exp.Expr], str], str] = {
         "ROUND(CAST(a AS DECIMAL(10, 2)), 1)",
     ("postgres", exp.Round, "ROUND(ROUND(a, 2), 1)"):
         "ROUND(CAST(ROUND(CAST(a AS DECIMAL), 2) AS DECIMAL), 1)",
+    ("redshift", exp.NullSafeEQ, "a.x IS NOT DISTINCT FROM b.x"):
+        "(a.x = b.x OR (a.x IS NULL AND b.x IS NULL))",
     ("databricks", exp.PercentileCont, "QUANTILE_CONT(amount, 0.9)"): "PERCENTILE(amount, 0.9)",
     ("databricks", exp.WithinGroup, "PERCENTILE_CONT(0.9) WITHIN GROUP (ORDER BY amount)"):
         "PERCENTILE(amount, 0.9)",

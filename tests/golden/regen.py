@@ -28,6 +28,7 @@ NAMES = (
     "interval_created_at_all",
     "join_referrer",
     "join_payments_inner_with_sql_filter",
+    "join_orders_to_payments_fanout",  # split aggregation stitched with IS NOT DISTINCT FROM
     "dims_amount_rounded",
     "dims_full_name_concat",
     "sort_nulls_first",

@@ -199,9 +199,19 @@ def _standard_nulls(node: exp.Expr) -> exp.Expr:
     return node
 
 
+def _null_safe_eq_by_hand(node: exp.Expr) -> exp.Expr:
+    """`a IS NOT DISTINCT FROM b` spelled out, for engines without the operator."""
+    a, b = node.this, node.expression
+    both_null = exp.and_(a.copy().is_(exp.null()), b.copy().is_(exp.null()), copy=False)
+    return exp.paren(exp.or_(exp.EQ(this=a, expression=b), both_null, copy=False), copy=False)
+
+
 # dialect → node type → rewrite of that node (returning the node itself means "unchanged").
 RULES: Mapping[str, Mapping[type[exp.Expr], Rule]] = {
     "postgres": {exp.Round: _round_numeric},
+    # Redshift lacks IS [NOT] DISTINCT FROM (unverified on a cluster; the OR form is valid
+    # everywhere, only slower on engines that have the operator).
+    "redshift": {exp.NullSafeEQ: _null_safe_eq_by_hand},
     "databricks": _percentiles(_exact, median=False),  # MEDIAN is exact there
     "spark": _percentiles(_exact, median=False),
     "trino": _percentiles(_approximate, median=True),

@@ -46,6 +46,12 @@ SELECT
   "fanout_orders_metrics"."orders_order_count" AS "orders_order_count"
 FROM "joined_metrics"
 INNER JOIN "fanout_orders_metrics"
-  ON "joined_metrics"."orders_status" IS NOT DISTINCT FROM "fanout_orders_metrics"."orders_status"
+  ON (
+    "joined_metrics"."orders_status" = "fanout_orders_metrics"."orders_status"
+    OR (
+      "joined_metrics"."orders_status" IS NULL
+      AND "fanout_orders_metrics"."orders_status" IS NULL
+    )
+  )
 ORDER BY
   "payments_total_amount" DESC NULLS LAST
