@@ -9,7 +9,7 @@ from datetime import datetime
 
 from metricql.compiler.compiled import CompiledQuery
 from metricql.compiler.expressions import UserContext
-from metricql.compiler.plan import rules
+from metricql.compiler.plan import metric_closure, rules
 from metricql.query.model import FilterOperator, FilterRule, MetricQuery
 from metricql.semantic.explore import Explore
 
@@ -96,16 +96,10 @@ def _uses_clock(explore: Explore, query: MetricQuery) -> bool:
         return True
     if any(r.operator in RELATIVE for m in query.additional_metrics for r in m.filters):
         return True
-    seen: set[str] = set()
-    stack = [*query.metrics, *(r.target.field_id for r in rules(query.filters.metrics))]
-    while stack:
-        metric = explore.metrics.get(stack.pop())
-        if metric is None or metric.id in seen:
-            continue
-        seen.add(metric.id)
-        if _relative(metric.filters):
-            return True
-        stack.extend(metric.metric_references)
+    names = [*query.metrics, *(r.target.field_id for r in rules(query.filters.metrics))]
+    known = [explore.metrics[n] for n in names if n in explore.metrics]
+    if any(_relative(m.filters) for m in metric_closure(explore, known)):
+        return True
     return _relative(r for r in explore.default_filters if r.required)
 
 

@@ -15,7 +15,7 @@ from metricql.compiler.dialects import adapt
 from metricql.compiler.expressions import Finalizer, UserContext
 from metricql.compiler.fanout import fanout_warnings
 from metricql.compiler.filters import FilterContext, filter_condition
-from metricql.compiler.plan import Plan, plan_query, rules
+from metricql.compiler.plan import Plan, metric_closure, plan_query, rules
 from metricql.compiler.render import metric_value_type, render_query
 from metricql.compiler.totals import restrict_to_groups, totals_query
 from metricql.errors import CompileError, QueryError
@@ -151,12 +151,10 @@ def _referenced_fields(plan: Plan, query: MetricQuery) -> list[str]:
     ids = [d.id for d in plan.dimensions]
     ids += [r.target.field_id for r in rules(query.filters.dimensions)]
     ids += [r.target.field_id for r in plan.required_filters]
-    stack = [*plan.metrics, *plan.filter_only_metrics, *plan.hidden_metrics]
-    while stack:
-        metric = stack.pop()
+    read = (*plan.metrics, *plan.filter_only_metrics, *plan.hidden_metrics)
+    for metric in metric_closure(plan.explore, read):
         ids.append(metric.id)
         ids += [r.target.field_id for r in metric.filters]
-        stack += [plan.explore.metrics[m] for m in metric.metric_references if m not in ids]
     return ids
 
 

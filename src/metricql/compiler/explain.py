@@ -11,8 +11,8 @@ from sqlglot import exp
 
 from metricql.compiler.compile import compile_query
 from metricql.compiler.expressions import UserContext
-from metricql.compiler.fanout import FanOutPlan, Route, fanout_plan, metric_closure
-from metricql.compiler.plan import Plan, plan_query, rules
+from metricql.compiler.fanout import FanOutPlan, Route, fanout_plan
+from metricql.compiler.plan import Plan, metric_closure, plan_query, rules
 from metricql.compiler.stitch import JOINED, piece_name, rows_name
 from metricql.query.model import MetricQuery
 from metricql.semantic.explore import Explore

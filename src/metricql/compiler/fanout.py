@@ -11,14 +11,14 @@ a primary key; without one it stays as it is and the query gets a warning (stric
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from types import MappingProxyType
 
 from sqlglot import exp
 
-from metricql.compiler.plan import Plan
+from metricql.compiler.plan import Plan, metric_closure
 from metricql.errors import CompileError, UnsupportedError
 from metricql.semantic.explore import Explore, Join, Relationship
 from metricql.semantic.fields import INFLATION_PROOF_METRIC_TYPES, Metric, MetricType
@@ -186,19 +186,6 @@ def fanout_plan(plan: Plan) -> FanOutPlan:
 def fanout_warnings(plan: Plan, *, strict: bool = False) -> tuple[str, ...]:
     """Fan-out warnings of a planned query; strict mode raises instead for inflated metrics."""
     return fanout_plan(plan).check(strict=strict)
-
-
-def metric_closure(explore: Explore, metrics: Iterable[Metric]) -> Iterator[Metric]:
-    """Each of `metrics`, followed (depth first) by the metrics it references; each once."""
-    seen: set[str] = set()
-    stack = list(metrics)[::-1]
-    while stack:
-        metric = stack.pop()
-        if metric.id in seen:
-            continue
-        seen.add(metric.id)
-        yield metric
-        stack.extend(explore.metrics[r] for r in sorted(metric.metric_references, reverse=True))
 
 
 def _route(explore: Explore, metric: Metric, infl: Inflation) -> tuple[Route, str]:

@@ -273,17 +273,17 @@ def _metric(explore: Explore, fid: str, role: str) -> Metric:
     )
 
 
-def _metric_closure(explore: Explore, metrics: Iterable[Metric]) -> Iterator[Metric]:
-    """Metrics and, transitively, the metrics they reference."""
+def metric_closure(explore: Explore, metrics: Iterable[Metric]) -> Iterator[Metric]:
+    """Each of `metrics`, followed (depth first) by the metrics it references; each once."""
     seen: set[str] = set()
-    stack = list(metrics)
+    stack = list(metrics)[::-1]
     while stack:
         metric = stack.pop()
         if metric.id in seen:
             continue
         seen.add(metric.id)
         yield metric
-        stack.extend(explore.metrics[r] for r in metric.metric_references)
+        stack.extend(explore.metrics[r] for r in sorted(metric.metric_references, reverse=True))
 
 
 def _tables(
@@ -295,7 +295,7 @@ def _tables(
     used: set[str] = set()
     for dim in dimensions:
         used |= dim.tables_references or {dim.table}
-    for metric in _metric_closure(explore, metrics):  # additional metrics reference none
+    for metric in metric_closure(explore, metrics):  # additional metrics reference none
         used |= metric.tables_references or {metric.table}
     for rule in rules(query.filters.dimensions):
         filtered = explore.dimensions.get(rule.target.field_id)

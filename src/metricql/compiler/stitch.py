@@ -26,8 +26,8 @@ from sqlglot import exp
 
 from metricql.compiler.distinct import distinct_rows, distinct_total
 from metricql.compiler.expressions import Finalizer
-from metricql.compiler.fanout import FanOutPlan, Route, fanout_plan, inflation, metric_closure
-from metricql.compiler.plan import Plan
+from metricql.compiler.fanout import FanOutPlan, Route, fanout_plan, inflation
+from metricql.compiler.plan import Plan, metric_closure
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import Metric
 from metricql.semantic.refs import marker_kind, metric_ref_id
