@@ -153,6 +153,9 @@ def _joins(plan: Plan, query: MetricQuery, fan: FanOutPlan) -> tuple[JoinExplana
     ):
         for metric in metric_closure(explore, metrics):
             add(metric.tables_references or {metric.table}, kind, metric.id)
+            for rule in metric.filters:
+                dim = explore.dimensions[rule.target.field_id]
+                add(dim.tables_references or {dim.table}, kind, metric.id)
     filtered = [
         *(("dimension_filter", r.target.field_id) for r in rules(query.filters.dimensions)),
         *(("required_filter", r.target.field_id) for r in plan.required_filters),

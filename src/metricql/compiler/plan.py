@@ -297,6 +297,9 @@ def _tables(
         used |= dim.tables_references or {dim.table}
     for metric in metric_closure(explore, metrics):  # additional metrics reference none
         used |= metric.tables_references or {metric.table}
+        for rule in metric.filters:  # CASE WHEN on the filtered dimensions, maybe joined
+            filtered_by = explore.dimensions[rule.target.field_id]
+            used |= filtered_by.tables_references or {filtered_by.table}
     for rule in rules(query.filters.dimensions):
         filtered = explore.dimensions.get(rule.target.field_id)
         if filtered is not None:
