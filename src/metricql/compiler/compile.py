@@ -14,7 +14,7 @@ from metricql.compiler.compiled import CompiledField, CompiledQuery
 from metricql.compiler.dialects import adapt
 from metricql.compiler.expressions import Finalizer, UserContext
 from metricql.compiler.fanout import fanout_warnings
-from metricql.compiler.filters import FilterContext, filter_condition
+from metricql.compiler.filters import FilterContext, case_sensitive, filter_condition
 from metricql.compiler.plan import Plan, metric_closure, plan_query, rules
 from metricql.compiler.render import metric_value_type, render_query
 from metricql.compiler.totals import restrict_to_groups, totals_query
@@ -210,14 +210,8 @@ def _metric_filter_condition(
     conditions = []
     for rule in metric.filters:
         dim = explore.dimensions[rule.target.field_id]
-        sensitive = dim.case_sensitive if dim.case_sensitive is not None else filters.case_sensitive
+        sensitive = replace(filters, case_sensitive=case_sensitive(explore, dim))
         conditions.append(
-            filter_condition(
-                rule,
-                finalizer.tree(dim.sql),
-                dim.type,
-                dim.id,
-                replace(filters, case_sensitive=sensitive),
-            )
+            filter_condition(rule, finalizer.tree(dim.sql), dim.type, dim.id, sensitive)
         )
     return exp.and_(*conditions) if conditions else None

@@ -32,7 +32,8 @@ from metricql.compiler.relative_dates import (
 )
 from metricql.errors import QueryError
 from metricql.query.model import AndGroup, FilterOperator, FilterRule, OrGroup, UnitOfTime
-from metricql.semantic.fields import DimensionType
+from metricql.semantic.explore import Explore
+from metricql.semantic.fields import Dimension, DimensionType
 
 Op = FilterOperator
 T = DimensionType
@@ -47,7 +48,7 @@ class FilterContext:
     now: datetime = field(default_factory=lambda: datetime.now(_UTC))
     timezone: str = "UTC"  # IANA name; relative timestamp boundaries are computed in it
     week_start: int = 0  # 0=Monday … 6=Sunday
-    case_sensitive: bool = True  # the field → explore → project default, already resolved
+    case_sensitive: bool = True  # the field's setting, already resolved by `case_sensitive`
 
     def __post_init__(self) -> None:
         if not 0 <= self.week_start <= 6:
@@ -409,6 +410,19 @@ OPERATORS: Mapping[DimensionType, Mapping[FilterOperator, Build]] = MappingProxy
 
 
 # --- public ---------------------------------------------------------------------------------
+
+
+def case_sensitive(explore: Explore, dimension: Dimension) -> bool:
+    """Whether string filters on `dimension` match case: field → table → explore → true.
+
+    The one resolution for query filters, metric YAML filters and required filters alike.
+    """
+    settings = (
+        dimension.case_sensitive,
+        explore.tables[dimension.table].case_sensitive,
+        explore.case_sensitive,
+    )
+    return next((s for s in settings if s is not None), True)
 
 
 def filter_condition(

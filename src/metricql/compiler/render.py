@@ -16,7 +16,12 @@ from sqlglot import exp
 
 from metricql.compiler.custom_dimensions import CustomDim, bounds_select
 from metricql.compiler.expressions import Finalizer
-from metricql.compiler.filters import FilterContext, filter_condition, group_condition
+from metricql.compiler.filters import (
+    FilterContext,
+    case_sensitive,
+    filter_condition,
+    group_condition,
+)
 from metricql.compiler.plan import Plan, sort_key
 from metricql.compiler.stitch import stitched_aggregation
 from metricql.compiler.table_calculations import (
@@ -178,12 +183,9 @@ def _scan(
         conditions.append(dimension_where)
     for rule in plan.required_filters:  # the model's required_filters, not overridden
         dim = explore.dimensions[rule.target.field_id]
-        conditions.append(
-            exp.paren(
-                filter_condition(rule, finalizer.tree(dim.sql), dim.type, dim.id, filters),
-                copy=False,
-            )
-        )
+        sensitive = replace(filters, case_sensitive=case_sensitive(explore, dim))
+        condition = filter_condition(rule, finalizer.tree(dim.sql), dim.type, dim.id, sensitive)
+        conditions.append(exp.paren(condition, copy=False))
     if conditions:
         select = select.where(exp.and_(*conditions, copy=False), copy=False)
     return select
@@ -216,19 +218,8 @@ def _dimension_filter(
                 rule, finalizer.tree(custom.select), custom.type, custom.id, filters
             )
         dim = explore.dimensions[rule.target.field_id]
-        sensitive = _first_set(
-            dim.case_sensitive,
-            explore.tables[dim.table].case_sensitive,
-            explore.case_sensitive,
-            filters.case_sensitive,
-        )
-        return filter_condition(
-            rule,
-            finalizer.tree(dim.sql),
-            dim.type,
-            dim.id,
-            replace(filters, case_sensitive=sensitive),
-        )
+        sensitive = replace(filters, case_sensitive=case_sensitive(explore, dim))
+        return filter_condition(rule, finalizer.tree(dim.sql), dim.type, dim.id, sensitive)
 
     return group_condition(query.filters.dimensions, condition)
 
@@ -314,10 +305,6 @@ def metric_value_type(plan: Plan, metric: Metric) -> DimensionType:
         if dim is not None:
             return dim.type
     return DimensionType.NUMBER
-
-
-def _first_set(*values: bool | None) -> bool:
-    return next((v for v in values if v is not None), True)
 
 
 def _order_and_limit(select: exp.Select, plan: Plan, *, inner: bool) -> exp.Select:
