@@ -5,6 +5,11 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
+import pytest
+
+from metricql import load_project
+from metricql.errors import MetricQLError, ProjectErrors
+
 PROFILES = """\
 demo:
   target: dev
@@ -26,3 +31,11 @@ def make_project(root: Path, models: dict[str, str], *, profiles: str | None = P
     for name, text in models.items():
         (root / "models" / f"{name}.yml").write_text(textwrap.dedent(text))
     return root
+
+
+def load_problem(root: Path) -> MetricQLError:
+    """The single problem `load_project(root)` reports (it always raises ProjectErrors)."""
+    with pytest.raises(ProjectErrors) as err:
+        load_project(root)
+    (only,) = err.value.errors
+    return only

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import threading
 from collections.abc import Mapping
 from datetime import datetime
@@ -17,7 +16,14 @@ from metricql.compiler.compile import compile_query, compile_totals
 from metricql.compiler.compiled import CompiledQuery
 from metricql.compiler.explain import Explanation, explain_query
 from metricql.compiler.expressions import UserContext
-from metricql.errors import ProjectErrors, UnknownExploreError, WarehouseError
+from metricql.errors import (
+    ProjectError,
+    ProjectErrors,
+    UnknownExploreError,
+    WarehouseError,
+    did_you_mean,
+    raise_all,
+)
 from metricql.project.loader import load_project_schema
 from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ProjectSchema
@@ -77,12 +83,13 @@ class Project:
         found = self._explores.get(name)
         if found is not None:
             return found
-        close = difflib.get_close_matches(name, list(self._explores), n=1)
         raise UnknownExploreError(
             f"explore {name!r} does not exist",
-            hint=f"did you mean {close[0]!r}?"
-            if close
-            else f"explores: {', '.join(sorted(self._explores)) or 'none'}",
+            hint=did_you_mean(
+                name,
+                self._explores,
+                otherwise=f"explores: {', '.join(sorted(self._explores)) or 'none'}",
+            ),
             explore=name,
         )
 
@@ -261,8 +268,10 @@ def _duck() -> ModuleType:
 def load_project(path: str | Path, *, target: str | None = None) -> Project:
     """Load the dbt project at `path`; every problem in it is raised at once as ProjectErrors."""
     with gc_paused():
-        schema = load_project_schema(path, target=target)
+        try:
+            schema = load_project_schema(path, target=target)
+        except ProjectError as err:  # includes a ProjectErrors: its problems are taken over
+            raise ProjectErrors([err]) from err
         explores, problems = build_explores(schema)
-    if problems:
-        raise problems[0] if len(problems) == 1 else ProjectErrors(problems)
+    raise_all(problems)
     return Project(schema, explores)

@@ -2,7 +2,7 @@
 
     MetricQLError
      ├── ProjectError        a project file is missing, malformed or invalid (file, line, …)
-     │    └── ProjectErrors  several ProjectErrors found in one load, reported together
+     │    └── ProjectErrors  what `load_project` raises: every problem of one load (`errors`)
      ├── QueryError          a metric query is invalid (unknown field, bad filter, …)
      │    ├── UnknownFieldError
      │    ├── UnknownExploreError
@@ -19,7 +19,8 @@ what to do, context keywords (file, line, model, field, explore, ...) and `to_di
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 
@@ -71,12 +72,25 @@ class ProjectError(MetricQLError):
 
 
 class ProjectErrors(ProjectError):
-    """Several project problems found in one load; `errors` holds each of them."""
+    """Every problem found in one load, whatever their number; `errors` holds each of them.
+
+    With one problem it reads like that problem (message, hint, context), so callers catch one
+    type and people still see one plain message.
+    """
 
     code = "project_errors"
+    errors: tuple[MetricQLError, ...]
 
     def __init__(self, errors: Sequence[MetricQLError]) -> None:
-        self.errors = tuple(errors)
+        self.errors = tuple(  # a nested ProjectErrors gives its problems, not itself
+            e
+            for error in errors
+            for e in (error.errors if isinstance(error, ProjectErrors) else (error,))
+        )
+        if len(self.errors) == 1:
+            (only,) = self.errors
+            super().__init__(only.message, hint=only.hint, **only.context)
+            return
         lines = "\n".join(f"  - {str(e).replace(chr(10), chr(10) + '    ')}" for e in self.errors)
         super().__init__(
             f"the project has {len(self.errors)} problem(s):\n{lines}",
@@ -87,6 +101,20 @@ class ProjectErrors(ProjectError):
         out = super().to_dict()
         out["errors"] = [e.to_dict() for e in self.errors]
         return out
+
+
+def raise_all(problems: Sequence[MetricQLError]) -> None:
+    """Raise every problem of a load at once as one ProjectErrors; nothing when there is none."""
+    if problems:
+        raise ProjectErrors(problems)
+
+
+def did_you_mean(name: str, candidates: Iterable[str], *, otherwise: str) -> str:
+    """A hint naming up to three close matches of `name`, else `otherwise`."""
+    close = difflib.get_close_matches(name, list(candidates), n=3, cutoff=0.6)
+    if not close:
+        return otherwise
+    return "did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
 class QueryError(MetricQLError):

@@ -217,8 +217,14 @@ def test_no_dimensions_cross_join(project: mq.Project) -> None:
 
 
 def test_distinct_metric_marker_is_caught_if_it_ever_reaches_sql() -> None:
-    metric = mq.Metric(name="m", table="t", type=mq.MetricType.SUM_DISTINCT, label="M",
-                       table_label="T", sql=exp.column("x"))
+    metric = mq.Metric(
+        name="m",
+        table="t",
+        type=mq.MetricType.SUM_DISTINCT,
+        label="M",
+        table_label="T",
+        sql=exp.column("x"),
+    )
     marker = distinct_aggregate(exp.column("x"), metric)
     assert marker_kind(marker) == "distinct"
     assert MARK in marker.sql().lower()  # compile_query refuses SQL containing MARK (any case)

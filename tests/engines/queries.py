@@ -55,6 +55,7 @@ def query(
     timezone_name: str | None = None,
 ) -> mq.MetricQuery:
     """A query; `where` (dimension filters) and `having` (metric filters) take a rule or group."""
+
     def group(item: dict[str, Any] | None) -> dict[str, Any] | None:
         is_rule = item is not None and "and" not in item and "or" not in item
         return all_of(item) if is_rule and item is not None else item
@@ -157,18 +158,21 @@ def _join_queries() -> dict[str, mq.MetricQuery]:
             "orders", ("referrer_country", "referrer_first_name", "referrer_email"), revenue
         ),
         "join_payments_inner_with_sql_filter": query(
-            "payments", ("orders_status",),
+            "payments",
+            ("orders_status",),
             ("payments_total_amount", "payments_payment_count", "orders_order_count"),
         ),
         "join_payments_hidden_customers": query(
             "payments", ("orders_order_country", "customers_is_vip"), ("payments_total_amount",)
         ),
         "join_orders_to_payments_fanout": query(
-            "orders", ("payments_payment_method",),
+            "orders",
+            ("payments_payment_method",),
             ("payments_total_amount", "payments_payment_count", "orders_order_count"),
         ),
         "join_customers_to_orders": query(
-            "customers", ("customers_country",),
+            "customers",
+            ("customers_country",),
             ("customers_customer_count", "orders_total_revenue", "orders_order_count"),
         ),
         "dims_sql_dimensions": query(
@@ -190,33 +194,50 @@ def _join_queries() -> dict[str, mq.MetricQuery]:
 def _sort_queries() -> dict[str, mq.MetricQuery]:
     return {
         "sort_unicode_names_limit": query(
-            "customers", ("customers_last_name",), _CUSTOMERS,
-            sorts=(("customers_last_name", False),), limit=15,
+            "customers",
+            ("customers_last_name",),
+            _CUSTOMERS,
+            sorts=(("customers_last_name", False),),
+            limit=15,
         ),
         "sort_string_desc_with_nulls": query(
             "orders", ("orders_discount_code",), _COUNT, sorts=(("orders_discount_code", True),)
         ),
         "sort_nulls_first": query(
-            "orders", ("orders_status",), _COUNT,
-            sorts=(("orders_status", False),), nulls_first=True,
+            "orders",
+            ("orders_status",),
+            _COUNT,
+            sorts=(("orders_status", False),),
+            nulls_first=True,
         ),
         "sort_nulls_last_desc": query(
-            "customers", ("customers_country",), _CUSTOMERS,
-            sorts=(("customers_country", True),), nulls_first=False,
+            "customers",
+            ("customers_country",),
+            _CUSTOMERS,
+            sorts=(("customers_country", True),),
+            nulls_first=False,
         ),
         "sort_ties_cut_by_limit": query(
-            "orders", ("orders_status", "orders_is_gift"), _COUNT,
-            sorts=(("orders_is_gift", False),), limit=4,
+            "orders",
+            ("orders_status", "orders_is_gift"),
+            _COUNT,
+            sorts=(("orders_is_gift", False),),
+            limit=4,
         ),
         "sort_metric_then_dimension": query(
-            "customers", ("customers_country", "customers_is_vip"), _CUSTOMERS,
-            sorts=(("customers_customer_count", True), ("customers_country", False)), limit=6,
+            "customers",
+            ("customers_country", "customers_is_vip"),
+            _CUSTOMERS,
+            sorts=(("customers_customer_count", True), ("customers_country", False)),
+            limit=6,
         ),
         "sort_default_date_desc": query(
             "orders", ("orders_order_date_week", "orders_status"), _COUNT, limit=30
         ),
         "sort_day_names": query(
-            "orders", ("orders_order_date_day_of_week_name",), _COUNT,
+            "orders",
+            ("orders_order_date_day_of_week_name",),
+            _COUNT,
             sorts=(("orders_order_date_day_of_week_name", False),),
         ),
         "limit_zero": query("orders", ("orders_status",), _COUNT, limit=0),
@@ -398,36 +419,52 @@ def _group_and_metric_filters() -> dict[str, mq.MetricQuery]:
     country = ("customers_country",)
     return {
         "filter_nested_groups": query(
-            "orders", ("orders_status", "customers_country"), _COUNT,
+            "orders",
+            ("orders_status", "customers_country"),
+            _COUNT,
             where=any_of(
-                all_of(rule("orders_status", "equals", "completed"),
-                       rule("customers_country", "equals", "germany")),
-                all_of(rule("orders_is_gift", "equals", True),
-                       rule("orders_amount", "greaterThan", 200)),
+                all_of(
+                    rule("orders_status", "equals", "completed"),
+                    rule("customers_country", "equals", "germany"),
+                ),
+                all_of(
+                    rule("orders_is_gift", "equals", True),
+                    rule("orders_amount", "greaterThan", 200),
+                ),
             ),
         ),
         "filter_metric_count": query(
             "orders", country, _COUNT, having=rule("orders_order_count", "greaterThan", 200)
         ),
         "filter_metric_string": query(
-            "orders", ("orders_order_date_month",), ("orders_order_volume_band",),
+            "orders",
+            ("orders_order_date_month",),
+            ("orders_order_volume_band",),
             having=rule("orders_order_volume_band", "equals", "medium"),
         ),
         "filter_metric_boolean": query(
-            "orders", ("orders_status",), ("orders_has_returns",),
+            "orders",
+            ("orders_status",),
+            ("orders_has_returns",),
             having=rule("orders_has_returns", "equals", False),
         ),
         "filter_metric_date": query(
-            "orders", country, ("orders_first_order_date",),
+            "orders",
+            country,
+            ("orders_first_order_date",),
             having=rule("orders_first_order_date", "greaterThan", "2023-01-05"),
         ),
         "filter_metric_not_selected": query(
             "orders", country, _COUNT, having=rule("orders_total_revenue", "lessThan", 20000)
         ),
         "filter_metric_or_group": query(
-            "orders", ("orders_status",), ("orders_order_count", "orders_average_amount"),
-            having=any_of(rule("orders_order_count", "lessThan", 100),
-                          rule("orders_average_amount", "inBetween", 80, 90)),
+            "orders",
+            ("orders_status",),
+            ("orders_order_count", "orders_average_amount"),
+            having=any_of(
+                rule("orders_order_count", "lessThan", 100),
+                rule("orders_average_amount", "inBetween", 80, 90),
+            ),
         ),
     }
 

@@ -72,8 +72,6 @@ def test_ties_may_come_in_any_order_and_limit_may_cut_them() -> None:
 
 
 def test_sort_keys_of_a_compiled_tree() -> None:
-    tree = parse_one(
-        "SELECT k, v FROM t ORDER BY v DESC, CASE WHEN k = 'Monday' THEN 1 ELSE 0 END"
-    )
+    tree = parse_one("SELECT k, v FROM t ORDER BY v DESC, CASE WHEN k = 'Monday' THEN 1 ELSE 0 END")
     assert sort_keys(tree) == (SortKey("v", descending=True), SortKey("k", descending=False))
     assert sort_keys(parse_one("SELECT k FROM t")) == ()

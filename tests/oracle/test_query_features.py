@@ -735,12 +735,16 @@ def test_offset_and_index_functions(project: mq.Project, duck: duckdb.DuckDBPyCo
 def test_totals_leave_out_calculations_using_row_helpers(
     project: mq.Project, duck: duckdb.DuckDBPyConnection
 ) -> None:
-    query = mq.MetricQuery.model_validate({
-        "exploreName": "orders", "dimensions": ["orders_status"], "metrics": ["orders_order_count"],
-        "tableCalculations": [
-            _tc("share", sql="${orders.order_count} / total(${orders.order_count})"),
-            _tc("doubled", sql="${orders.order_count} * 2"),
-        ],
-    })
+    query = mq.MetricQuery.model_validate(
+        {
+            "exploreName": "orders",
+            "dimensions": ["orders_status"],
+            "metrics": ["orders_order_count"],
+            "tableCalculations": [
+                _tc("share", sql="${orders.order_count} / total(${orders.order_count})"),
+                _tc("doubled", sql="${orders.order_count} * 2"),
+            ],
+        }
+    )
     totals = project.totals(query, connection=duck)
     assert totals == {"orders_order_count": 2000, "doubled": 4000}

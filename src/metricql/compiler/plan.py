@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -12,7 +11,7 @@ from metricql.compiler.additional_metrics import additional_metrics
 from metricql.compiler.custom_dimensions import CustomDim, custom_dimensions
 from metricql.compiler.table_calculations import Calc, column, compile_calculations
 from metricql.compiler.timeframes import calendar_order
-from metricql.errors import QueryError, UnknownFieldError, UnsupportedError
+from metricql.errors import QueryError, UnknownFieldError, UnsupportedError, did_you_mean
 from metricql.query.model import AndGroup, FilterRule, MetricQuery, OrGroup, SortField
 from metricql.semantic.explore import Explore, Join
 from metricql.semantic.fields import Dimension, DimensionType, Metric, TimeInterval
@@ -241,10 +240,9 @@ def _reject_unsupported(query: MetricQuery) -> None:
 
 
 def _suggest(field: str, candidates: Iterable[str]) -> str:
-    close = difflib.get_close_matches(field, list(candidates), n=3, cutoff=0.6)
-    if close:
-        return "did you mean " + " or ".join(repr(c) for c in close) + "?"
-    return "run `metricql explores PROJECT` to list the fields"
+    return did_you_mean(
+        field, candidates, otherwise="run `metricql explores PROJECT` to list the fields"
+    )
 
 
 def _dimension(explore: Explore, fid: str, role: str) -> Dimension:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from metricql.errors import MetricQLError, ProjectError, ProjectErrors
+from metricql.errors import MetricQLError, ProjectError, raise_all
 from metricql.project.manifest import manifest_schema
 from metricql.project.profile import ADAPTER_DIALECTS, ProfileTarget
 from metricql.project.schema import ColumnSchema, ModelSchema, ProjectSchema
@@ -73,8 +73,7 @@ def load_project_schema(path: str | Path, *, target: str | None = None) -> Proje
                 continue
             seen[model.name] = model.file
             models.append(model)
-    if problems:
-        raise problems[0] if len(problems) == 1 else ProjectErrors(problems)
+    raise_all(problems)
     seeds = _seeds(root, config)
     return ProjectSchema(
         name=name,

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from metricql.errors import MetricQLError, ProjectError, ProjectErrors
+from metricql.errors import MetricQLError, ProjectError, raise_all
 from metricql.project.profile import ADAPTER_DIALECTS, ProfileTarget
 from metricql.project.schema import ColumnSchema, ModelSchema, ProjectSchema
 from metricql.project.yaml_io import deep_merge
@@ -81,8 +81,7 @@ def manifest_schema(
             )
             continue
         models[model.name] = model
-    if problems:
-        raise problems[0] if len(problems) == 1 else ProjectErrors(problems)
+    raise_all(problems)
     return ProjectSchema(
         name=name or str(metadata.get("project_name") or path.parent.parent.name),
         root=root or path.parent,
