@@ -15,7 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp, parse_one
 
-from metricql.compiler.filters import OPERATORS, FilterContext, filter_condition, group_condition
+from metricql.compiler.filters import (
+    CLOCK_OPERATORS,
+    OPERATORS,
+    FilterContext,
+    filter_condition,
+    group_condition,
+)
 from metricql.errors import QueryError
 from metricql.query.model import AndGroup, FilterOperator, FilterRule, OrGroup
 from metricql.semantic.fields import DimensionType
@@ -399,6 +405,18 @@ def test_every_pair_is_either_built_or_listed_invalid() -> None:
     for kind in T:
         assert set(OPERATORS[kind]).isdisjoint(INVALID[kind]), kind
         assert set(OPERATORS[kind]) | INVALID[kind] == set(Op), kind
+
+
+def test_clock_operators_are_exactly_those_reading_now() -> None:
+    """A condition changes with the clock iff its operator is in CLOCK_OPERATORS."""
+    later = replace(CTX, now=datetime(2031, 11, 19, 23, 5, tzinfo=timezone.utc))
+    moved: dict[Op, bool] = {}
+    for c in CASES:
+        before = filter_condition(c.rule, COLUMN, c.kind, "t_v", replace(CTX, **c.ctx))
+        after = filter_condition(c.rule, COLUMN, c.kind, "t_v", replace(later, **c.ctx))
+        moved[c.rule.operator] = moved.get(c.rule.operator, False) or before != after
+    assert {op for op, changed in moved.items() if changed} == CLOCK_OPERATORS
+    assert CLOCK_OPERATORS == RELATIVE_OPS
 
 
 def test_every_valid_pair_is_executed() -> None:

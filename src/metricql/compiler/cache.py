@@ -9,22 +9,10 @@ from datetime import datetime
 
 from metricql.compiler.compiled import CompiledQuery
 from metricql.compiler.expressions import UserContext
+from metricql.compiler.filters import CLOCK_OPERATORS
 from metricql.compiler.plan import metric_closure, rules
-from metricql.query.model import FilterOperator, FilterRule, MetricQuery
+from metricql.query.model import FilterRule, MetricQuery
 from metricql.semantic.explore import Explore
-
-# Operators whose SQL depends on the clock: a query using them without an explicit `now`
-# is compiled afresh each time.
-RELATIVE = frozenset(
-    {
-        FilterOperator.IN_THE_PAST,
-        FilterOperator.NOT_IN_THE_PAST,
-        FilterOperator.IN_THE_NEXT,
-        FilterOperator.IN_THE_CURRENT,
-        FilterOperator.NOT_IN_THE_CURRENT,
-        FilterOperator.IN_PERIOD_TO_DATE,
-    }
-)
 
 
 class CompileCache:
@@ -92,9 +80,9 @@ def user_key(user: UserContext | None) -> Hashable:
 
 def _uses_clock(explore: Explore, query: MetricQuery) -> bool:
     groups = (query.filters.dimensions, query.filters.metrics, query.filters.table_calculations)
-    if any(r.operator in RELATIVE for g in groups for r in rules(g)):
+    if any(r.operator in CLOCK_OPERATORS for g in groups for r in rules(g)):
         return True
-    if any(r.operator in RELATIVE for m in query.additional_metrics for r in m.filters):
+    if any(r.operator in CLOCK_OPERATORS for m in query.additional_metrics for r in m.filters):
         return True
     names = [*query.metrics, *(r.target.field_id for r in rules(query.filters.metrics))]
     known = [explore.metrics[n] for n in names if n in explore.metrics]
@@ -104,4 +92,4 @@ def _uses_clock(explore: Explore, query: MetricQuery) -> bool:
 
 
 def _relative(filters: Iterable[FilterRule]) -> bool:
-    return any(r.operator in RELATIVE for r in filters)
+    return any(r.operator in CLOCK_OPERATORS for r in filters)

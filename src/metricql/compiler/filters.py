@@ -398,6 +398,12 @@ _DATES: Mapping[Op, Build] = {
     Op.IN_PERIOD_TO_DATE: _period_to_date,
 }
 
+# Operators whose condition reads the clock (`FilterContext.now`): the relative date ones. A
+# query using one without a fixed `now` must not reuse cached SQL (see `cache.py`).
+CLOCK_OPERATORS: frozenset[FilterOperator] = (
+    frozenset(_DATES) - frozenset(_BASE) - frozenset(_ORDERED)
+)
+
 OPERATORS: Mapping[DimensionType, Mapping[FilterOperator, Build]] = MappingProxyType(
     {
         T.STRING: MappingProxyType({**_BASE, **_TEXT}),
