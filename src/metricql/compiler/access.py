@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from metricql.compiler.expressions import UserContext
 from metricql.errors import ForbiddenError
-from metricql.query.model import AndGroup, FilterRule, Filters, MetricQuery
+from metricql.query.model import FilterGroup, FilterRule, Filters, MetricQuery, rules
 from metricql.semantic.explore import Explore
+from metricql.semantic.fields import Dimension, Metric
 
 _TOKEN = re.compile(
     r"\$\{\s*(?:lightdash|ld)\.(attributes|attribute|attr|user)\.([A-Za-z0-9_]+)\s*\}"
@@ -74,13 +76,11 @@ def check_fields(
 
 def visible_explore(explore: Explore, user: UserContext | None) -> Explore | None:
     """The explore as `user` may see it (protected tables and fields removed), or None."""
-    from dataclasses import replace
-
     if not allowed(explore.tables[explore.base_table].required_attributes, user):
         return None
     tables = {k: t for k, t in explore.tables.items() if allowed(t.required_attributes, user)}
 
-    def keep(field: Any) -> bool:
+    def keep(field: Dimension | Metric) -> bool:
         return field.table in tables and allowed(field.required_attributes, user)
 
     return replace(
@@ -141,31 +141,21 @@ def _describe(required: Mapping[str, tuple[str, ...]]) -> str:
 def with_user_values(query: MetricQuery, user: UserContext | None) -> MetricQuery:
     """The query with user-attribute tokens in every filter value substituted."""
     f = query.filters
-    groups = (f.dimensions, f.metrics, f.table_calculations)
-    if not any(_has_token(g) for g in groups):
+    if not any(
+        _has_token(r) for g in (f.dimensions, f.metrics, f.table_calculations) for r in rules(g)
+    ):
         return query
+
+    def substituted(group: FilterGroup | None) -> FilterGroup | None:
+        return group.map_rules(lambda r: substitute_attributes(r, user)) if group else None
+
     filters = Filters(
-        dimensions=_group(f.dimensions, user),
-        metrics=_group(f.metrics, user),
-        table_calculations=_group(f.table_calculations, user),
+        dimensions=substituted(f.dimensions),
+        metrics=substituted(f.metrics),
+        table_calculations=substituted(f.table_calculations),
     )
     return query.model_copy(update={"filters": filters})
 
 
-def _has_token(item: Any) -> bool:
-    if item is None:
-        return False
-    if isinstance(item, FilterRule):
-        return any(isinstance(v, str) and "${" in v for v in item.values)
-    children = item.and_ if isinstance(item, AndGroup) else item.or_
-    return any(_has_token(c) for c in children)
-
-
-def _group(item: Any, user: UserContext | None) -> Any:
-    if item is None:
-        return None
-    if isinstance(item, FilterRule):
-        return substitute_attributes(item, user)
-    if isinstance(item, AndGroup):
-        return item.model_copy(update={"and_": tuple(_group(c, user) for c in item.and_)})
-    return item.model_copy(update={"or_": tuple(_group(c, user) for c in item.or_)})
+def _has_token(rule: FilterRule) -> bool:
+    return any(isinstance(v, str) and "${" in v for v in rule.values)

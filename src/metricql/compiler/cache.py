@@ -10,8 +10,8 @@ from datetime import datetime
 from metricql.compiler.compiled import CompiledQuery
 from metricql.compiler.expressions import UserContext
 from metricql.compiler.filters import CLOCK_OPERATORS
-from metricql.compiler.plan import metric_closure, rules
-from metricql.query.model import FilterRule, MetricQuery
+from metricql.compiler.plan import metric_closure
+from metricql.query.model import FilterRule, MetricQuery, rules
 from metricql.semantic.explore import Explore
 
 

@@ -15,11 +15,11 @@ from metricql.compiler.dialects import adapt
 from metricql.compiler.expressions import Finalizer, UserContext
 from metricql.compiler.fanout import fanout_warnings
 from metricql.compiler.filters import FilterContext, case_sensitive, filter_condition
-from metricql.compiler.plan import Plan, metric_closure, plan_query, rules
+from metricql.compiler.plan import Plan, metric_closure, plan_query
 from metricql.compiler.render import metric_value_type, render_query
 from metricql.compiler.totals import restrict_to_groups, totals_query
 from metricql.errors import CompileError, QueryError
-from metricql.query.model import MetricQuery
+from metricql.query.model import MetricQuery, rules
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import FieldKind, Metric
 from metricql.semantic.refs import MARK

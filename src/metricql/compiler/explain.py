@@ -12,9 +12,9 @@ from sqlglot import exp
 from metricql.compiler.compile import compile_query
 from metricql.compiler.expressions import UserContext
 from metricql.compiler.fanout import FanOutPlan, Route, fanout_plan
-from metricql.compiler.plan import Plan, metric_closure, plan_query, rules
+from metricql.compiler.plan import Plan, metric_closure, plan_query
 from metricql.compiler.stitch import JOINED, piece_name, rows_name
-from metricql.query.model import MetricQuery
+from metricql.query.model import MetricQuery, rules
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import Metric
 

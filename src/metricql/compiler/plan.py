@@ -12,7 +12,7 @@ from metricql.compiler.custom_dimensions import CustomDim, custom_dimensions
 from metricql.compiler.table_calculations import Calc, column, compile_calculations
 from metricql.compiler.timeframes import calendar_order
 from metricql.errors import QueryError, UnknownFieldError, UnsupportedError, did_you_mean
-from metricql.query.model import AndGroup, FilterRule, MetricQuery, OrGroup, SortField
+from metricql.query.model import FilterRule, MetricQuery, SortField, rules
 from metricql.semantic.explore import Explore, Join
 from metricql.semantic.fields import Dimension, DimensionType, Metric, TimeInterval
 
@@ -207,18 +207,6 @@ def sort_key(explore: Explore, custom: Mapping[str, CustomDim], field_id: str) -
     if bin_dim is not None and bin_dim.order is not None:
         return column(bin_dim.order_id)
     return column(field_id)
-
-
-def rules(group: AndGroup | OrGroup | None) -> Iterator[FilterRule]:
-    """Every rule of a filter group, depth first."""
-    if group is None:
-        return
-    items = group.and_ if isinstance(group, AndGroup) else group.or_
-    for item in items:
-        if isinstance(item, FilterRule):
-            yield item
-        else:
-            yield from rules(item)
 
 
 def _unique(ids: Iterable[str]) -> list[str]:

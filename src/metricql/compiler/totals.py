@@ -10,9 +10,8 @@ from __future__ import annotations
 from sqlglot import exp
 
 from metricql.compiler.compiled import CompiledQuery
-from metricql.compiler.plan import rules
 from metricql.errors import CompileError, QueryError
-from metricql.query.model import AndGroup, Filters, MetricQuery, OrGroup, TableCalculation
+from metricql.query.model import AndGroup, Filters, MetricQuery, OrGroup, TableCalculation, rules
 from metricql.semantic.refs import parse_snippet
 
 _WINDOWED = (exp.Window, exp.AggFunc)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from enum import Enum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal, TypeVar
 
 from pydantic import (
     AliasChoices,
@@ -101,21 +102,58 @@ class FilterRule(_Model):
         return () if v is None else v
 
 
-class AndGroup(_Model):
+class _Group(_Model):
+    """A group of rules and groups; `_items` names the field holding them."""
+
+    _items: ClassVar[str]
+
+    @property
+    def children(self) -> tuple[FilterItem, ...]:
+        """The rules and groups directly in this group."""
+        return getattr(self, self._items)  # type: ignore[no-any-return]
+
+    def rules(self) -> Iterator[FilterRule]:
+        """Every rule of the group, depth first."""
+        for item in self.children:
+            if isinstance(item, FilterRule):
+                yield item
+            else:
+                yield from item.rules()
+
+    def map_rules(self: _G, change: Callable[[FilterRule], FilterRule]) -> _G:
+        """A copy of the group with `change` applied to every rule, shape kept."""
+        items = tuple(
+            change(item) if isinstance(item, FilterRule) else item.map_rules(change)
+            for item in self.children
+        )
+        return self.model_copy(update={self._items: items})
+
+
+_G = TypeVar("_G", bound=_Group)
+
+
+class AndGroup(_Group):
     """All items must hold."""
 
+    _items: ClassVar[str] = "and_"
     id: str = ""
     and_: tuple[FilterItem, ...] = Field(validation_alias=AliasChoices("and", "and_"))
 
 
-class OrGroup(_Model):
+class OrGroup(_Group):
     """At least one item must hold."""
 
+    _items: ClassVar[str] = "or_"
     id: str = ""
     or_: tuple[FilterItem, ...] = Field(validation_alias=AliasChoices("or", "or_"))
 
 
 FilterGroup = AndGroup | OrGroup
+
+
+def rules(group: FilterGroup | None) -> Iterator[FilterRule]:
+    """Every rule of a group that may be absent, depth first."""
+    return group.rules() if group is not None else iter(())
 
 
 def _item_kind(value: Any) -> str:
