@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 
 from metricql.compiler.snippets import resolve_snippet
 from metricql.errors import QueryError, UnknownFieldError
 from metricql.query.model import AdditionalMetric, FilterRule, FilterTarget
 from metricql.semantic.explore import Explore
-from metricql.semantic.fields import AGGREGATE_METRIC_TYPES, Metric, MetricType, friendly_name
+from metricql.semantic.fields import (
+    AGGREGATE_METRIC_TYPES,
+    BadReference,
+    Metric,
+    MetricType,
+    field_id,
+    friendly_name,
+    parse_field_ref,
+)
 
 
 def _rule_on_dimension(explore: Explore, table: str, owner: str, rule: FilterRule) -> FilterRule:
     """A metric filter whose target is `table.field`, `field` or a field id → the dimension id."""
     ref = rule.target.field_id
-    candidates = [ref, ref.replace(".", "_", 1), f"{table}_{ref}"]
+    candidates = [ref]  # a field id as it is, else `field` / `table.field`
+    with contextlib.suppress(BadReference):
+        candidates.append(field_id(*parse_field_ref(ref, table)))
     fid = next((c for c in candidates if c in explore.dimensions), None)
     if fid is None:
         raise UnknownFieldError(

@@ -8,7 +8,8 @@ from sqlglot import exp
 
 from metricql.errors import CompileError, QueryError, UnknownFieldError
 from metricql.semantic.explore import Explore
-from metricql.semantic.refs import BadReference, attribute_ref, parse_snippet, substitute
+from metricql.semantic.fields import BadReference, field_id, parse_field_ref
+from metricql.semantic.refs import attribute_ref, parse_snippet, substitute
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +65,10 @@ def _reference(
     attr = attribute_ref(ref)
     if attr is not None:
         return attr, frozenset()
-    parts = ref.split(".")
-    if len(parts) > 2 or not all(parts):
-        raise _bad(owner, ref, explore, "a reference is ${field} or ${table.field}")
-    fid = f"{parts[0]}_{parts[1]}" if len(parts) == 2 else f"{table}_{ref}"
+    try:
+        fid = field_id(*parse_field_ref(ref, table))
+    except BadReference as bad:
+        raise _bad(owner, ref, explore, bad.why) from None
     if fid == owner or ref == owner:
         raise QueryError(
             f"{owner} references itself", hint="remove the self-reference", field=owner

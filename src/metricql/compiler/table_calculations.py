@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
 
 from metricql.errors import CompileError, QueryError, UnsupportedError
 from metricql.query.model import FrameBoundary, TableCalculation, TableCalculationTemplate
-from metricql.semantic.fields import DimensionType
+from metricql.semantic.fields import BadReference, DimensionType, field_id, parse_field_ref
 from metricql.semantic.refs import parse_snippet, placeholder_index
 
 _FLOAT = exp.DataType.Type.DOUBLE
@@ -247,17 +247,30 @@ def _target(name: str, ref: str, field_ids: set[str], calc_names: set[str]) -> s
             hint="remove ${" + ref + "}",
             field=name,
         )
-    if ref in calc_names or ref in field_ids:
+    if ref in calc_names:
         return ref
-    converted = ref.replace(".", "_", 1) if ref.count(".") == 1 else None
-    if converted and converted in field_ids:
-        return converted
+    found = result_field(ref, field_ids)
+    if found is not None:
+        return found
     raise QueryError(
         f'table calculation {name!r} contains a reference "{ref}" to a field or table '
         "calculation that isn't included in the query",
         hint="add the field to the query's dimensions/metrics, or fix the reference",
         field=name,
     )
+
+
+def result_field(ref: str, field_ids: Collection[str]) -> str | None:
+    """The field id a calculation's `${ref}` names among `field_ids`: the id, or table.field."""
+    if ref in field_ids:
+        return ref
+    if "." not in ref:
+        return None
+    try:
+        converted = field_id(*parse_field_ref(ref, ""))
+    except BadReference:
+        return None
+    return converted if converted in field_ids else None
 
 
 def _template(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from metricql.compiler.compiled import CompiledQuery
+from metricql.compiler.table_calculations import result_field
 from metricql.errors import CompileError, QueryError
 from metricql.query.model import AndGroup, Filters, MetricQuery, OrGroup, TableCalculation, rules
 from metricql.semantic.refs import parse_snippet
@@ -58,7 +59,7 @@ def _totalable(calc: TableCalculation, query: MetricQuery) -> bool:
         return False
     if not snippet.refs:
         return False
-    if any(r not in metrics and r.replace(".", "_", 1) not in metrics for r in snippet.refs):
+    if any(result_field(r, metrics) is None for r in snippet.refs):
         return False
     if any(True for _ in snippet.tree.find_all(*_WINDOWED)):
         return False

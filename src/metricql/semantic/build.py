@@ -24,15 +24,16 @@ from metricql.semantic.fields import (
     INTERVAL_TYPES,
     NON_AGGREGATE_METRIC_TYPES,
     POST_CALCULATION_METRIC_TYPES,
+    BadReference,
     Dimension,
     Metric,
     MetricType,
     field_id,
     friendly_name,
+    parse_field_ref,
 )
 from metricql.semantic.models import DimDef, MetricDef, ModelDef, build_model_defs
 from metricql.semantic.refs import (
-    BadReference,
     Snippet,
     attribute_ref,
     interval_of,
@@ -471,26 +472,25 @@ class _Resolver:
         out = []
         for rule, _ in parsed:
             ref = rule.target.field_id
-            parts = ref.split(".")
-            if len(parts) > 2 or not all(parts):
+            try:
+                table, name = parse_field_ref(ref, key)
+            except BadReference:
                 raise CompileError(
                     f"{where}: filter field {ref!r} must be field or table.field",
                     hint="use at most one dot",
                     field=where,
                     **self.ctx,
-                )
-            table = self.table_key(parts[0], where, ref) if len(parts) == 2 else key
-            try:
-                self.dimension(table, parts[-1])
-            except KeyError:
+                ) from None
+            table = self.table_key(table, where, ref)
+            if self.find_dimension(table, name) is None:
                 raise CompileError(
                     f'{where} in explore "{self.explore}" filters {ref!r}, which matches no '
                     f"dimension of table {table!r}",
                     hint="filter a dimension: field or table.field",
                     field=where,
                     **self.ctx,
-                ) from None
-            target = FilterTarget(field_id=field_id(table, parts[-1]))
+                )
+            target = FilterTarget(field_id=field_id(table, name))
             out.append(rule.model_copy(update={"target": target}))
         return tuple(out)
 
@@ -510,6 +510,18 @@ class _Resolver:
 
     def dimension(self, key: str, name: str) -> _Resolved:
         """Tree of dimension `name` of table `key` (interval children included)."""
+        found = self.find_dimension(key, name)
+        if found is None:
+            raise CompileError(
+                f'explore "{self.explore}" has no dimension {name!r} in table {key!r}',
+                hint="this is a metricql bug: callers check the dimension exists",
+                field=name,
+                **self.ctx,
+            )
+        return found
+
+    def find_dimension(self, key: str, name: str) -> _Resolved | None:
+        """Tree of dimension `name` of table `key` (interval children included), or None."""
         found = self._dims.get((key, name))
         if found is not None:
             return found
@@ -518,7 +530,7 @@ class _Resolver:
         if ddef is None:
             base, interval = _interval_child(model, name)
             if base is None or interval is None:
-                raise KeyError(name)
+                return None
             parent = self.dimension(key, base.name)
             tree: exp.Expr = interval_of(parent.tree.copy(), interval, base.type)
             result = _Resolved(tree, parent.tables)
@@ -577,11 +589,11 @@ class _Resolver:
             return attr
         if ref.startswith(("lightdash.", "ld.")):
             raise self._error(owner, ref, snippet, "unknown lightdash.* reference")
-        parts = ref.split(".")
-        if len(parts) > 2 or not all(parts):
-            raise self._error(owner, ref, snippet, "a reference is ${field} or ${table.field}")
-        table = self.table_key(parts[0], owner, ref) if len(parts) == 2 else key
-        name = parts[-1]
+        try:
+            table, name = parse_field_ref(ref, key)
+        except BadReference as bad:
+            raise self._error(owner, ref, snippet, bad.why) from None
+        table = self.table_key(table, owner, ref)
         model = self.tables[table]
         want_metric = mode in ("metric", "post")
         is_dim = name in model.dimensions or _interval_child(model, name)[0] is not None

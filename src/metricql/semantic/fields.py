@@ -206,6 +206,25 @@ def field_id(table: str, name: str) -> str:
     return f"{table}_{name}"
 
 
+class BadReference(ValueError):
+    """A reference that cannot be resolved; callers turn it into their own error."""
+
+    def __init__(self, ref: str, why: str) -> None:
+        super().__init__(why)
+        self.ref = ref
+        self.why = why
+
+
+def parse_field_ref(ref: str, default_table: str) -> tuple[str, str]:
+    """`field` or `table.field` → (table, field name); BadReference for any other shape."""
+    table, dot, name = ref.rpartition(".")
+    if not dot:
+        table = default_table
+    if not name or not table or "." in table:
+        raise BadReference(ref, "a reference is ${field} or ${table.field}")
+    return table, name
+
+
 @dataclass(frozen=True, slots=True)
 class Dimension:
     """A dimension of a table inside an explore; `sql` is its tree with references resolved."""

@@ -25,7 +25,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
 from metricql.errors import CompileError
-from metricql.semantic.fields import DimensionType, TimeInterval
+from metricql.semantic.fields import BadReference, DimensionType, TimeInterval
 
 REFERENCE = re.compile(r"\$\{([^{}]*)\}")
 _PLACEHOLDER = "__mq_ref_{}__"
@@ -169,15 +169,6 @@ def placeholder_index(node: exp.Expr) -> int | None:
 
 def _first_line(err: Exception) -> str:
     return str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-
-
-class BadReference(ValueError):
-    """A reference in a position `substitute` cannot resolve; callers turn it into their error."""
-
-    def __init__(self, ref: str, why: str) -> None:
-        super().__init__(why)
-        self.ref = ref
-        self.why = why
 
 
 def substitute(
