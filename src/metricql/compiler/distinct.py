@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
+from metricql.compiler.names import column, quoted
 from metricql.semantic.fields import Metric, MetricType
 from metricql.semantic.refs import MARK
 
@@ -64,8 +65,8 @@ def distinct_rows(
         "expressions",
         [
             *(d.copy() for d in dimensions),
-            exp.alias_(value.copy(), _quoted(VALUE), copy=False),
-            exp.alias_(rank, _quoted(ROW), copy=False),
+            exp.alias_(value.copy(), quoted(VALUE), copy=False),
+            exp.alias_(rank, quoted(ROW), copy=False),
         ],
     )
     return rows
@@ -73,10 +74,6 @@ def distinct_rows(
 
 def distinct_total(metric: Metric) -> exp.Expr:
     """Aggregate over `distinct_rows`: each key's first row counts once."""
-    first = exp.EQ(this=exp.column(_quoted(ROW)), expression=exp.Literal.number(1))
-    kept = exp.Case(ifs=[exp.If(this=first, true=exp.column(_quoted(VALUE)))])
+    first = exp.EQ(this=column(ROW), expression=exp.Literal.number(1))
+    kept = exp.Case(ifs=[exp.If(this=first, true=column(VALUE))])
     return _TOTALS[metric.type](kept)
-
-
-def _quoted(name: str) -> exp.Identifier:
-    return exp.to_identifier(name, quoted=True)

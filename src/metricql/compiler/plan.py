@@ -9,7 +9,8 @@ from sqlglot import exp
 
 from metricql.compiler.additional_metrics import additional_metrics
 from metricql.compiler.custom_dimensions import CustomDim, custom_dimensions
-from metricql.compiler.table_calculations import Calc, column, compile_calculations
+from metricql.compiler.names import column
+from metricql.compiler.table_calculations import Calc, compile_calculations
 from metricql.compiler.timeframes import calendar_order
 from metricql.errors import QueryError, UnknownFieldError, UnsupportedError, did_you_mean
 from metricql.query.model import FilterRule, MetricQuery, SortField, rules

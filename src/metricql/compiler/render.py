@@ -22,16 +22,10 @@ from metricql.compiler.filters import (
     filter_condition,
     group_condition,
 )
+from metricql.compiler.names import column, grouped, quoted, safe_ratio
 from metricql.compiler.plan import Plan, sort_key
 from metricql.compiler.stitch import stitched_aggregation
-from metricql.compiler.table_calculations import (
-    RUNNING,
-    TOTALS_CTE,
-    column,
-    levels,
-    total_column,
-    window,
-)
+from metricql.compiler.table_calculations import RUNNING, TOTALS_CTE, levels, total_column, window
 from metricql.query.model import AndGroup, FilterRule, MetricQuery, OrGroup
 from metricql.semantic.explore import Join, JoinType
 from metricql.semantic.fields import DimensionType, Metric, MetricType
@@ -51,11 +45,6 @@ _METRIC_FILTER_TYPES: dict[MetricType, DimensionType] = {
     MetricType.TIMESTAMP: DimensionType.TIMESTAMP,
     MetricType.BOOLEAN: DimensionType.BOOLEAN,
 }
-
-
-def quoted(name: str) -> exp.Identifier:
-    """A quoted identifier (field ids, table aliases)."""
-    return exp.to_identifier(name, quoted=True)
 
 
 def render_query(
@@ -153,13 +142,10 @@ def _aggregation(
         bounds = _scan(plan, query, finalizer, filters).select(
             *bounds_select(c.bounds, finalizer.tree(c.bounds.parent)), copy=False
         )
-        select = select.join(
-            exp.to_identifier(c.bounds.name, quoted=True), join_type="CROSS", copy=False
-        )
-        select = select.with_(exp.to_identifier(c.bounds.name, quoted=True), as_=bounds, copy=False)
-    groups = len(plan.dimensions) + len(plan.custom_dimensions) + len(orders)
-    if groups:  # also for dimension-only queries: distinct combinations
-        select = select.group_by(*[exp.Literal.number(i + 1) for i in range(groups)], copy=False)
+        select = select.join(quoted(c.bounds.name), join_type="CROSS", copy=False)
+        select = select.with_(quoted(c.bounds.name), as_=bounds, copy=False)
+    # Also for dimension-only queries: distinct combinations.
+    select = grouped(select, len(plan.dimensions) + len(plan.custom_dimensions) + len(orders))
     # Fan-out and sum/average_distinct: same columns, metrics aggregated apart and stitched.
     if restrict is not None:  # before splitting: every piece then carries the restriction
         select = restrict(select)
@@ -285,12 +271,7 @@ def _post_metric(plan: Plan, metric: Metric) -> exp.Expr:
         ratio_to = window(exp.Sum(this=inner.copy()))
     else:
         ratio_to = window(exp.Lag(this=inner.copy()), order=order)
-    ratio = exp.Div(
-        this=exp.cast(inner, exp.DataType.Type.DOUBLE),
-        expression=exp.cast(
-            exp.Nullif(this=ratio_to, expression=exp.Literal.number(0)), exp.DataType.Type.DOUBLE
-        ),
-    )
+    ratio = safe_ratio(inner, ratio_to)
     if metric.type is MetricType.PERCENT_OF_PREVIOUS:
         return exp.Sub(this=ratio, expression=exp.Literal.number(1))
     return ratio

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
+from metricql.compiler import names
 from metricql.compiler.distinct import distinct_rows, distinct_total
 from metricql.compiler.expressions import Finalizer
 from metricql.compiler.fanout import FanOutPlan, Route, fanout_plan, inflation
@@ -80,27 +81,30 @@ def stitched_aggregation(plan: Plan, plain: exp.Select, finalizer: Finalizer) ->
     pieces = _pieces(plan, parts, metrics, fan, finalizer)
     owner = {mid: p.name for p in pieces for mid in p.metrics}
     driver = pieces[0].name
-    items = [exp.alias_(_column(d, driver), _quoted(d), copy=False) for d in parts.dimension_ids]
+    items = [
+        exp.alias_(names.column(d, driver), names.quoted(d), copy=False)
+        for d in parts.dimension_ids
+    ]
     for output in parts.outputs:
         mid = output.alias_or_name
         route = fan.routes.get(mid)
         value = (
             _combined(metrics[mid], metrics, fan, owner, finalizer)
             if route is not None and route.route is Route.COMBINED
-            else _column(mid, owner.get(mid, JOINED))
+            else names.column(mid, owner.get(mid, JOINED))
         )
-        items.append(exp.alias_(value, _quoted(mid), copy=False))
-    select = exp.select(*items).from_(_table(driver))
+        items.append(exp.alias_(value, names.quoted(mid), copy=False))
+    select = exp.select(*items).from_(names.table(driver))
     for piece in pieces[1:]:
         select = select.join(
-            _table(piece.name),
+            names.table(piece.name),
             on=_same_groups(parts.dimension_ids, driver, piece.name),
             join_type="INNER" if parts.dimensions else "CROSS",
             copy=False,
         )
     ctes = [*parts.hoisted]
     for piece in pieces:
-        ctes += [exp.CTE(this=b, alias=exp.TableAlias(this=_quoted(n))) for n, b in piece.ctes]
+        ctes += [exp.CTE(this=b, alias=exp.TableAlias(this=names.quoted(n))) for n, b in piece.ctes]
     select.set("with_", exp.With(expressions=ctes))
     return select
 
@@ -147,11 +151,11 @@ def _pieces(
         items = [
             plain_items[mid].copy()
             if mid in plain_items
-            else exp.alias_(finalizer.metric(metrics[mid]), _quoted(mid), copy=False)
+            else exp.alias_(finalizer.metric(metrics[mid]), names.quoted(mid), copy=False)
             for mid in joined.metrics
         ]
         body = parts.scan.copy().select(*(d.copy() for d in parts.dimensions), *items, copy=False)
-        joined.ctes.append((JOINED, _grouped(body, len(parts.dimensions))))
+        joined.ctes.append((JOINED, names.grouped(body, len(parts.dimensions))))
         pieces.append(joined)
     tables = [plan.explore.base_table, *(j.table for j in plan.explore.joins)]
     for table in sorted(grains, key=tables.index):
@@ -198,14 +202,14 @@ def _own_grain(
             "expressions",
             [
                 *(d.copy() for d in parts.dimensions),
-                *(exp.alias_(finalizer.metric(m), _quoted(m.id), copy=False) for m in metrics),
+                *(exp.alias_(finalizer.metric(m), names.quoted(m.id), copy=False) for m in metrics),
             ],
         )
-        piece.ctes.append((piece.name, _grouped(direct, len(parts.dimensions))))
+        piece.ctes.append((piece.name, names.grouped(direct, len(parts.dimensions))))
         return piece
     source = rows_name(Route.OWN_GRAIN, table)
-    body = exp.select(*_dimension_columns(parts), *aggregates).from_(_table(source))
-    piece.ctes += [(source, rows), (piece.name, _grouped(body, len(parts.dimensions)))]
+    body = exp.select(*_dimension_columns(parts), *aggregates).from_(names.table(source))
+    piece.ctes += [(source, rows), (piece.name, names.grouped(body, len(parts.dimensions)))]
     return piece
 
 
@@ -221,14 +225,14 @@ def _table_rows(
     for metric in metrics:
         aggregate = finalizer.metric(metric)  # COUNT/SUM/AVG/MEDIAN/PERCENTILE_CONT(value)
         name = slots.setdefault(aggregate.this, f"__value_{len(slots) - len(keys)}")
-        aggregate.set("this", exp.column(_quoted(name)))
-        aggregates.append(exp.alias_(aggregate, _quoted(metric.id), copy=False))
+        aggregate.set("this", names.column(name))
+        aggregates.append(exp.alias_(aggregate, names.quoted(metric.id), copy=False))
     rows = parts.scan.copy()
     rows.set(
         "expressions",
         [
             *(d.copy() for d in parts.dimensions),
-            *(exp.alias_(e.copy(), _quoted(n), copy=False) for e, n in slots.items()),
+            *(exp.alias_(e.copy(), names.quoted(n), copy=False) for e, n in slots.items()),
         ],
     )
     rows.set("distinct", exp.Distinct())
@@ -242,7 +246,9 @@ def _primary_key(explore: Explore, table: str, finalizer: Finalizer) -> list[exp
     for name in found.primary_key:
         dim = found.dimensions.get(name)
         keys.append(
-            finalizer.tree(dim.sql) if dim is not None else exp.column(name, table=_quoted(table))
+            finalizer.tree(dim.sql)
+            if dim is not None
+            else exp.column(name, table=names.quoted(table))
         )
     return keys
 
@@ -254,9 +260,9 @@ def _distinct(parts: _Parts, metric: Metric, finalizer: Finalizer) -> _Piece:
     value = marker.expressions[0]
     rows = _prune_joins(distinct_rows(parts.scan, parts.dimensions, metric, value, finalizer))
     source = rows_name(Route.DISTINCT, metric.id)
-    total = exp.alias_(distinct_total(metric), _quoted(metric.id), copy=False)
-    body = exp.select(*_dimension_columns(parts), total).from_(_table(source))
-    piece.ctes += [(source, rows), (piece.name, _grouped(body, len(parts.dimensions)))]
+    total = exp.alias_(distinct_total(metric), names.quoted(metric.id), copy=False)
+    body = exp.select(*_dimension_columns(parts), total).from_(names.table(source))
+    piece.ctes += [(source, rows), (piece.name, names.grouped(body, len(parts.dimensions)))]
     return piece
 
 
@@ -275,7 +281,7 @@ def _combined(
         ref = metric_ref_id(node)
         if fan.routes[ref].route is Route.COMBINED:
             return exp.Paren(this=_combined(metrics[ref], metrics, fan, owner, finalizer))
-        return _column(ref, owner[ref])
+        return names.column(ref, owner[ref])
 
     return finalizer.tree(metric.sql.transform(swap))
 
@@ -320,27 +326,12 @@ def _same_groups(dimensions: Sequence[str], left: str, right: str) -> exp.Expr |
     if not dimensions:
         return None
     return exp.and_(
-        *(exp.NullSafeEQ(this=_column(d, left), expression=_column(d, right)) for d in dimensions)
+        *(
+            exp.NullSafeEQ(this=names.column(d, left), expression=names.column(d, right))
+            for d in dimensions
+        )
     )
 
 
 def _dimension_columns(parts: _Parts) -> list[exp.Expr]:
-    return [exp.column(_quoted(d)) for d in parts.dimension_ids]
-
-
-def _grouped(select: exp.Select, count: int) -> exp.Select:
-    if not count:
-        return select
-    return select.group_by(*(exp.Literal.number(i + 1) for i in range(count)), copy=False)
-
-
-def _table(name: str) -> exp.Table:
-    return exp.Table(this=_quoted(name))
-
-
-def _column(name: str, table: str) -> exp.Column:
-    return exp.column(_quoted(name), table=_quoted(table))
-
-
-def _quoted(name: str) -> exp.Identifier:
-    return exp.to_identifier(name, quoted=True)
+    return [names.column(d) for d in parts.dimension_ids]

@@ -7,12 +7,11 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
+from metricql.compiler.names import column, safe_ratio
 from metricql.errors import CompileError, QueryError, UnsupportedError
 from metricql.query.model import FrameBoundary, TableCalculation, TableCalculationTemplate
 from metricql.semantic.fields import BadReference, DimensionType, field_id, parse_field_ref
 from metricql.semantic.refs import parse_snippet, placeholder_index
-
-_FLOAT = exp.DataType.Type.DOUBLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,18 +25,6 @@ class Calc:
     type: DimensionType | None
     format: Mapping[str, object] | None
     totals: frozenset[str] = frozenset()  # metric ids whose grand total `total()` reads
-
-
-def column(name: str) -> exp.Column:
-    """A quoted result column."""
-    return exp.column(exp.to_identifier(name, quoted=True))
-
-
-def _ratio(a: exp.Expr, b: exp.Expr) -> exp.Expr:
-    return exp.Div(
-        this=exp.cast(a, _FLOAT),
-        expression=exp.cast(exp.Nullif(this=b, expression=exp.Literal.number(0)), _FLOAT),
-    )
 
 
 OrderKey = tuple[str | exp.Expr, bool | None]  # result column (or expression), descending
@@ -295,13 +282,13 @@ def _template(
     partition = [ref(p) for p in t.partition_by]
     builders: dict[str, Callable[[], exp.Expr]] = {
         "percent_change_from_previous": lambda: exp.Sub(
-            this=_ratio(
+            this=safe_ratio(
                 column(ref(t.field_id)),
                 window(exp.Lag(this=column(ref(t.field_id))), partition=partition, order=order),
             ),
             expression=exp.Literal.number(1),
         ),
-        "percent_of_previous_value": lambda: _ratio(
+        "percent_of_previous_value": lambda: safe_ratio(
             column(ref(t.field_id)),
             window(exp.Lag(this=column(ref(t.field_id))), partition=partition, order=order),
         ),
@@ -311,7 +298,7 @@ def _template(
                 exp.Lag(this=column(ref(t.field_id))), partition=partition, order=order
             ),
         ),
-        "percent_of_column_total": lambda: _ratio(
+        "percent_of_column_total": lambda: safe_ratio(
             column(ref(t.field_id)),
             window(exp.Sum(this=column(ref(t.field_id))), partition=partition),
         ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlglot import exp
 
 from metricql.compiler.compiled import CompiledQuery
+from metricql.compiler.names import column, quoted
 from metricql.compiler.table_calculations import result_field
 from metricql.errors import CompileError, QueryError
 from metricql.query.model import AndGroup, Filters, MetricQuery, OrGroup, TableCalculation, rules
@@ -71,7 +72,7 @@ def restrict_to_groups(
     totals: exp.Select, groups: CompiledQuery, keys: list[tuple[exp.Expr, str]]
 ) -> exp.Select:
     """INNER JOIN the aggregation `totals` to the distinct groups of the original query."""
-    columns: list[exp.Expr] = [exp.column(exp.to_identifier(fid, quoted=True)) for _, fid in keys]
+    columns: list[exp.Expr] = [column(fid) for _, fid in keys]
     passing = exp.select(*(columns or [exp.Literal.number(1)]))
     passing = passing.distinct().from_(
         exp.Subquery(this=groups.tree.copy(), alias=exp.TableAlias(this=exp.to_identifier("q")))
@@ -81,9 +82,7 @@ def restrict_to_groups(
             *[
                 exp.NullSafeEQ(
                     this=expr.copy(),
-                    expression=exp.column(
-                        exp.to_identifier(fid, quoted=True), table=exp.to_identifier(PASSING)
-                    ),
+                    expression=exp.column(quoted(fid), table=exp.to_identifier(PASSING)),
                 )
                 for expr, fid in keys
             ]
