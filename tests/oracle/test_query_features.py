@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 import metricql as mq
+from metricql.compiler.table_calculations import HELPERS, UNSUPPORTED
 from tests.conftest import assert_same_rows
 
 
@@ -716,20 +717,41 @@ def test_offset_and_index_functions(project: mq.Project, duck: duckdb.DuckDBPyCo
                 _tc("previous", sql="offset(${orders.order_count}, -1)"),
                 _tc("next", sql="offset(${orders.order_count}, 1)"),
                 _tc("first", sql="index(${orders.order_count}, 1)"),
+                _tc("own_total", sql="row_total(${orders.order_count})"),
             ],
         },
     )
     want = duck.sql("""
         SELECT y, n, LAG(n) OVER (ORDER BY y NULLS LAST), LEAD(n) OVER (ORDER BY y NULLS LAST),
-               FIRST_VALUE(n) OVER (ORDER BY y NULLS LAST)
+               FIRST_VALUE(n) OVER (ORDER BY y NULLS LAST), n
         FROM (SELECT DATE_TRUNC('year', order_date)::DATE AS y, COUNT(order_id) AS n
               FROM main.orders GROUP BY 1) ORDER BY y NULLS LAST""").fetchall()
     assert_same_rows(
         result.rows,
         want,
-        ["orders_order_date_year", "orders_order_count", "previous", "next", "first"],
+        ["orders_order_date_year", "orders_order_count", "previous", "next", "first", "own_total"],
         ordered=True,
     )
+
+
+# Helpers the oracles above execute (row: bins, total: shares, the rest: offsets).
+EXECUTED_HELPERS = {"row", "total", "row_total", "offset", "index"}
+
+
+def test_every_helper_is_executed_or_unsupported() -> None:
+    assert set(HELPERS) == EXECUTED_HELPERS
+    assert UNSUPPORTED.isdisjoint(HELPERS)
+
+
+@pytest.mark.parametrize("fn", [*sorted(UNSUPPORTED), "pivot_column"])
+def test_unsupported_helpers_are_named_errors(project: mq.Project, fn: str) -> None:
+    query = mq.MetricQuery(
+        explore_name="orders",
+        metrics=["orders_order_count"],
+        table_calculations=[_tc("c", sql=f"{fn}(${{orders.order_count}})")],
+    )
+    with pytest.raises(mq.UnsupportedError, match=f"{fn}"):
+        project.compile(query)
 
 
 def test_totals_leave_out_calculations_using_row_helpers(

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
+from types import MappingProxyType
 
-from sqlglot import exp
+import sqlglot
+from sqlglot import TokenType, exp
 
 from metricql.compiler.names import column, safe_ratio
 from metricql.errors import CompileError, QueryError, UnsupportedError
 from metricql.query.model import FrameBoundary, TableCalculation, TableCalculationTemplate
 from metricql.semantic.fields import BadReference, DimensionType, field_id, parse_field_ref
-from metricql.semantic.refs import parse_snippet, placeholder_index
+from metricql.semantic.refs import REFERENCE, parse_snippet, placeholder_index
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,75 +128,118 @@ def total_column(metric_id: str) -> str:
     return f"{metric_id}__total"
 
 
-def _helpers(name: str, tree: exp.Expr, sorts: Sequence[OrderKey], totals: set[str]) -> exp.Expr:
-    """Lightdash's table-calculation functions: row(), total(), row_total(), offset(), index()."""
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One helper call inside calculation `calc`: what a helper builder reads."""
 
-    def arg_column(node: exp.Anonymous, fn: str) -> str:
-        args = node.expressions
+    node: exp.Anonymous
+    calc: str
+    sorts: Sequence[OrderKey]
+    totals: set[str]  # filled with the metrics whose grand total the calculation reads
+
+    @property
+    def fn(self) -> str:
+        return str(self.node.this).lower()
+
+    def field(self) -> str:
+        """The result column of the first argument, which must be a `${table.field}`."""
+        args = self.node.expressions
         if not args or not isinstance(args[0], exp.Column) or not args[0].this.quoted:
             raise QueryError(
-                f"table calculation {name!r}: {fn}() takes a field reference "
+                f"table calculation {self.calc!r}: {self.fn}() takes a field reference "
                 "like ${table.metric}",
-                hint=f"write {fn}(${{table.field}})",
-                field=name,
+                hint=f"write {self.fn}(${{table.field}})",
+                field=self.calc,
             )
         return str(args[0].name)
 
-    def offset_of(node: exp.Anonymous, fn: str) -> int:
-        args = node.expressions
+    def offset(self) -> int:
+        """The whole-number second argument (negative: rows before)."""
+        args = self.node.expressions
         value = args[1] if len(args) > 1 else None
         number = value.this if isinstance(value, exp.Neg) else value
         if not isinstance(number, exp.Literal) or number.is_string:
             raise QueryError(
-                f"table calculation {name!r}: {fn}() needs a whole-number offset",
-                hint=f"e.g. {fn}(${{table.field}}, -1)",
-                field=name,
+                f"table calculation {self.calc!r}: {self.fn}() needs a whole-number offset",
+                hint=f"e.g. {self.fn}(${{table.field}}, -1)",
+                field=self.calc,
             )
         n = int(float(number.this))
         return -n if isinstance(value, exp.Neg) else n
 
+
+def _total(call: _Call) -> exp.Expr:
+    metric = call.field()
+    call.totals.add(metric)
+    return exp.Subquery(this=exp.select(column(total_column(metric))).from_(TOTALS_CTE))
+
+
+def _offset(call: _Call) -> exp.Expr:
+    col, n = column(call.field()), call.offset()
+    if n == 0:
+        return col
+    shifted = exp.Lag if n < 0 else exp.Lead
+    return window(shifted(this=col, offset=exp.Literal.number(abs(n))), order=call.sorts)
+
+
+_EVERY_ROW = exp.WindowSpec(
+    kind="ROWS", start="UNBOUNDED", start_side="PRECEDING", end="UNBOUNDED", end_side="FOLLOWING"
+)
+
+
+def _index(call: _Call) -> exp.Expr:
+    nth = [column(call.field()), exp.Literal.number(call.offset())]
+    return window(
+        exp.Anonymous(this="NTH_VALUE", expressions=nth), order=call.sorts, spec=_EVERY_ROW.copy()
+    )
+
+
+# Lightdash's table-calculation functions, by lower-case name.
+HELPERS: Mapping[str, Callable[[_Call], exp.Expr]] = MappingProxyType(
+    {
+        "row": lambda c: window(exp.RowNumber(), order=c.sorts),
+        "total": _total,
+        "row_total": lambda c: column(c.field()),  # without pivots: the metric itself
+        "offset": _offset,
+        "index": _index,
+    }
+)
+# Lightdash functions metricql recognises but does not compile (as are all `pivot_*`).
+UNSUPPORTED = frozenset({"offset_list", "lookup", "list"})
+
+
+def _helpers(name: str, tree: exp.Expr, sorts: Sequence[OrderKey], totals: set[str]) -> exp.Expr:
+    """Every helper call of `tree` rewritten to SQL over the result columns (see HELPERS)."""
+
     def rewrite(node: exp.Expr) -> exp.Expr:
         if not isinstance(node, exp.Anonymous):
             return node
-        fn = str(node.this).lower()
-        if fn == "row":
-            return window(exp.RowNumber(), order=sorts)
-        if fn == "total":
-            metric = arg_column(node, fn)
-            totals.add(metric)
-            sub = exp.select(column(total_column(metric))).from_(TOTALS_CTE)
-            return exp.Subquery(this=sub)
-        if fn == "row_total":  # without pivots the row total of a metric is the metric
-            return column(arg_column(node, fn))
-        if fn == "offset":
-            col, n = column(arg_column(node, fn)), offset_of(node, fn)
-            if n == 0:
-                return col
-            shifted = exp.Lag if n < 0 else exp.Lead
-            return window(shifted(this=col, offset=exp.Literal.number(abs(n))), order=sorts)
-        if fn == "index":
-            col, n = column(arg_column(node, fn)), offset_of(node, fn)
-            everything = exp.WindowSpec(
-                kind="ROWS",
-                start="UNBOUNDED",
-                start_side="PRECEDING",
-                end="UNBOUNDED",
-                end_side="FOLLOWING",
-            )
-            return window(
-                exp.Anonymous(this="NTH_VALUE", expressions=[col, exp.Literal.number(n)]),
-                order=sorts,
-                spec=everything,
-            )
-        if fn.startswith("pivot_") or fn in ("offset_list", "lookup", "list"):
+        helper = HELPERS.get(str(node.this).lower())
+        return helper(_Call(node, name, sorts, totals)) if helper is not None else node
+
+    return tree.transform(rewrite)
+
+
+def _reject_unsupported(name: str, sql: str, dialect: str) -> None:
+    """UnsupportedError for a call of an UNSUPPORTED or pivot function.
+
+    Read from the tokens, not the tree: dialects parse some of them as their own functions
+    (DuckDB reads `list(x)` as ARRAY_AGG).
+    """
+    lowered = sql.lower()
+    if "pivot_" not in lowered and not any(fn in lowered for fn in UNSUPPORTED):
+        return  # the common case, without tokenizing
+    tokens = sqlglot.tokenize(REFERENCE.sub("x", sql), read=dialect)
+    for token, following in itertools.pairwise(tokens):
+        fn = token.text.lower()
+        if following.token_type is TokenType.L_PAREN and (
+            fn in UNSUPPORTED or fn.startswith("pivot_")
+        ):
             raise UnsupportedError(
                 f"table calculation {name!r} uses {fn}(), which is not supported",
                 hint="pivot and list functions are out of scope",
                 field=name,
             )
-        return node
-
-    return tree.transform(rewrite)
 
 
 def _sql(
@@ -203,6 +249,7 @@ def _sql(
         snippet = parse_snippet(sql, dialect, field=name)
     except CompileError as err:
         raise QueryError(err.message, hint=err.hint, field=name) from None
+    _reject_unsupported(name, sql, dialect)
     tree = snippet.tree.copy()
     deps: set[str] = set()
     for ident in list(tree.find_all(exp.Identifier)):

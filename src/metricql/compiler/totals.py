@@ -11,16 +11,14 @@ from sqlglot import exp
 
 from metricql.compiler.compiled import CompiledQuery
 from metricql.compiler.names import column, quoted
-from metricql.compiler.table_calculations import result_field
+from metricql.compiler.table_calculations import HELPERS, UNSUPPORTED, result_field
 from metricql.errors import CompileError, QueryError
 from metricql.query.model import AndGroup, Filters, MetricQuery, OrGroup, TableCalculation, rules
 from metricql.semantic.refs import parse_snippet
 
 _WINDOWED = (exp.Window, exp.AggFunc)
 PASSING = "passing_groups"
-_HELPERS = frozenset(
-    {"row", "total", "row_total", "offset", "index", "offset_list", "lookup", "list"}
-)
+_HELPERS = frozenset(HELPERS) | UNSUPPORTED
 
 
 def totals_query(query: MetricQuery) -> MetricQuery:
