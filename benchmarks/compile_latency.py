@@ -29,19 +29,9 @@ from typing import Any
 from _bench import SAMPLE, Row, machine, median, p95, print_table, timings, uncached
 
 import metricql as mq
+from metricql.dialects import SUPPORTED
 
-DIALECTS = (
-    "duckdb",
-    "postgres",
-    "bigquery",
-    "snowflake",
-    "redshift",
-    "databricks",
-    "spark",
-    "trino",
-    "athena",
-    "clickhouse",
-)
+DIALECTS = SUPPORTED
 
 TYPICAL: Mapping[str, Any] = {
     "exploreName": "orders",

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import metricql as mq
-from metricql.compiler.compile import SUPPORTED_DIALECTS
+from metricql.dialects import SUPPORTED
 
 SAMPLE_FIELDS: dict[str, tuple[list[str], list[str]]] = {}
 
@@ -56,7 +56,7 @@ def test_random_valid_queries_compile_everywhere_and_run(
     project: mq.Project, duck: duckdb.DuckDBPyConnection, data: st.DataObject
 ) -> None:
     query = data.draw(queries(project))
-    for dialect in SUPPORTED_DIALECTS:
+    for dialect in SUPPORTED:
         assert project.compile(query, dialect=dialect).sql
     result = project.run(query, connection=duck)
     assert [f.id for f in result.fields] == [*query.dimensions, *query.metrics]

@@ -13,11 +13,11 @@ from sqlglot import exp
 
 import metricql as mq
 from metricql.cli import main
-from metricql.compiler.compile import SUPPORTED_DIALECTS
 from metricql.compiler.distinct import distinct_aggregate
 from metricql.compiler.expressions import Finalizer
 from metricql.compiler.fanout import Route, fanout_plan, inflation
 from metricql.compiler.plan import plan_query
+from metricql.dialects import SUPPORTED
 from metricql.semantic.explore import Join, Relationship
 from metricql.semantic.refs import MARK, marker_kind
 from tests.conftest import SAMPLE
@@ -148,7 +148,7 @@ CHASM = {
 }
 
 
-@pytest.mark.parametrize("dialect", SUPPORTED_DIALECTS)
+@pytest.mark.parametrize("dialect", SUPPORTED)
 def test_split_sql_parses_in_every_dialect(project: mq.Project, dialect: str) -> None:
     compiled = _compile(project, dialect, **CHASM)
     tree = sqlglot.parse_one(compiled.sql, read=dialect)

@@ -22,6 +22,7 @@ from metricql.compiler.filters import (
     filter_condition,
     group_condition,
 )
+from metricql.dialects import SUPPORTED
 from metricql.errors import QueryError
 from metricql.query.model import AndGroup, FilterOperator, FilterRule, OrGroup
 from metricql.semantic.fields import DimensionType
@@ -34,7 +35,7 @@ NOW = datetime(2020, 4, 4, 6, 12, 30, tzinfo=timezone.utc)  # a Saturday
 CTX = FilterContext(now=NOW)
 COLUMN = exp.column("v", table="t")
 DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake")
-OTHER_DIALECTS = ("redshift", "databricks", "spark", "trino", "athena", "clickhouse")
+OTHER_DIALECTS = tuple(d for d in SUPPORTED if d not in DIALECTS)
 HOSTILE = ("'); DROP TABLE orders; --", "O'Brien", "50%", "a_b", "x\\y")
 
 # --- data: one table per type, ids are 1-based positions ---------------------------------------

@@ -17,14 +17,12 @@ from metricql.compiler.timeframes import (
     calendar_order,
     interval_expression,
 )
+from metricql.dialects import SUPPORTED
 from metricql.errors import CompileError
 from metricql.semantic.fields import INTERVAL_TYPES, DimensionType
 from metricql.semantic.fields import TimeInterval as TI
 
-DIALECTS = (
-    "duckdb", "postgres", "redshift", "snowflake", "bigquery",
-    "databricks", "spark", "trino", "athena", "clickhouse",
-)  # fmt: skip
+DIALECTS = SUPPORTED
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = (
     "January", "February", "March", "April", "May", "June",

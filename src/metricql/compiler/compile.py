@@ -18,24 +18,12 @@ from metricql.compiler.filters import FilterContext, case_sensitive, filter_cond
 from metricql.compiler.plan import Plan, metric_closure, plan_query
 from metricql.compiler.render import metric_value_type, render_query
 from metricql.compiler.totals import restrict_to_groups, totals_query
+from metricql.dialects import SUPPORTED
 from metricql.errors import CompileError, QueryError
 from metricql.query.model import MetricQuery, rules
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import FieldKind, Metric
 from metricql.semantic.refs import MARK
-
-SUPPORTED_DIALECTS = (
-    "duckdb",
-    "postgres",
-    "redshift",
-    "snowflake",
-    "bigquery",
-    "databricks",
-    "spark",
-    "trino",
-    "athena",
-    "clickhouse",
-)
 
 
 def compile_query(
@@ -52,10 +40,10 @@ def compile_query(
     strict: bool = False,
 ) -> CompiledQuery:
     """SQL and output fields for `query` on `explore`, rendered for `dialect`."""
-    if dialect not in SUPPORTED_DIALECTS:
+    if dialect not in SUPPORTED:
         raise QueryError(
             f"unsupported dialect {dialect!r}",
-            hint=f"choose one of: {', '.join(SUPPORTED_DIALECTS)}",
+            hint=f"choose one of: {', '.join(SUPPORTED)}",
         )
     check_explore(explore, user)
     query = with_user_values(query, user)

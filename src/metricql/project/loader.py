@@ -13,9 +13,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from metricql.dialects import ADAPTERS
 from metricql.errors import MetricQLError, ProjectError, raise_all
 from metricql.project.manifest import manifest_schema
-from metricql.project.profile import ADAPTER_DIALECTS, ProfileTarget
+from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ColumnSchema, ModelSchema, ProjectSchema
 from metricql.project.yaml_io import LineDict, deep_merge, read_yaml
 
@@ -389,10 +390,10 @@ def _profile_target(file: Path, root: Path, profile_name: str, target: str | Non
         )
     resolved = {k: _env(v) for k, v in settings.items()}
     kind = str(resolved.get("type", ""))
-    if kind not in ADAPTER_DIALECTS:
+    if kind not in ADAPTERS:
         raise ProjectError(
             f"dbt adapter {kind!r} of target {chosen!r} is not supported",
-            hint=f"supported: {', '.join(ADAPTER_DIALECTS)}",
+            hint=f"supported: {', '.join(ADAPTERS)}",
             file=str(file),
             line=_line(settings, "type"),
         )

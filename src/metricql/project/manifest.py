@@ -9,8 +9,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from metricql.dialects import ADAPTERS
 from metricql.errors import MetricQLError, ProjectError, raise_all
-from metricql.project.profile import ADAPTER_DIALECTS, ProfileTarget
+from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ColumnSchema, ModelSchema, ProjectSchema
 from metricql.project.yaml_io import deep_merge
 
@@ -55,10 +56,10 @@ def manifest_schema(
     metadata = doc.get("metadata") or {}
     adapter = str(metadata.get("adapter_type") or "")
     if target is None and adapter:
-        if adapter not in ADAPTER_DIALECTS:
+        if adapter not in ADAPTERS:
             raise ProjectError(
                 f"dbt adapter {adapter!r} is not supported",
-                hint=f"supported: {', '.join(ADAPTER_DIALECTS)}",
+                hint=f"supported: {', '.join(ADAPTERS)}",
                 file=str(path),
             )
         target = ProfileTarget(profile="manifest", target="manifest", type=adapter, file=path)

@@ -8,21 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-# dbt adapter type → sqlglot dialect name.
-ADAPTER_DIALECTS: Mapping[str, str] = MappingProxyType(
-    {
-        "duckdb": "duckdb",
-        "postgres": "postgres",
-        "redshift": "redshift",
-        "snowflake": "snowflake",
-        "bigquery": "bigquery",
-        "databricks": "databricks",
-        "spark": "spark",
-        "trino": "trino",
-        "athena": "athena",
-        "clickhouse": "clickhouse",
-    }
-)
+from metricql.dialects import ADAPTERS
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +25,7 @@ class ProfileTarget:
     @property
     def dialect(self) -> str:
         """sqlglot dialect of this adapter."""
-        return ADAPTER_DIALECTS.get(self.type, self.type)
+        return ADAPTERS.get(self.type, self.type)
 
     @property
     def schema(self) -> str | None:

@@ -327,12 +327,23 @@ def _relation(
             **ctx,
         )
     target = project.target
+    style = _RELATION_STYLE.get(target.type, _RelationStyle()) if target else _RelationStyle()
     schema = model.schema_ or (target.schema if target else None)
-    # DuckDB: the catalog is whatever database the connection has open, so leave it out.
-    database = model.database or (
-        target.database if target is not None and target.type != "duckdb" else None
-    )
-    # dbt quotes relation names on every adapter but Snowflake, where unquoted names fold to
-    # upper case as dbt-snowflake creates them.
-    quoted = target is None or target.type != "snowflake"
-    return exp.table_(model.alias or model.name, db=schema, catalog=database, quoted=quoted)
+    database = model.database or (target.database if target and style.catalog else None)
+    return exp.table_(model.alias or model.name, db=schema, catalog=database, quoted=style.quoted)
+
+
+@dataclass(frozen=True, slots=True)
+class _RelationStyle:
+    """How a dbt adapter names relations, where it differs from quoted `db.schema.table`."""
+
+    catalog: bool = True  # the profile's database names the catalog
+    quoted: bool = True  # dbt quotes relation names
+
+
+_RELATION_STYLE: Mapping[str, _RelationStyle] = {
+    # The catalog is whatever database the DuckDB connection has open, so leave it out.
+    "duckdb": _RelationStyle(catalog=False),
+    # Unquoted names fold to upper case, as dbt-snowflake creates them.
+    "snowflake": _RelationStyle(quoted=False),
+}
