@@ -7,6 +7,7 @@ from pathlib import Path
 
 import metricql as mq
 from metricql.compiler.compile import compile_query
+from metricql.compiler.options import CompileOptions
 from tests.helpers import make_project
 from tests.oracle.test_access import MODELS
 
@@ -36,7 +37,7 @@ def test_cached_compile_equals_a_fresh_one(project: mq.Project) -> None:
         mq.MetricQuery.model_validate(query.model_dump(by_alias=True)), dialect="postgres"
     )
     assert again is first  # served from the cache (an equal query, a different object)
-    fresh = compile_query(project.explore("orders"), query, dialect="postgres")
+    fresh = compile_query(project.explore("orders"), query, CompileOptions(dialect="postgres"))
     assert (fresh.sql, fresh.fields, fresh.warnings) == (first.sql, first.fields, first.warnings)
 
 

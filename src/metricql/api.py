@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType, ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from metricql._gc import gc_paused
 from metricql.compiler.access import visible_explore
 from metricql.compiler.cache import CompileCache, cache_key
-from metricql.compiler.compile import compile_query, compile_totals
+from metricql.compiler.compile import compile_query
 from metricql.compiler.compiled import CompiledQuery
 from metricql.compiler.explain import Explanation, explain_query
 from metricql.compiler.expressions import UserContext
+from metricql.compiler.options import CompileOptions
+from metricql.compiler.totals import compile_totals
 from metricql.errors import (
     ProjectError,
     ProjectErrors,
@@ -32,6 +34,8 @@ from metricql.results.result import QueryResult
 from metricql.semantic.build import build_explores
 from metricql.semantic.explore import Explore
 from metricql.warehouse import dbapi
+
+_T = TypeVar("_T")
 
 
 class Project:
@@ -110,20 +114,10 @@ class Project:
         queries with relative-date filters and no explicit `now` are always compiled afresh.
         """
         explore = self.explore(query.explore_name)
-        dialect = dialect or self.dialect
-        key = cache_key(explore, query, user, now, (dialect, max_limit, strict))
+        options = self._options(dialect, user, now, max_limit=max_limit, strict=strict)
+        key = cache_key(explore, query, options)
         return self._cache.get_or_compile(
-            key,
-            lambda: _compile_paused(
-                explore,
-                query,
-                dialect=dialect,
-                user=user,
-                now=now,
-                week_start=self._schema.week_start,
-                max_limit=max_limit,
-                strict=strict,
-            ),
+            key, lambda: _paused(compile_query, explore, query, options)
         )
 
     def explain(
@@ -135,14 +129,8 @@ class Project:
         now: datetime | None = None,
     ) -> Explanation:
         """How `query` compiles: joins and why, fan-out, where metrics and filters go."""
-        return explain_query(
-            self.explore(query.explore_name),
-            query,
-            dialect=dialect or self.dialect,
-            user=user,
-            now=now,
-            week_start=self._schema.week_start,
-        )
+        explore = self.explore(query.explore_name)
+        return _paused(explain_query, explore, query, self._options(dialect, user, now))
 
     def compile_totals(
         self,
@@ -153,13 +141,25 @@ class Project:
         now: datetime | None = None,
     ) -> CompiledQuery:
         """The single-row grand-total query of `query` (see `totals`)."""
-        return compile_totals(
-            self.explore(query.explore_name),
-            query,
+        explore = self.explore(query.explore_name)
+        return _paused(compile_totals, explore, query, self._options(dialect, user, now))
+
+    def _options(
+        self,
+        dialect: str | None,
+        user: UserContext | None,
+        now: datetime | None,
+        *,
+        max_limit: int | None = None,
+        strict: bool = False,
+    ) -> CompileOptions:
+        return CompileOptions(
             dialect=dialect or self.dialect,
             user=user,
             now=now,
             week_start=self._schema.week_start,
+            max_limit=max_limit,
+            strict=strict,
         )
 
     def totals(
@@ -252,10 +252,15 @@ class Project:
         return _duck().connect(target)
 
 
-def _compile_paused(explore: Explore, query: MetricQuery, **options: Any) -> CompiledQuery:
-    """compile_query with the cyclic GC paused (see metricql._gc)."""
+def _paused(
+    compile_: Callable[[Explore, MetricQuery, CompileOptions], _T],
+    explore: Explore,
+    query: MetricQuery,
+    options: CompileOptions,
+) -> _T:
+    """A compile step with the cyclic GC paused (see metricql._gc)."""
     with gc_paused():
-        return compile_query(explore, query, **options)
+        return compile_(explore, query, options)
 
 
 def _duck() -> ModuleType:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from metricql.api import Project, load_project
 from metricql.compiler.compile import compile_query
+from metricql.compiler.options import CompileOptions
 from metricql.query.model import MetricQuery
 
 
@@ -51,9 +52,10 @@ def bench_compile(
     explore = project.explore(query.explore_name)
     dialect = dialect or project.dialect
     compiled = project.compile(query, dialect=dialect)
+    options = CompileOptions(dialect=dialect)
     results = [
         Timing("load project (once, warm imports)", load, load, 1),
-        timings(lambda: compile_query(explore, query, dialect=dialect), runs, "compile (fresh)"),
+        timings(lambda: compile_query(explore, query, options), runs, "compile (fresh)"),
         timings(lambda: project.compile(query, dialect=dialect), runs, "compile (cached)"),
         timings(lambda: compiled.tree.sql(dialect=dialect), runs, "render tree.sql()"),
     ]

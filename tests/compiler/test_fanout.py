@@ -15,7 +15,7 @@ import metricql as mq
 from metricql.cli import main
 from metricql.compiler.distinct import distinct_aggregate
 from metricql.compiler.expressions import Finalizer
-from metricql.compiler.fanout import Route, fanout_plan, inflation
+from metricql.compiler.fanout import Route, inflation
 from metricql.compiler.plan import plan_query
 from metricql.dialects import SUPPORTED
 from metricql.semantic.explore import Join, Relationship
@@ -96,8 +96,7 @@ def test_inflation_names_the_joins_without_relationship() -> None:
 def _routes(project: mq.Project, **kw: Any) -> dict[str, Route]:
     query = mq.MetricQuery(explore_name=kw.pop("explore", "orders"), **kw)
     explore = project.explore(query.explore_name)
-    plan = plan_query(explore, query, dialect=explore.source_dialect)
-    return {mid: r.route for mid, r in fanout_plan(plan).routes.items()}
+    return {mid: r.route for mid, r in plan_query(explore, query).fanout.routes.items()}
 
 
 def test_routes_by_metric_type(project: mq.Project) -> None:

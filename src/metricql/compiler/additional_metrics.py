@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from types import MappingProxyType
 
 from metricql.compiler.snippets import resolve_snippet
 from metricql.errors import QueryError, UnknownFieldError
@@ -36,11 +38,18 @@ def _rule_on_dimension(explore: Explore, table: str, owner: str, rule: FilterRul
     return rule.model_copy(update={"target": FilterTarget(field_id=fid)})
 
 
-def additional_metrics(
-    explore: Explore, definitions: Sequence[AdditionalMetric]
-) -> dict[str, Metric]:
+@dataclass(frozen=True, slots=True)
+class QueryMetrics:
+    """A query's additional metrics by id, and the explore dimensions each one's SQL reads."""
+
+    metrics: Mapping[str, Metric]
+    reads: Mapping[str, frozenset[str]]
+
+
+def additional_metrics(explore: Explore, definitions: Sequence[AdditionalMetric]) -> QueryMetrics:
     """Each additional metric by id `<table>_<name>`; its sql may use ${TABLE} and ${dimension}."""
     out: dict[str, Metric] = {}
+    reads: dict[str, frozenset[str]] = {}
     for d in definitions:
         fid = f"{d.table}_{d.name}"
         if d.table not in explore.tables:
@@ -72,6 +81,7 @@ def additional_metrics(
                 field=fid,
             )
         resolved = resolve_snippet(explore, d.sql, table=d.table, owner=fid)
+        reads[fid] = resolved.reads
         table = explore.tables[d.table]
         out[fid] = Metric(
             name=d.name,
@@ -88,4 +98,4 @@ def additional_metrics(
             round=d.round,
             filters=tuple(_rule_on_dimension(explore, d.table, fid, r) for r in d.filters),
         )
-    return out
+    return QueryMetrics(MappingProxyType(out), MappingProxyType(reads))

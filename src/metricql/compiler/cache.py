@@ -5,13 +5,11 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from datetime import datetime
 
 from metricql.compiler.compiled import CompiledQuery
-from metricql.compiler.expressions import UserContext
 from metricql.compiler.filters import CLOCK_OPERATORS
-from metricql.compiler.plan import metric_closure
-from metricql.query.model import FilterRule, MetricQuery, rules
+from metricql.compiler.options import CompileOptions
+from metricql.query.model import FilterOperator, FilterRule, MetricQuery, rules
 from metricql.semantic.explore import Explore
 
 
@@ -50,45 +48,32 @@ class CompileCache:
         return len(self._entries)
 
 
-def cache_key(
-    explore: Explore,
-    query: MetricQuery,
-    user: UserContext | None,
-    now: datetime | None,
-    options: tuple[Hashable, ...],
-) -> Hashable | None:
+def cache_key(explore: Explore, query: MetricQuery, options: CompileOptions) -> Hashable | None:
     """A key naming everything the SQL depends on, or None when it must not be cached."""
-    if now is None and _uses_clock(explore, query):
+    if options.now is None and _uses_clock(explore, query):
         return None
     try:
         hash(query)
         query_key: Hashable = query
     except TypeError:  # dict-valued extras (formats, metadata): fall back to the JSON form
         query_key = query.model_dump_json()
-    return (explore.name, id(explore), query_key, user_key(user), now, options)
-
-
-def user_key(user: UserContext | None) -> Hashable:
-    """Hashable identity of a user context: every attribute and intrinsic value."""
-    if user is None:
-        return None
-    attributes = tuple(
-        sorted((k, v if isinstance(v, str) else tuple(v)) for k, v in user.attributes.items())
-    )
-    return (attributes, user.email, user.user_uuid)
+    return (explore.name, id(explore), query_key, options.key())
 
 
 def _uses_clock(explore: Explore, query: MetricQuery) -> bool:
     groups = (query.filters.dimensions, query.filters.metrics, query.filters.table_calculations)
     if any(r.operator in CLOCK_OPERATORS for g in groups for r in rules(g)):
         return True
-    if any(r.operator in CLOCK_OPERATORS for m in query.additional_metrics for r in m.filters):
+    if any(_relative(m.filters) for m in query.additional_metrics):
         return True
     names = [*query.metrics, *(r.target.field_id for r in rules(query.filters.metrics))]
-    known = [explore.metrics[n] for n in names if n in explore.metrics]
-    if any(_relative(m.filters) for m in metric_closure(explore, known)):
+    operators = explore.metric_filter_operators  # precomputed: no walk of the metrics
+    if any(operators.get(n, _NONE) & CLOCK_OPERATORS for n in names):
         return True
     return _relative(r for r in explore.default_filters if r.required)
+
+
+_NONE: frozenset[FilterOperator] = frozenset()
 
 
 def _relative(filters: Iterable[FilterRule]) -> bool:

@@ -1,9 +1,14 @@
-"""Compile a metric query against an explore into SQL for one dialect (pure: no I/O)."""
+"""Compile a metric query against an explore into SQL for one dialect (pure: no I/O).
+
+    query ──▶ plan_query (once) ──▶ access check ──▶ render ──▶ dialect rules ──▶ SQL
+
+`compilation` keeps what each step made (plan, finalizer, tree, stitching) as a `Compilation`,
+so totals and explain build on it instead of compiling or planning again.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlglot
@@ -12,64 +17,92 @@ from sqlglot import exp
 from metricql.compiler.access import check_explore, check_fields, with_user_values
 from metricql.compiler.compiled import CompiledField, CompiledQuery
 from metricql.compiler.dialects import adapt
-from metricql.compiler.expressions import Finalizer, UserContext
-from metricql.compiler.fanout import fanout_warnings
-from metricql.compiler.filters import FilterContext, case_sensitive, filter_condition
-from metricql.compiler.plan import Plan, metric_closure, plan_query
-from metricql.compiler.render import metric_value_type, render_query
-from metricql.compiler.totals import restrict_to_groups, totals_query
+from metricql.compiler.expressions import Finalizer
+from metricql.compiler.filters import FilterContext
+from metricql.compiler.options import CompileOptions
+from metricql.compiler.plan import Plan, plan_query
+from metricql.compiler.render import Restrict, render_query
+from metricql.compiler.stitch import Stitching
+from metricql.compiler.targets import metric_value_type
 from metricql.dialects import SUPPORTED
 from metricql.errors import CompileError, QueryError
-from metricql.query.model import MetricQuery, rules
+from metricql.query.model import MetricQuery
 from metricql.semantic.explore import Explore
-from metricql.semantic.fields import FieldKind, Metric
+from metricql.semantic.fields import FieldKind
 from metricql.semantic.refs import MARK
+
+DEFAULT_OPTIONS = CompileOptions()
+
+
+@dataclass(frozen=True, slots=True)
+class Compilation:
+    """One query compiled: its plan, the finalizer of its trees, the pieces of a split
+    aggregation, and the result."""
+
+    plan: Plan
+    finalizer: Finalizer
+    stitching: Stitching
+    result: CompiledQuery
 
 
 def compile_query(
-    explore: Explore,
-    query: MetricQuery,
-    *,
-    dialect: str = "duckdb",
-    user: UserContext | None = None,
-    now: datetime | None = None,
-    week_start: int | None = None,
-    max_limit: int | None = None,
-    restrict: Callable[[exp.Select], exp.Select] | None = None,
-    extra_tables: frozenset[str] = frozenset(),
-    strict: bool = False,
+    explore: Explore, query: MetricQuery, options: CompileOptions = DEFAULT_OPTIONS
 ) -> CompiledQuery:
-    """SQL and output fields for `query` on `explore`, rendered for `dialect`."""
-    if dialect not in SUPPORTED:
+    """SQL and output fields for `query` on `explore`, rendered for `options.dialect`."""
+    return compilation(explore, query, options).result
+
+
+def compilation(explore: Explore, query: MetricQuery, options: CompileOptions) -> Compilation:
+    """`query` planned once and compiled, with everything made on the way."""
+    if options.dialect not in SUPPORTED:
         raise QueryError(
-            f"unsupported dialect {dialect!r}",
+            f"unsupported dialect {options.dialect!r}",
             hint=f"choose one of: {', '.join(SUPPORTED)}",
         )
-    check_explore(explore, user)
-    query = with_user_values(query, user)
-    plan = plan_query(
-        explore,
-        query,
-        max_limit=max_limit,
-        dialect=explore.source_dialect,
-        extra_tables=extra_tables,
-    )
-    check_fields(
-        explore,
-        user,
-        _referenced_fields(plan, query),
-        [explore.base_table, *(j.table for j in plan.joins)],
-    )
+    check_explore(explore, options.user)
+    query = with_user_values(query, options.user)
+    return compile_plan(plan_query(explore, query, max_limit=options.max_limit), options)
+
+
+def compile_plan(
+    plan: Plan, options: CompileOptions, restrict: Restrict | None = None
+) -> Compilation:
+    """SQL for a plan: access check, fan-out check, render, dialect rules.
+
+    `restrict` may add joins to the aggregation (totals join the groups that pass).
+    """
+    explore = plan.explore
+    tables = [explore.base_table, *(j.table for j in plan.joins)]
+    check_fields(explore, options.user, plan.reads, tables)
     filters = FilterContext(
-        dialect=dialect,
-        now=now or datetime.now(timezone.utc),
-        timezone=query.timezone or "UTC",
-        week_start=week_start if week_start is not None else 0,
+        dialect=options.dialect,
+        now=options.now or datetime.now(timezone.utc),
+        timezone=plan.timezone,
+        week_start=options.week_start if options.week_start is not None else 0,
     )
-    finalizer = Finalizer(explore, dialect, user=user, week_start=week_start)
-    finalizer.metric_filter = lambda m: _metric_filter_condition(explore, m, finalizer, filters)
-    fanout = fanout_warnings(plan, strict=strict)  # strict: inflated metrics raise
-    tree = adapt(render_query(plan, query, finalizer, filters, restrict), dialect)
+    fanout = plan.fanout.check(strict=options.strict)  # strict: inflated metrics raise
+    finalizer = Finalizer(
+        explore,
+        options.dialect,
+        user=options.user,
+        week_start=options.week_start,
+        filters=filters,
+        targets=plan.filters.on_dimensions,
+    )
+    select, stitching = render_query(plan, finalizer, filters, restrict)
+    tree = adapt(select, options.dialect)
+    result = CompiledQuery(
+        sql=_sql(tree, options.dialect, explore),
+        dialect=options.dialect,
+        fields=_fields(plan),
+        explore=explore.name,
+        tree=tree,
+        warnings=(*explore.warnings, *fanout),
+    )
+    return Compilation(plan, finalizer, stitching, result)
+
+
+def _sql(tree: exp.Expr, dialect: str, explore: Explore) -> str:
     try:
         sql = tree.sql(dialect=dialect)  # sqlglot copies: its transforms would mutate our tree
     except (sqlglot.errors.SqlglotError, ValueError) as err:
@@ -84,66 +117,7 @@ def compile_query(
             hint="this is a metricql bug; please report it with the query",
             explore=explore.name,
         )
-    return CompiledQuery(
-        sql=sql,
-        dialect=dialect,
-        fields=_fields(plan),
-        explore=explore.name,
-        tree=tree,
-        warnings=(*explore.warnings, *fanout),
-    )
-
-
-def compile_totals(
-    explore: Explore,
-    query: MetricQuery,
-    *,
-    dialect: str = "duckdb",
-    user: UserContext | None = None,
-    now: datetime | None = None,
-    week_start: int | None = None,
-) -> CompiledQuery:
-    """One query returning the grand total of every metric (and totalable calculation)."""
-    derived = totals_query(query)
-    restrict = None
-    tables: frozenset[str] = frozenset()
-    if query.filters.metrics is not None or query.filters.table_calculations is not None:
-        groups = compile_query(
-            explore,
-            query.model_copy(update={"sorts": (), "limit": None}),
-            dialect=dialect,
-            user=user,
-            now=now,
-            week_start=week_start,
-        )
-        plan = plan_query(explore, query, dialect=explore.source_dialect)
-        finalizer = Finalizer(explore, dialect, user=user, week_start=week_start)
-        keys = [(finalizer.tree(d.sql), d.id) for d in plan.dimensions]
-        keys += [(finalizer.tree(c.select), c.id) for c in plan.custom_dimensions]
-        restrict = lambda agg: restrict_to_groups(agg, groups, keys)  # noqa: E731
-        tables = frozenset(j.table for j in plan.joins)  # the group keys read these tables
-    return compile_query(
-        explore,
-        derived,
-        dialect=dialect,
-        user=user,
-        now=now,
-        week_start=week_start,
-        restrict=restrict,
-        extra_tables=tables,
-    )
-
-
-def _referenced_fields(plan: Plan, query: MetricQuery) -> list[str]:
-    """Every explore field id the query reads: selected, filtered, required, referenced."""
-    ids = [d.id for d in plan.dimensions]
-    ids += [r.target.field_id for r in rules(query.filters.dimensions)]
-    ids += [r.target.field_id for r in plan.required_filters]
-    read = (*plan.metrics, *plan.filter_only_metrics, *plan.hidden_metrics)
-    for metric in metric_closure(plan.explore, read):
-        ids.append(metric.id)
-        ids += [r.target.field_id for r in metric.filters]
-    return ids
+    return sql
 
 
 def _fields(plan: Plan) -> tuple[CompiledField, ...]:
@@ -169,7 +143,7 @@ def _fields(plan: Plan) -> tuple[CompiledField, ...]:
         CompiledField(
             id=m.id,
             label=m.label,
-            type=metric_value_type(plan, m).value,
+            type=metric_value_type(plan.explore, m).value,
             kind=FieldKind.METRIC,
             table=m.table,
             table_label=m.table_label,
@@ -189,17 +163,3 @@ def _fields(plan: Plan) -> tuple[CompiledField, ...]:
         for c in plan.calculations
     )
     return dims + custom + metrics + calcs
-
-
-def _metric_filter_condition(
-    explore: Explore, metric: Metric, finalizer: Finalizer, filters: FilterContext
-) -> exp.Expr | None:
-    """CASE WHEN condition from a metric's filters (all AND-ed), or None."""
-    conditions = []
-    for rule in metric.filters:
-        dim = explore.dimensions[rule.target.field_id]
-        sensitive = replace(filters, case_sensitive=case_sensitive(explore, dim))
-        conditions.append(
-            filter_condition(rule, finalizer.tree(dim.sql), dim.type, dim.id, sensitive)
-        )
-    return exp.and_(*conditions) if conditions else None

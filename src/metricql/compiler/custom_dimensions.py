@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from metricql.compiler.snippets import resolve_snippet
+from metricql.compiler.snippets import QuerySnippet, resolve_snippet
 from metricql.errors import QueryError, UnknownFieldError
 from metricql.query.model import CustomBinDimension, CustomBinRange, CustomSqlDimension
 from metricql.semantic.explore import Explore
@@ -25,7 +25,8 @@ class BinBounds:
 
 @dataclass(frozen=True, slots=True)
 class CustomDim:
-    """A resolved custom dimension: select tree, optional sort tree, type and tables read."""
+    """A resolved custom dimension: select tree, optional sort tree, type, tables and explore
+    dimensions read."""
 
     id: str
     label: str
@@ -35,6 +36,7 @@ class CustomDim:
     order: exp.Expr | None = None
     bounds: BinBounds | None = None
     is_bin: bool = False
+    reads: frozenset[str] = frozenset()
 
     @property
     def order_id(self) -> str:
@@ -47,7 +49,7 @@ def custom_dimensions(
 ) -> dict[str, CustomDim]:
     """Every custom dimension of the query, by id (selected or not)."""
     out: dict[str, CustomDim] = {}
-    sql_trees: dict[str, exp.Expr] = {}
+    sql_dims: dict[str, QuerySnippet] = {}
     for definition in definitions:
         if definition.id in explore.dimensions or definition.id in explore.metrics:
             raise QueryError(
@@ -56,8 +58,8 @@ def custom_dimensions(
                 field=definition.id,
             )
         if isinstance(definition, CustomSqlDimension):
-            dim = _sql_dimension(explore, definition, sql_trees)
-            sql_trees[definition.name] = dim.select
+            dim = _sql_dimension(explore, definition, sql_dims)
+            sql_dims[definition.name] = QuerySnippet(dim.select, dim.tables, dim.reads)
         else:
             dim = _bin_dimension(explore, definition)
         out[dim.id] = dim
@@ -65,7 +67,7 @@ def custom_dimensions(
 
 
 def _sql_dimension(
-    explore: Explore, definition: CustomSqlDimension, others: dict[str, exp.Expr]
+    explore: Explore, definition: CustomSqlDimension, others: dict[str, QuerySnippet]
 ) -> CustomDim:
     resolved = resolve_snippet(
         explore,
@@ -86,6 +88,7 @@ def _sql_dimension(
         type=DimensionType(definition.dimension_type),
         select=resolved.tree,
         tables=resolved.tables or frozenset({definition.table}),
+        reads=resolved.reads,
     )
 
 
@@ -114,6 +117,7 @@ def _bin_dimension(explore: Explore, definition: CustomBinDimension) -> CustomDi
         "type": DimensionType.STRING,
         "tables": tables,
         "is_bin": True,
+        "reads": frozenset({parent.id}),
     }
     if definition.bin_type == "fixed_width":
         width = _positive(definition.bin_width, definition, "binWidth")

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from sqlglot import exp
-
-from metricql.compiler.compile import compile_query
-from metricql.compiler.expressions import UserContext
-from metricql.compiler.fanout import FanOutPlan, Route, fanout_plan
-from metricql.compiler.plan import Plan, metric_closure, plan_query
-from metricql.compiler.stitch import JOINED, piece_name, rows_name
+from metricql.compiler.compile import compilation
+from metricql.compiler.fanout import Route
+from metricql.compiler.joins import JoinReason
+from metricql.compiler.options import CompileOptions
+from metricql.compiler.plan import Plan
+from metricql.compiler.stitch import JOINED, Stitching, piece_name, rows_name
 from metricql.query.model import MetricQuery, rules
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import Metric
@@ -21,14 +18,15 @@ from metricql.semantic.fields import Metric
 AGGREGATION = "aggregation"  # the single GROUP BY select, when nothing is split
 STITCHED = "stitched select"  # the select joining the pieces on the dimensions
 
-
-@dataclass(frozen=True, slots=True)
-class JoinReason:
-    """Why a table is joined: `kind` of use and the field (or table) behind it."""
-
-    kind: str  # dimension, custom_dimension, metric, metric_filter, dimension_filter,
-    # required_filter, sql_filter, always, connects (needed to reach another join), other
-    field: str | None = None
+MetricRole = Literal["selected", "filter_only", "post_calculation_input", "referenced"]
+FilterKind = Literal[
+    "sql_filter",
+    "dimension_filter",
+    "required_filter",
+    "metric_filter",
+    "table_calculation_filter",
+    "metric_definition",  # a metric's own YAML filters
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +48,8 @@ class MetricExplanation:
     id: str
     table: str
     type: str
-    role: str  # selected, filter_only, post_calculation_input, referenced
-    route: str  # a fanout.Route value, or post_calculation
+    role: MetricRole
+    route: str  # a fanout.Route value, or "post_calculation"
     computed_in: str  # CTE name, "aggregation" or "stitched select"
     detail: str
 
@@ -60,8 +58,7 @@ class MetricExplanation:
 class FilterExplanation:
     """Where one filter is applied."""
 
-    kind: str  # sql_filter, dimension_filter, required_filter, metric_filter,
-    # table_calculation_filter, metric_definition (a metric's own YAML filters)
+    kind: FilterKind
     target: str
     placement: str
     scans: tuple[str, ...] = ()
@@ -95,104 +92,47 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def explain_query(
-    explore: Explore,
-    query: MetricQuery,
-    *,
-    dialect: str = "duckdb",
-    user: UserContext | None = None,
-    now: datetime | None = None,
-    week_start: int | None = None,
-    max_limit: int | None = None,
-) -> Explanation:
-    """Compile `query` and describe the result."""
-    compiled = compile_query(
-        explore,
-        query,
-        dialect=dialect,
-        user=user,
-        now=now,
-        week_start=week_start,
-        max_limit=max_limit,
-    )
-    plan = plan_query(explore, query, max_limit=max_limit, dialect=explore.source_dialect)
-    fan = fanout_plan(plan)
-    ctes = [c.alias for c in compiled.tree.find_all(exp.CTE)]
-    scans = _scans(compiled.tree) if fan.rewrites else (AGGREGATION,)
+def explain_query(explore: Explore, query: MetricQuery, options: CompileOptions) -> Explanation:
+    """Compile `query` and describe the result, from its plan (never from the SQL text)."""
+    compiled = compilation(explore, query, options)
+    plan, fan, stitching = compiled.plan, compiled.plan.fanout, compiled.stitching
     return Explanation(
         explore=explore.name,
         base_table=explore.base_table,
-        dialect=dialect,
-        joins=_joins(plan, query, fan),
+        dialect=options.dialect,
+        joins=_joins(plan),
         inflated_tables={t: sorted(m) for t, m in sorted(fan.inflation.multipliers.items())},
         rewritten=fan.rewrites,
-        metrics=_metrics(plan, fan, ctes),
-        filters=_filters(plan, query, fan, scans, ctes),
-        warnings=compiled.warnings,
-        sql=compiled.sql,
+        metrics=_metrics(plan, stitching),
+        filters=_filters(plan, stitching),
+        warnings=compiled.result.warnings,
+        sql=compiled.result.sql,
     )
 
 
-def _joins(plan: Plan, query: MetricQuery, fan: FanOutPlan) -> tuple[JoinExplanation, ...]:
+def _joins(plan: Plan) -> tuple[JoinExplanation, ...]:
     explore = plan.explore
-    reasons: dict[str, list[JoinReason]] = {}
-
-    def add(tables: Iterable[str], kind: str, field: str | None) -> None:
-        for table in tables:
-            found = reasons.setdefault(table, [])
-            if JoinReason(kind, field) not in found:
-                found.append(JoinReason(kind, field))
-
-    for dim in plan.dimensions:
-        add(dim.tables_references or {dim.table}, "dimension", dim.id)
-    for custom in plan.custom_dimensions:
-        add(custom.tables, "custom_dimension", custom.id)
-    for kind, metrics in (
-        ("metric", (*plan.metrics, *plan.hidden_metrics)),
-        ("metric_filter", plan.filter_only_metrics),
-    ):
-        for metric in metric_closure(explore, metrics):
-            add(metric.tables_references or {metric.table}, kind, metric.id)
-            for rule in metric.filters:
-                dim = explore.dimensions[rule.target.field_id]
-                add(dim.tables_references or {dim.table}, kind, metric.id)
-    filtered = [
-        *(("dimension_filter", r.target.field_id) for r in rules(query.filters.dimensions)),
-        *(("required_filter", r.target.field_id) for r in plan.required_filters),
-    ]
-    for kind, fid in filtered:
-        filtered_dim = explore.dimensions.get(fid)
-        filtered_custom = plan.all_custom.get(fid)
-        if filtered_dim is not None:
-            add(filtered_dim.tables_references or {filtered_dim.table}, kind, fid)
-        elif filtered_custom is not None:
-            add(filtered_custom.tables, kind, fid)
-    add(explore.tables[explore.base_table].sql_where_tables, "sql_filter", explore.base_table)
-    for join in plan.joins:
-        if join.always:
-            add([join.table], "always", None)
-        add(join.tables_references - {explore.base_table}, "connects", join.table)
-    repeats = {j.table: sorted(j.repeats) for j in fan.inflation.joins}
+    repeats = {j.table: sorted(j.repeats) for j in plan.fanout.inflation.joins}
     return tuple(
         JoinExplanation(
             table=join.table,
             model=explore.tables[join.table].original_name,
             type=join.type.value,
             relationship=join.relationship.value if join.relationship else None,
-            reasons=tuple(reasons.get(join.table) or [JoinReason("other")]),
+            reasons=plan.join_reasons[join.table],
             repeats=tuple(repeats.get(join.table, ())),
         )
         for join in plan.joins
     )
 
 
-def _metrics(plan: Plan, fan: FanOutPlan, ctes: list[str]) -> tuple[MetricExplanation, ...]:
-    roles = {m.id: "selected" for m in plan.metrics}
+def _metrics(plan: Plan, stitching: Stitching) -> tuple[MetricExplanation, ...]:
+    fan = plan.fanout
+    roles: dict[str, MetricRole] = {m.id: "selected" for m in plan.metrics}
     roles.update({m.id: "filter_only" for m in plan.filter_only_metrics})
-    roles.update({m.id: "post_calculation_input" for m in plan.hidden_metrics})
+    roles.update({m.id: "post_calculation_input" for m in plan.post_calculation_inputs})
     out = []
-    closure = metric_closure(plan.explore, (*plan.aggregated_metrics, *plan.post_metrics))
-    for metric in closure:
+    for metric in (*plan.closure.metrics, *plan.post_metrics):
         role = roles.get(metric.id, "referenced")
         if metric.is_post_calculation:
             out.append(
@@ -216,7 +156,7 @@ def _metrics(plan: Plan, fan: FanOutPlan, ctes: list[str]) -> tuple[MetricExplan
             rows = rows_name(Route.OWN_GRAIN, metric.table)
             detail += (
                 f"; aggregated over the DISTINCT rows of {rows}"
-                if rows in ctes
+                if rows in stitching.ctes
                 else "; the joins its piece reads do not repeat it, so it aggregates directly"
             )
         elif route.route is Route.DISTINCT:
@@ -227,7 +167,9 @@ def _metrics(plan: Plan, fan: FanOutPlan, ctes: list[str]) -> tuple[MetricExplan
     return tuple(out)
 
 
-def _explained(metric: Metric, role: str, route: str, where: str, detail: str) -> MetricExplanation:
+def _explained(
+    metric: Metric, role: MetricRole, route: str, where: str, detail: str
+) -> MetricExplanation:
     return MetricExplanation(
         id=metric.id,
         table=metric.table,
@@ -239,19 +181,18 @@ def _explained(metric: Metric, role: str, route: str, where: str, detail: str) -
     )
 
 
-def _filters(
-    plan: Plan, query: MetricQuery, fan: FanOutPlan, scans: tuple[str, ...], ctes: list[str]
-) -> tuple[FilterExplanation, ...]:
-    explore = plan.explore
+def _filters(plan: Plan, stitching: Stitching) -> tuple[FilterExplanation, ...]:
+    explore, fan, filters = plan.explore, plan.fanout, plan.filters
+    scans = stitching.scans if fan.rewrites else (AGGREGATION,)
     every_scan = "WHERE of every scan of the joined rows"
     out = []
     if explore.tables[explore.base_table].sql_where is not None:
         out.append(FilterExplanation("sql_filter", explore.base_table, every_scan, scans))
-    for rule in rules(query.filters.dimensions):
+    for rule in rules(filters.dimensions):
         out.append(FilterExplanation("dimension_filter", rule.target.field_id, every_scan, scans))
-    for rule in plan.required_filters:
+    for rule in filters.required:
         out.append(FilterExplanation("required_filter", rule.target.field_id, every_scan, scans))
-    for rule in rules(query.filters.metrics):
+    for rule in rules(filters.metrics):
         out.append(
             FilterExplanation(
                 "metric_filter",
@@ -260,7 +201,7 @@ def _filters(
                 ("metric_filters",),
             )
         )
-    for rule in rules(query.filters.table_calculations):
+    for rule in rules(filters.table_calculations):
         out.append(
             FilterExplanation(
                 "table_calculation_filter",
@@ -268,7 +209,7 @@ def _filters(
                 "WHERE of the final select",
             )
         )
-    for metric in metric_closure(explore, plan.aggregated_metrics):
+    for metric in plan.closure.metrics:
         if metric.is_aggregate and metric.filters:
             route = fan.routes[metric.id].route
             owner = metric.table if route is Route.OWN_GRAIN else metric.id
@@ -280,24 +221,7 @@ def _filters(
                     "metric_definition",
                     metric.id,
                     f"CASE WHEN ({targets}) inside the aggregate of {metric.id}, in {where}",
-                    (rows if rows in ctes else where,),
+                    (rows if rows in stitching.ctes else where,),
                 )
             )
     return tuple(out)
-
-
-def _scans(tree: exp.Expr) -> tuple[str, ...]:
-    """CTEs of a split aggregation that read the joined rows (not another CTE)."""
-    ctes = list(tree.find_all(exp.CTE))
-    names = {c.alias for c in ctes}
-    return tuple(
-        c.alias
-        for c in ctes
-        if (c.alias == JOINED or c.alias.startswith(("fanout_", "distinct_")))
-        and _source(c) not in names
-    )
-
-
-def _source(cte: exp.CTE) -> str | None:
-    source = cte.this.args.get("from_")
-    return source.this.name if source is not None else None

@@ -12,8 +12,11 @@ from typing import Any
 from sqlglot import exp
 
 from metricql.compiler.distinct import distinct_aggregate
+from metricql.compiler.filters import FilterContext, filter_condition
+from metricql.compiler.targets import FilteredField
 from metricql.compiler.timeframes import interval_expression
 from metricql.errors import ForbiddenError, UnsupportedError
+from metricql.query.model import FilterRule
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import Metric, MetricType
 from metricql.semantic.refs import (
@@ -63,13 +66,18 @@ class UserContext:
 
 @dataclass(slots=True)
 class Finalizer:
-    """Turns explore trees into dialect SQL trees for one query; memoises metric trees."""
+    """Turns explore trees into dialect SQL trees for one query; memoises metric trees.
+
+    With `filters`, a metric's YAML filters become a CASE WHEN inside its aggregate, each
+    comparing the field `targets` binds it to (see `targets.PlanFilters.on_dimensions`).
+    """
 
     explore: Explore
     dialect: str
     user: UserContext | None = None
     week_start: int | None = None
-    metric_filter: Callable[[Metric], exp.Expr | None] | None = None
+    filters: FilterContext | None = None
+    targets: Mapping[str, FilteredField] = field(default_factory=dict)
     _metrics: dict[str, exp.Expr] = field(default_factory=dict)
 
     def tree(self, tree: exp.Expr) -> exp.Expr:
@@ -112,10 +120,19 @@ class Finalizer:
             return inner
         # sum/average_distinct: a marker, computed apart by stitch.py (SPEC §6.8).
         build = AGGREGATES.get(metric.type, distinct_aggregate)
-        condition = self.metric_filter(metric) if self.metric_filter else None
-        if condition is not None:
+        if metric.filters and self.filters is not None:
+            condition = exp.and_(*(self._condition(rule) for rule in metric.filters))
             inner = exp.Case(ifs=[exp.If(this=condition, true=inner)])
         return build(inner, metric)
+
+    def _condition(self, rule: FilterRule) -> exp.Expr:
+        assert self.filters is not None
+        target = self.targets[rule.target.field_id]
+        assert target.sql is not None  # metric filters compare dimensions
+        column = self.tree(target.sql)
+        return filter_condition(
+            rule, column, target.type, target.id, self.filters, case_sensitive=target.case_sensitive
+        )
 
     def _replace(self, node: exp.Expr) -> exp.Expr:
         kind = marker_kind(node)

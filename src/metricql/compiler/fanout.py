@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 from sqlglot import exp
 
-from metricql.compiler.plan import Plan, metric_closure
+from metricql.compiler.closure import MetricClosure
 from metricql.errors import CompileError, UnsupportedError
 from metricql.semantic.explore import Explore, Join, Relationship
 from metricql.semantic.fields import INFLATION_PROOF_METRIC_TYPES, Metric, MetricType
@@ -128,13 +128,39 @@ class FanOutPlan:
 
     inflation: Inflation
     routes: Mapping[str, MetricRoute]  # computed metrics and the metrics they reference
-    warnings: tuple[str, ...]
-    problems: tuple[str, ...]  # the warnings strict mode turns into an error
+    inflated: tuple[MetricRoute, ...]  # routes strict mode refuses, in the order found
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """The warnings strict mode turns into an error."""
+        return tuple(r.reason for r in self.inflated)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Joins of unknown fan-out, then the metrics that may be inflated."""
+        if not self.routes:
+            return ()
+        unrelated = tuple(
+            f'join "{t}" has no relationship, so metricql cannot tell whether it repeats rows; '
+            f"metrics of this query may be inflated (set relationship: on the join)"
+            for t in self.inflation.unrelated
+        )
+        return (*unrelated, *self.problems)
 
     @property
     def rewrites(self) -> bool:
         """True when the aggregation must be split into separately aggregated pieces."""
         return any(r.route in (Route.OWN_GRAIN, Route.DISTINCT) for r in self.routes.values())
+
+    def restricted(self, closure: MetricClosure) -> FanOutPlan:
+        """The analysis of the same joins for a sub-closure (a derived query computing fewer
+        metrics): a metric's route depends only on the metric and the joins."""
+        routes = {m.id: self.routes[m.id] for m in closure.metrics}
+        return FanOutPlan(
+            inflation=self.inflation,
+            routes=MappingProxyType(routes),
+            inflated=tuple(r for r in self.inflated if r.metric in routes),
+        )
 
     def check(self, *, strict: bool) -> tuple[str, ...]:
         """The warnings; in strict mode a CompileError when some metric may be inflated."""
@@ -147,20 +173,18 @@ class FanOutPlan:
         return self.warnings
 
 
-def fanout_plan(plan: Plan) -> FanOutPlan:
-    """Inflation of the query's joins and the route of every metric it computes."""
-    explore = plan.explore
-    infl = inflation(explore, plan.joins)
+def fanout_plan(explore: Explore, joins: Sequence[Join], closure: MetricClosure) -> FanOutPlan:
+    """Inflation of the query's joins and the route of every metric of its closure."""
+    infl = inflation(explore, joins)
     routes: dict[str, MetricRoute] = {}
-    problems: list[str] = []
-    closure = list(metric_closure(explore, plan.aggregated_metrics))
-    for metric in closure:
+    inflated: list[MetricRoute] = []
+    for metric in closure.metrics:
         route, reason = _route(explore, metric, infl)
-        if route is Route.INFLATED:
-            problems.append(reason)
         routes[metric.id] = MetricRoute(metric.id, metric.table, route, reason)
+        if route is Route.INFLATED:
+            inflated.append(routes[metric.id])
     if any(r.route in (Route.OWN_GRAIN, Route.DISTINCT) for r in routes.values()):
-        for metric in closure:
+        for metric in closure.metrics:
             if not metric.is_aggregate and not _own_aggregates(metric):
                 routes[metric.id] = MetricRoute(
                     metric.id,
@@ -168,24 +192,9 @@ def fanout_plan(plan: Plan) -> FanOutPlan:
                     Route.COMBINED,
                     "computed from the separately aggregated metrics it references",
                 )
-        _reject_inlined_distinct(explore, closure, routes)
-        problems += _inlined_own_grain(explore, closure, routes)
-    unrelated = [
-        f'join "{t}" has no relationship, so metricql cannot tell whether it repeats rows; '
-        f"metrics of this query may be inflated (set relationship: on the join)"
-        for t in infl.unrelated
-    ]
-    return FanOutPlan(
-        inflation=infl,
-        routes=MappingProxyType(routes),
-        warnings=(*unrelated, *problems) if closure else (),
-        problems=tuple(problems),
-    )
-
-
-def fanout_warnings(plan: Plan, *, strict: bool = False) -> tuple[str, ...]:
-    """Fan-out warnings of a planned query; strict mode raises instead for inflated metrics."""
-    return fanout_plan(plan).check(strict=strict)
+        _reject_inlined_distinct(closure, routes)
+        inflated += _inlined_own_grain(closure, routes)
+    return FanOutPlan(inflation=infl, routes=MappingProxyType(routes), inflated=tuple(inflated))
 
 
 def _route(explore: Explore, metric: Metric, infl: Inflation) -> tuple[Route, str]:
@@ -264,17 +273,13 @@ def _ancestors(node: exp.Expr) -> Iterator[exp.Expr]:
         parent = parent.parent
 
 
-def _inlined_own_grain(
-    explore: Explore, closure: Sequence[Metric], routes: dict[str, MetricRoute]
-) -> list[str]:
+def _inlined_own_grain(closure: MetricClosure, routes: dict[str, MetricRoute]) -> list[MetricRoute]:
     """Metrics with their own aggregate calls inline their references into the joined rows."""
-    problems = []
-    for metric in closure:
+    inflated = []
+    for metric in closure.metrics:
         if metric.is_aggregate or routes[metric.id].route is not Route.PLAIN:
             continue
-        fixed = [
-            m.id for m in metric_closure(explore, [metric]) if routes[m.id].route is Route.OWN_GRAIN
-        ]
+        fixed = [m.id for m in closure.below([metric]) if routes[m.id].route is Route.OWN_GRAIN]
         if fixed:
             reason = (
                 f'metric "{metric.id}" aggregates in its own SQL, so the metrics it references '
@@ -282,17 +287,15 @@ def _inlined_own_grain(
                 "inflated"
             )
             routes[metric.id] = MetricRoute(metric.id, metric.table, Route.INFLATED, reason)
-            problems.append(reason)
-    return problems
+            inflated.append(routes[metric.id])
+    return inflated
 
 
-def _reject_inlined_distinct(
-    explore: Explore, closure: Sequence[Metric], routes: Mapping[str, MetricRoute]
-) -> None:
+def _reject_inlined_distinct(closure: MetricClosure, routes: Mapping[str, MetricRoute]) -> None:
     """Metrics still inlined into the GROUP BY cannot contain a sum/average_distinct."""
-    for metric in closure:
+    for metric in closure.metrics:
         if routes[metric.id].route in (Route.PLAIN, Route.INFLATED) and not metric.is_aggregate:
-            inner = [m for m in metric_closure(explore, [metric]) if m.type in DISTINCT_TYPES]
+            inner = [m for m in closure.below([metric]) if m.type in DISTINCT_TYPES]
             if inner:
                 raise UnsupportedError(
                     f'metric "{metric.id}" aggregates in its own SQL and references '

@@ -32,8 +32,7 @@ from metricql.compiler.relative_dates import (
 )
 from metricql.errors import QueryError
 from metricql.query.model import AndGroup, FilterOperator, FilterRule, OrGroup, UnitOfTime
-from metricql.semantic.explore import Explore
-from metricql.semantic.fields import Dimension, DimensionType
+from metricql.semantic.fields import DimensionType
 
 Op = FilterOperator
 T = DimensionType
@@ -48,7 +47,7 @@ class FilterContext:
     now: datetime = field(default_factory=lambda: datetime.now(_UTC))
     timezone: str = "UTC"  # IANA name; relative timestamp boundaries are computed in it
     week_start: int = 0  # 0=Monday … 6=Sunday
-    case_sensitive: bool = True  # the field's setting, already resolved by `case_sensitive`
+    case_sensitive: bool = True  # default of filter_condition's `case_sensitive`
 
     def __post_init__(self) -> None:
         if not 0 <= self.week_start <= 6:
@@ -77,13 +76,14 @@ class _Operand:
     field_type: DimensionType
     field_id: str
     ctx: FilterContext
+    case_sensitive: bool  # the field's setting (the rule's own overrides it)
 
     @property
     def folded(self) -> bool:
-        """True when strings compare case-insensitively (the rule overrides the default)."""
+        """True when strings compare case-insensitively (the rule overrides the field)."""
         sensitive = self.rule.case_sensitive
         if sensitive is None:
-            sensitive = self.ctx.case_sensitive
+            sensitive = self.case_sensitive
         return self.field_type is T.STRING and not sensitive
 
     def fold(self, node: exp.Expr) -> exp.Expr:
@@ -418,30 +418,24 @@ OPERATORS: Mapping[DimensionType, Mapping[FilterOperator, Build]] = MappingProxy
 # --- public ---------------------------------------------------------------------------------
 
 
-def case_sensitive(explore: Explore, dimension: Dimension) -> bool:
-    """Whether string filters on `dimension` match case: field → table → explore → true.
-
-    The one resolution for query filters, metric YAML filters and required filters alike.
-    """
-    settings = (
-        dimension.case_sensitive,
-        explore.tables[dimension.table].case_sensitive,
-        explore.case_sensitive,
-    )
-    return next((s for s in settings if s is not None), True)
-
-
 def filter_condition(
     rule: FilterRule,
     column: exp.Expr,
     field_type: DimensionType,
     field_id: str,
     ctx: FilterContext,
+    *,
+    case_sensitive: bool | None = None,
 ) -> exp.Expr:
-    """Condition for `rule` on `column` (copied, never mutated); a disabled rule is TRUE."""
+    """Condition for `rule` on `column` (copied, never mutated); a disabled rule is TRUE.
+
+    `case_sensitive`: the field's resolved setting (see `targets.case_sensitive`); default
+    `ctx.case_sensitive`.
+    """
     if rule.disabled:
         return exp.true()
-    operand = _Operand(rule, column, field_type, field_id, ctx)
+    sensitive = ctx.case_sensitive if case_sensitive is None else case_sensitive
+    operand = _Operand(rule, column, field_type, field_id, ctx, sensitive)
     build = OPERATORS[field_type].get(rule.operator)
     if build is None:
         valid = ", ".join(op.value for op in OPERATORS[field_type])

@@ -1,34 +1,32 @@
 """Plan → sqlglot SELECT tree.
 
 Shape: the aggregation (dimensions, custom dimensions, metrics; FROM, joins, WHERE, GROUP BY).
-When the query needs more, the aggregation becomes the `metrics` CTE and layers follow:
-`postcalculation_metrics` (window metrics), `metric_filters` (WHERE on metrics), one
-`table_calculations_<n>` CTE per dependency level of table calculations, then the final SELECT
+When the query needs more, the aggregation becomes the `metrics` CTE and the `LAYERS` follow,
+each reading the CTE before it: `postcalculation_metrics` (window metrics), `metric_filters`
+(WHERE on metrics), `column_totals` (grand totals for total(), read by the calculations), one
+`table_calculations_<n>` CTE per dependency level of table calculations; then the final SELECT
 of exactly the output columns, with the table-calculation filters, ORDER BY and LIMIT.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
-from metricql.compiler.custom_dimensions import CustomDim, bounds_select
+from metricql.compiler.custom_dimensions import bounds_select
 from metricql.compiler.expressions import Finalizer
-from metricql.compiler.filters import (
-    FilterContext,
-    case_sensitive,
-    filter_condition,
-    group_condition,
-)
+from metricql.compiler.filters import FilterContext, filter_condition, group_condition
 from metricql.compiler.names import column, grouped, quoted, safe_ratio
-from metricql.compiler.plan import Plan, sort_key
-from metricql.compiler.stitch import stitched_aggregation
+from metricql.compiler.ordering import sort_key
+from metricql.compiler.plan import Plan
+from metricql.compiler.stitch import Stitching, stitched_aggregation
 from metricql.compiler.table_calculations import RUNNING, TOTALS_CTE, levels, total_column, window
-from metricql.query.model import AndGroup, FilterRule, MetricQuery, OrGroup
+from metricql.compiler.targets import FilteredField
+from metricql.query.model import FilterGroup, FilterRule
 from metricql.semantic.explore import Join, JoinType
-from metricql.semantic.fields import DimensionType, Metric, MetricType
+from metricql.semantic.fields import Metric, MetricType
 from metricql.semantic.refs import marker_kind, metric_ref_id
 
 METRICS_CTE = "metrics"
@@ -39,62 +37,102 @@ _JOIN_SIDES: dict[JoinType, dict[str, str]] = {
     JoinType.FULL: {"side": "FULL"},
     JoinType.INNER: {"kind": "INNER"},
 }
-_METRIC_FILTER_TYPES: dict[MetricType, DimensionType] = {
-    MetricType.STRING: DimensionType.STRING,
-    MetricType.DATE: DimensionType.DATE,
-    MetricType.TIMESTAMP: DimensionType.TIMESTAMP,
-    MetricType.BOOLEAN: DimensionType.BOOLEAN,
-}
+
+Restrict = Callable[[exp.Select], exp.Select]
+CTEs = list[tuple[str, exp.Select]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Render:
+    """What every part of one query's SELECT reads."""
+
+    plan: Plan
+    finalizer: Finalizer
+    filters: FilterContext
+    metric_where: exp.Expr | None = None
+    calc_where: exp.Expr | None = None
 
 
 def render_query(
-    plan: Plan,
-    query: MetricQuery,
-    finalizer: Finalizer,
-    filters: FilterContext,
-    restrict: Callable[[exp.Select], exp.Select] | None = None,
-) -> exp.Select:
-    """The whole SELECT for a planned query; `restrict` may add joins to the aggregation."""
-    base = _aggregation(plan, query, finalizer, filters, restrict)
-    metric_where = _metric_filter(plan, query.filters.metrics, filters)
-    calc_where = _calculation_filter(plan, query.filters.table_calculations, filters)
-    if not _needs_layers(plan, metric_where, calc_where):
-        return _order_and_limit(base, plan, inner=True)
-    ctes: list[tuple[str, exp.Select]] = [(METRICS_CTE, base)]
+    plan: Plan, finalizer: Finalizer, filters: FilterContext, restrict: Restrict | None = None
+) -> tuple[exp.Select, Stitching]:
+    """The whole SELECT for a planned query, and the pieces of a split aggregation.
+
+    `restrict` may add joins to the aggregation (totals join the groups that pass).
+    """
+    r = _Render(plan, finalizer, filters)
+    base, stitching = _aggregation(r, restrict)
+    r = replace(
+        r,
+        metric_where=_condition(plan.filters.metrics, plan.filters.on_metrics, r),
+        calc_where=_condition(plan.filters.table_calculations, plan.filters.on_calculations, r),
+    )
+    if not _needs_layers(r):
+        return _order_and_limit(base, plan, inner=True), stitching
+    ctes: CTEs = [(METRICS_CTE, base)]
     source = METRICS_CTE  # the CTE the next layer reads
-
-    def layer(name: str, select: exp.Select) -> None:
-        nonlocal source
-        ctes.append((name, select))
-        source = name
-
-    if plan.post_metrics:
-        post = [
-            exp.alias_(_post_metric(plan, m), quoted(m.id), copy=False) for m in plan.post_metrics
-        ]
-        layer("postcalculation_metrics", _star_plus(source, post))
-    if metric_where is not None:
-        layer("metric_filters", exp.select("*").from_(source).where(metric_where))
-    totals = sorted({m for c in plan.calculations for m in c.totals})
-    if totals:  # grand totals over raw rows (not a sum of grouped rows) for total()
-        metrics = {m.id: m for m in plan.aggregated_metrics}
-        selects = [
-            exp.alias_(finalizer.metric(metrics[m]), quoted(total_column(m)), copy=False)
-            for m in totals
-        ]
-        ctes.append((TOTALS_CTE, _scan(plan, query, finalizer, filters).select(*selects)))
-    for i, level in enumerate(levels(plan.calculations)):
-        calcs = [exp.alias_(c.expression.copy(), quoted(c.name), copy=False) for c in level]
-        layer(f"table_calculations_{i}", _star_plus(source, calcs))
+    for layer in LAYERS:
+        added, source = layer(r, source)
+        ctes += added
     final = exp.select(*[column(fid) for fid in plan.selected_ids]).from_(source)
-    if calc_where is not None:
-        final = final.where(calc_where, copy=False)
+    if r.calc_where is not None:
+        final = final.where(r.calc_where, copy=False)
     for name, select in ctes:
         final = final.with_(name, as_=select, copy=False)
-    return _order_and_limit(final, plan, inner=False)
+    return _order_and_limit(final, plan, inner=False), stitching
 
 
-def _needs_layers(plan: Plan, metric_where: exp.Expr | None, calc_where: exp.Expr | None) -> bool:
+def _post_metrics(r: _Render, source: str) -> tuple[CTEs, str]:
+    if not r.plan.post_metrics:
+        return [], source
+    post = [
+        exp.alias_(_post_metric(r.plan, m), quoted(m.id), copy=False) for m in r.plan.post_metrics
+    ]
+    return [("postcalculation_metrics", _star_plus(source, post))], "postcalculation_metrics"
+
+
+def _metric_filters(r: _Render, source: str) -> tuple[CTEs, str]:
+    if r.metric_where is None:
+        return [], source
+    return [
+        ("metric_filters", exp.select("*").from_(source).where(r.metric_where))
+    ], "metric_filters"
+
+
+def _column_totals(r: _Render, source: str) -> tuple[CTEs, str]:
+    """Grand totals over the raw rows (not a sum of grouped rows) for total(); a side CTE."""
+    totals = sorted({m for c in r.plan.calculations for m in c.totals})
+    if not totals:
+        return [], source
+    metrics = {m.id: m for m in r.plan.aggregated_metrics}
+    selects = [
+        exp.alias_(r.finalizer.metric(metrics[m]), quoted(total_column(m)), copy=False)
+        for m in totals
+    ]
+    return [(TOTALS_CTE, _scan(r).select(*selects))], source
+
+
+def _calculations(r: _Render, source: str) -> tuple[CTEs, str]:
+    ctes: CTEs = []
+    for i, level in enumerate(levels(r.plan.calculations)):
+        calcs = [exp.alias_(c.expression.copy(), quoted(c.name), copy=False) for c in level]
+        ctes.append((f"table_calculations_{i}", _star_plus(source, calcs)))
+        source = ctes[-1][0]
+    return ctes, source
+
+
+# The CTEs after the aggregation, in order: each gets the CTE to read, returns its CTEs and
+# the CTE the next one reads.
+LAYERS: tuple[Callable[[_Render, str], tuple[CTEs, str]], ...] = (
+    _post_metrics,
+    _metric_filters,
+    _column_totals,
+    _calculations,
+)
+
+
+def _needs_layers(r: _Render) -> bool:
+    plan = r.plan
     sorts_by_name = any(
         not isinstance(sort_key(plan.explore, plan.all_custom, s.field_id), exp.Column)
         for s in plan.sorts
@@ -103,9 +141,9 @@ def _needs_layers(plan: Plan, metric_where: exp.Expr | None, calc_where: exp.Exp
         plan.post_metrics
         or plan.calculations
         or plan.filter_only_metrics
-        or plan.hidden_metrics
-        or metric_where is not None
-        or calc_where is not None
+        or plan.post_calculation_inputs
+        or r.metric_where is not None
+        or r.calc_where is not None
         or sorts_by_name
         or any(c.order is not None for c in plan.custom_dimensions)
     )
@@ -115,13 +153,8 @@ def _star_plus(source: str, extra: list[exp.Expr]) -> exp.Select:
     return exp.select(exp.Star(), *extra).from_(source)
 
 
-def _aggregation(
-    plan: Plan,
-    query: MetricQuery,
-    finalizer: Finalizer,
-    filters: FilterContext,
-    restrict: Callable[[exp.Select], exp.Select] | None = None,
-) -> exp.Select:
+def _aggregation(r: _Render, restrict: Restrict | None) -> tuple[exp.Select, Stitching]:
+    plan, finalizer = r.plan, r.finalizer
     selects: list[exp.Expr] = [
         exp.alias_(finalizer.tree(d.sql), quoted(d.id), copy=False) for d in plan.dimensions
     ]
@@ -129,49 +162,44 @@ def _aggregation(
         exp.alias_(finalizer.tree(c.select), quoted(c.id), copy=False)
         for c in plan.custom_dimensions
     ]
-    orders = [c for c in plan.custom_dimensions if c.order is not None]
-    selects += [exp.alias_(finalizer.tree(c.order), quoted(c.order_id), copy=False) for c in orders]  # type: ignore[arg-type]
+    orders = [(c.order, c.order_id) for c in plan.custom_dimensions if c.order is not None]
+    selects += [exp.alias_(finalizer.tree(o), quoted(oid), copy=False) for o, oid in orders]
     selects += [
         exp.alias_(finalizer.metric(m), quoted(m.id), copy=False) for m in plan.aggregated_metrics
     ]
-    scan = _scan(plan, query, finalizer, filters)
-    select = scan.select(*selects, copy=False)
-    bins = [c for c in plan.custom_dimensions if c.bounds is not None]
-    for c in bins:
-        assert c.bounds is not None
-        bounds = _scan(plan, query, finalizer, filters).select(
-            *bounds_select(c.bounds, finalizer.tree(c.bounds.parent)), copy=False
-        )
-        select = select.join(quoted(c.bounds.name), join_type="CROSS", copy=False)
-        select = select.with_(quoted(c.bounds.name), as_=bounds, copy=False)
+    select = _scan(r).select(*selects, copy=False)
+    for c in plan.custom_dimensions:
+        if c.bounds is not None:
+            parent = finalizer.tree(c.bounds.parent)
+            bounds = _scan(r).select(*bounds_select(c.bounds, parent), copy=False)
+            select = select.join(quoted(c.bounds.name), join_type="CROSS", copy=False)
+            select = select.with_(quoted(c.bounds.name), as_=bounds, copy=False)
     # Also for dimension-only queries: distinct combinations.
     select = grouped(select, len(plan.dimensions) + len(plan.custom_dimensions) + len(orders))
-    # Fan-out and sum/average_distinct: same columns, metrics aggregated apart and stitched.
     if restrict is not None:  # before splitting: every piece then carries the restriction
         select = restrict(select)
+    # Fan-out and sum/average_distinct: same columns, metrics aggregated apart and stitched.
     return stitched_aggregation(plan, select, finalizer)
 
 
-def _scan(
-    plan: Plan, query: MetricQuery, finalizer: Finalizer, filters: FilterContext
-) -> exp.Select:
-    """FROM the base table, the planned joins, and WHERE (sql_filter and dimension filters)."""
-    explore = plan.explore
+def _scan(r: _Render) -> exp.Select:
+    """FROM the base table, the planned joins, and WHERE (sql_filter, dimension filters and
+    the explore's required filters)."""
+    explore = r.plan.explore
     base_table = explore.tables[explore.base_table]
     select = exp.Select().from_(_relation(base_table.relation, explore.base_table))
-    for join in plan.joins:
-        select = select.join(_join(plan, join, finalizer), copy=False)
+    for join in r.plan.joins:
+        select = select.join(_join(r, join), copy=False)
     conditions: list[exp.Expr] = []
     if base_table.sql_where is not None:
-        conditions.append(exp.Paren(this=finalizer.tree(base_table.sql_where)))
-    dimension_where = _dimension_filter(plan, query, finalizer, filters)
+        conditions.append(exp.Paren(this=r.finalizer.tree(base_table.sql_where)))
+    filters = r.plan.filters
+    dimension_where = _condition(filters.dimensions, filters.on_dimensions, r)
     if dimension_where is not None:
         conditions.append(dimension_where)
-    for rule in plan.required_filters:  # the model's required_filters, not overridden
-        dim = explore.dimensions[rule.target.field_id]
-        sensitive = replace(filters, case_sensitive=case_sensitive(explore, dim))
-        condition = filter_condition(rule, finalizer.tree(dim.sql), dim.type, dim.id, sensitive)
-        conditions.append(exp.paren(condition, copy=False))
+    for rule in filters.required:
+        target = filters.on_dimensions[rule.target.field_id]
+        conditions.append(exp.paren(_rule_condition(rule, target, r), copy=False))
     if conditions:
         select = select.where(exp.and_(*conditions, copy=False), copy=False)
     return select
@@ -183,74 +211,29 @@ def _relation(relation: exp.Expr, alias: str) -> exp.Expr:
     return table
 
 
-def _join(plan: Plan, join: Join, finalizer: Finalizer) -> exp.Join:
-    table = plan.explore.tables[join.table]
+def _join(r: _Render, join: Join) -> exp.Join:
+    table = r.plan.explore.tables[join.table]
     return exp.Join(
         this=_relation(table.relation, join.table),
-        on=finalizer.tree(join.on),
+        on=r.finalizer.tree(join.on),
         **_JOIN_SIDES[join.type],
     )
 
 
-def _dimension_filter(
-    plan: Plan, query: MetricQuery, finalizer: Finalizer, filters: FilterContext
+def _condition(
+    group: FilterGroup | None, targets: Mapping[str, FilteredField], r: _Render
 ) -> exp.Expr | None:
-    explore = plan.explore
-
-    def condition(rule: FilterRule) -> exp.Expr:
-        custom: CustomDim | None = plan.all_custom.get(rule.target.field_id)
-        if custom is not None:
-            return filter_condition(
-                rule, finalizer.tree(custom.select), custom.type, custom.id, filters
-            )
-        dim = explore.dimensions[rule.target.field_id]
-        sensitive = replace(filters, case_sensitive=case_sensitive(explore, dim))
-        return filter_condition(rule, finalizer.tree(dim.sql), dim.type, dim.id, sensitive)
-
-    return group_condition(query.filters.dimensions, condition)
+    """The condition of a filter group, each rule on the field it is bound to."""
+    return group_condition(
+        group, lambda rule: _rule_condition(rule, targets[rule.target.field_id], r)
+    )
 
 
-def _metric_filter(
-    plan: Plan, group: AndGroup | OrGroup | None, filters: FilterContext
-) -> exp.Expr | None:
-    metrics = {m.id: m for m in (*plan.metrics, *plan.filter_only_metrics)}
-
-    def condition(rule: FilterRule) -> exp.Expr:
-        metric = metrics[rule.target.field_id]
-        # Metric filters always compare case-sensitively (as in Lightdash).
-        return filter_condition(
-            rule,
-            column(metric.id),
-            metric_value_type(plan, metric),
-            metric.id,
-            replace(filters, case_sensitive=True),
-        )
-
-    return group_condition(group, condition)
-
-
-def _calculation_filter(
-    plan: Plan, group: AndGroup | OrGroup | None, filters: FilterContext
-) -> exp.Expr | None:
-    calcs = {c.name: c for c in plan.calculations}
-
-    def condition(rule: FilterRule) -> exp.Expr:
-        calc = calcs.get(rule.target.field_id)
-        if calc is None:
-            from metricql.errors import UnknownFieldError
-
-            raise UnknownFieldError(
-                f"table calculation filter references {rule.target.field_id!r}, "
-                "which is not a table calculation of the query",
-                hint=f"table calculations: {', '.join(calcs) or 'none'}",
-                field=rule.target.field_id,
-            )
-        kind = calc.type or DimensionType.STRING
-        return filter_condition(
-            rule, column(calc.name), kind, calc.name, replace(filters, case_sensitive=True)
-        )
-
-    return group_condition(group, condition)
+def _rule_condition(rule: FilterRule, target: FilteredField, r: _Render) -> exp.Expr:
+    value = r.finalizer.tree(target.sql) if target.sql is not None else column(target.id)
+    return filter_condition(
+        rule, value, target.type, target.id, r.filters, case_sensitive=target.case_sensitive
+    )
 
 
 def _post_metric(plan: Plan, metric: Metric) -> exp.Expr:
@@ -275,17 +258,6 @@ def _post_metric(plan: Plan, metric: Metric) -> exp.Expr:
     if metric.type is MetricType.PERCENT_OF_PREVIOUS:
         return exp.Sub(this=ratio, expression=exp.Literal.number(1))
     return ratio
-
-
-def metric_value_type(plan: Plan, metric: Metric) -> DimensionType:
-    """The type a metric's values have, for filtering them."""
-    if metric.type in _METRIC_FILTER_TYPES:
-        return _METRIC_FILTER_TYPES[metric.type]
-    if metric.type in (MetricType.MIN, MetricType.MAX) and metric.dimension_reference:
-        dim = plan.explore.dimensions.get(metric.dimension_reference)
-        if dim is not None:
-            return dim.type
-    return DimensionType.NUMBER
 
 
 def _order_and_limit(select: exp.Select, plan: Plan, *, inner: bool) -> exp.Select:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -14,10 +15,12 @@ from metricql.semantic.refs import attribute_ref, parse_snippet, substitute
 
 @dataclass(frozen=True, slots=True)
 class QuerySnippet:
-    """A resolved snippet: its tree (explore trees inlined) and the tables it reads."""
+    """A resolved snippet: its tree (explore trees inlined), the tables and explore dimensions
+    it reads."""
 
     tree: exp.Expr
     tables: frozenset[str]
+    reads: frozenset[str] = frozenset()
 
 
 def resolve_snippet(
@@ -26,11 +29,11 @@ def resolve_snippet(
     *,
     table: str,
     owner: str,
-    extra_dimensions: dict[str, exp.Expr] | None = None,
+    extra_dimensions: Mapping[str, QuerySnippet] | None = None,
 ) -> QuerySnippet:
     """Parse `sql` in the explore's dialect; `${TABLE}`, `${dim}`, `${table.dim}` become trees.
 
-    `extra_dimensions` (id → tree) lets custom SQL dimensions reference each other.
+    `extra_dimensions` (name → resolved snippet) lets custom SQL dimensions reference each other.
     """
     if table not in explore.tables:
         raise QueryError(
@@ -44,11 +47,13 @@ def resolve_snippet(
     except CompileError as err:
         raise QueryError(err.message, hint=err.hint, field=owner, explore=explore.name) from None
     tables: set[str] = set()
+    reads: set[str] = set()
 
     def reference(ref: str) -> exp.Expr:
-        replacement, used = _reference(explore, ref, table, owner, extra_dimensions or {})
-        tables.update(used)
-        return replacement
+        found = _reference(explore, ref, table, owner, extra_dimensions or {})
+        tables.update(found.tables)
+        reads.update(found.reads)
+        return found.tree
 
     try:
         tree, uses_table = substitute(snippet, table, reference)
@@ -56,15 +61,15 @@ def resolve_snippet(
         raise _bad(owner, bad.ref, explore, bad.why) from None
     if uses_table:
         tables.add(table)
-    return QuerySnippet(tree, frozenset(tables))
+    return QuerySnippet(tree, frozenset(tables), frozenset(reads))
 
 
 def _reference(
-    explore: Explore, ref: str, table: str, owner: str, extra: dict[str, exp.Expr]
-) -> tuple[exp.Expr, frozenset[str]]:
+    explore: Explore, ref: str, table: str, owner: str, extra: Mapping[str, QuerySnippet]
+) -> QuerySnippet:
     attr = attribute_ref(ref)
     if attr is not None:
-        return attr, frozenset()
+        return QuerySnippet(attr, frozenset())
     try:
         fid = field_id(*parse_field_ref(ref, table))
     except BadReference as bad:
@@ -75,9 +80,11 @@ def _reference(
         )
     dim = explore.dimensions.get(fid)
     if dim is not None:
-        return exp.Paren(this=dim.sql.copy()), dim.tables_references or frozenset({dim.table})
-    if ref in extra:
-        return exp.Paren(this=extra[ref].copy()), frozenset()
+        tables = dim.tables_references or frozenset({dim.table})
+        return QuerySnippet(exp.Paren(this=dim.sql.copy()), tables, frozenset({dim.id}))
+    other = extra.get(ref)
+    if other is not None:  # another custom dimension: its tree, and what it reads
+        return QuerySnippet(exp.Paren(this=other.tree.copy()), frozenset(), other.reads)
     raise UnknownFieldError(
         f"{owner} references ${{{ref}}}, which matches no dimension of explore {explore.name!r}",
         hint="reference dimensions as ${table.dimension}",

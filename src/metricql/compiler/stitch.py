@@ -27,8 +27,8 @@ from sqlglot import exp
 from metricql.compiler import names
 from metricql.compiler.distinct import distinct_rows, distinct_total
 from metricql.compiler.expressions import Finalizer
-from metricql.compiler.fanout import FanOutPlan, Route, fanout_plan, inflation
-from metricql.compiler.plan import Plan, metric_closure
+from metricql.compiler.fanout import FanOutPlan, Route, inflation
+from metricql.compiler.plan import Plan
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import Metric
 from metricql.semantic.refs import marker_kind, metric_ref_id
@@ -48,6 +48,14 @@ def piece_name(route: Route, owner: str) -> str:
 def rows_name(route: Route, owner: str) -> str:
     """CTE holding the deduplicated rows a fan-out or distinct piece aggregates."""
     return f"{'fanout' if route is Route.OWN_GRAIN else 'distinct'}_{owner}_rows"
+
+
+@dataclass(frozen=True, slots=True)
+class Stitching:
+    """The CTEs a split aggregation wrote, and those of them that read the joined rows."""
+
+    ctes: tuple[str, ...] = ()
+    scans: tuple[str, ...] = ()  # one per piece, in piece order
 
 
 @dataclass(slots=True)
@@ -71,13 +79,16 @@ class _Parts:
         return [d.alias_or_name for d in self.dimensions]
 
 
-def stitched_aggregation(plan: Plan, plain: exp.Select, finalizer: Finalizer) -> exp.Select:
-    """`plain` itself, or an equivalent split select when some metric needs its own pieces."""
-    fan = fanout_plan(plan)
+def stitched_aggregation(
+    plan: Plan, plain: exp.Select, finalizer: Finalizer
+) -> tuple[exp.Select, Stitching]:
+    """`plain` itself, or an equivalent split select when some metric needs its own pieces;
+    and the pieces' CTEs (none for `plain`)."""
+    fan = plan.fanout
     if not fan.rewrites:
-        return plain
+        return plain, Stitching()
     parts = _parts(plain)
-    metrics = {m.id: m for m in metric_closure(plan.explore, plan.aggregated_metrics)}
+    metrics = plan.closure.by_id
     pieces = _pieces(plan, parts, metrics, fan, finalizer)
     owner = {mid: p.name for p in pieces for mid in p.metrics}
     driver = pieces[0].name
@@ -106,7 +117,11 @@ def stitched_aggregation(plan: Plan, plain: exp.Select, finalizer: Finalizer) ->
     for piece in pieces:
         ctes += [exp.CTE(this=b, alias=exp.TableAlias(this=names.quoted(n))) for n, b in piece.ctes]
     select.set("with_", exp.With(expressions=ctes))
-    return select
+    stitching = Stitching(
+        ctes=tuple(name for piece in pieces for name, _ in piece.ctes),
+        scans=tuple(piece.ctes[0][0] for piece in pieces),  # a piece's first CTE reads the rows
+    )
+    return select, stitching
 
 
 def _parts(plain: exp.Select) -> _Parts:

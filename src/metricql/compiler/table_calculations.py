@@ -28,6 +28,7 @@ class Calc:
     type: DimensionType | None
     format: Mapping[str, object] | None
     totals: frozenset[str] = frozenset()  # metric ids whose grand total `total()` reads
+    inputs: frozenset[str] = frozenset()  # the query's fields (result columns) it reads
 
 
 OrderKey = tuple[str | exp.Expr, bool | None]  # result column (or expression), descending
@@ -109,6 +110,7 @@ def _compile(
         and calc.format.get("type") in ("percent", "currency", "number")
     ):
         kind = DimensionType.NUMBER
+    inputs = {c.name for c in expression.find_all(exp.Column) if not c.table} & field_ids
     return Calc(
         calc.name,
         calc.display_name or calc.name,
@@ -117,6 +119,7 @@ def _compile(
         kind,
         calc.format,
         frozenset(totals),
+        frozenset(inputs),
     )
 
 

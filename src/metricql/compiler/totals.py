@@ -2,18 +2,26 @@
 
 Every metric is recomputed over the raw rows the query covers — never summed from grouped
 rows, so count_distinct and averages are right. Metric and table-calculation filters restrict
-*which groups* count: the raw rows are inner-joined (NULL-safe) to the groups that pass.
+*which groups* count: the raw rows are inner-joined (NULL-safe) to the groups that pass. The
+query is planned once: the totals are derived from the plan of the grouped query.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlglot import exp
 
+from metricql.compiler.compile import Compilation, compilation, compile_plan
 from metricql.compiler.compiled import CompiledQuery
+from metricql.compiler.lookup import query_sorts, unique
 from metricql.compiler.names import column, quoted
+from metricql.compiler.options import CompileOptions
+from metricql.compiler.plan import Plan
 from metricql.compiler.table_calculations import HELPERS, UNSUPPORTED, result_field
 from metricql.errors import CompileError, QueryError
-from metricql.query.model import AndGroup, Filters, MetricQuery, OrGroup, TableCalculation, rules
+from metricql.query.model import FilterGroup, Filters, MetricQuery, TableCalculation, rules
+from metricql.semantic.explore import Explore
 from metricql.semantic.refs import parse_snippet
 
 _WINDOWED = (exp.Window, exp.AggFunc)
@@ -21,9 +29,23 @@ PASSING = "passing_groups"
 _HELPERS = frozenset(HELPERS) | UNSUPPORTED
 
 
-def totals_query(query: MetricQuery) -> MetricQuery:
+def compile_totals(explore: Explore, query: MetricQuery, options: CompileOptions) -> CompiledQuery:
+    """One query returning the grand total of every metric (and totalable calculation)."""
+    derived = totals_query(query, explore.source_dialect)
+    if query.filters.metrics is None and query.filters.table_calculations is None:
+        return compilation(explore, derived, options).result
+    groups = compilation(explore, query.model_copy(update={"sorts": (), "limit": None}), options)
+    keys = _group_keys(groups)
+    return compile_plan(
+        totals_plan(groups.plan, derived),
+        options,
+        restrict=lambda agg: restrict_to_groups(agg, groups.result, keys),
+    ).result
+
+
+def totals_query(query: MetricQuery, dialect: str) -> MetricQuery:
     """The derived query: no dimensions, sorts or limit; only totalable table calculations."""
-    calcs = tuple(c for c in query.table_calculations if _totalable(c, query))
+    calcs = tuple(c for c in query.table_calculations if _totalable(c, query, dialect))
     if not query.metrics and not calcs:
         raise QueryError(
             "Nothing to total: the query has no metrics or totalable table calculations",
@@ -33,7 +55,7 @@ def totals_query(query: MetricQuery) -> MetricQuery:
         update={
             "dimensions": (),
             "custom_dimensions": tuple(
-                c for c in query.custom_dimensions if any(_targets(query.filters.dimensions, c.id))
+                c for c in query.custom_dimensions if _targets(query.filters.dimensions, c.id)
             ),
             "sorts": (),
             "limit": None,
@@ -43,17 +65,54 @@ def totals_query(query: MetricQuery) -> MetricQuery:
     )
 
 
-def _targets(group: AndGroup | OrGroup | None, fid: str) -> list[bool]:
-    return [True for r in rules(group) if r.target.field_id == fid]
+def totals_plan(grouped: Plan, derived: MetricQuery) -> Plan:
+    """The plan of `derived` (see `totals_query`) taken from the plan of the grouped query.
+
+    Same joins: the groups the totals keep are read through the grouped query's tables. The
+    metrics are those selected and their post-calculation inputs; their closure and fan-out
+    routes are the grouped plan's, restricted (a route depends on the metric and the joins).
+    """
+    selected = {m.id for m in grouped.metrics}
+    post_inputs = unique(r for m in grouped.post_metrics for r in sorted(m.metric_references))
+    hidden = tuple(grouped.closure.by_id[r] for r in post_inputs if r not in selected)
+    aggregated = (*(m for m in grouped.metrics if not m.is_post_calculation), *hidden)
+    closure = grouped.closure.sub(aggregated)
+    keep = {c.name for c in derived.table_calculations}
+    calcs = tuple(c for c in grouped.calculations if c.name in keep)
+    outputs = [m.id for m in grouped.metrics] + [c.name for c in calcs]
+    return replace(
+        grouped,
+        dimensions=(),
+        custom_dimensions=(),
+        filter_only_metrics=(),
+        post_calculation_inputs=hidden,
+        sorts=query_sorts(derived, (), grouped.metrics, outputs),
+        limit=None,
+        closure=closure,
+        fanout=grouped.fanout.restricted(closure),
+        calculations=calcs,
+        filters=replace(grouped.filters, metrics=None, table_calculations=None),
+    )
 
 
-def _totalable(calc: TableCalculation, query: MetricQuery) -> bool:
+def _group_keys(groups: Compilation) -> list[tuple[exp.Expr, str]]:
+    """Each grouping column of the grouped query: its SQL over the raw rows, and its id."""
+    plan, finalizer = groups.plan, groups.finalizer
+    keys = [(finalizer.tree(d.sql), d.id) for d in plan.dimensions]
+    return keys + [(finalizer.tree(c.select), c.id) for c in plan.custom_dimensions]
+
+
+def _targets(group: FilterGroup | None, fid: str) -> bool:
+    return any(r.target.field_id == fid for r in rules(group))
+
+
+def _totalable(calc: TableCalculation, query: MetricQuery, dialect: str) -> bool:
     """SQL calculations over metrics only, without window or aggregate functions."""
     if calc.sql is None:
         return False
     metrics = set(query.metrics)
     try:
-        snippet = parse_snippet(calc.sql, "duckdb", field=calc.name)
+        snippet = parse_snippet(calc.sql, dialect, field=calc.name)
     except CompileError:
         return False
     if not snippet.refs:

@@ -15,7 +15,7 @@ from sqlglot import exp
 
 from metricql.errors import CircularReferenceError, CompileError, MetricQLError, QueryError
 from metricql.project.schema import ExploreMeta, JoinMeta, ProjectSchema
-from metricql.query.model import FilterRule, FilterTarget
+from metricql.query.model import FilterOperator, FilterRule, FilterTarget
 from metricql.query.parse import parse_filter_entries
 from metricql.semantic.explore import Explore, Join, JoinType, Relationship, Table
 from metricql.semantic.fields import (
@@ -224,7 +224,24 @@ def _explore(
         groups=spec.groups,
         warnings=tuple(w for t in tables.values() for w in t.warnings),
         source_dialect=dialect,
+        metric_filter_operators=_filter_operators(metrics),
     )
+
+
+def _filter_operators(metrics: Mapping[str, Metric]) -> Mapping[str, frozenset[FilterOperator]]:
+    """Each metric's filter operators, through the metrics it references (cycles are rejected
+    before this runs); only metrics that have some."""
+    memo: dict[str, frozenset[FilterOperator]] = {}
+
+    def of(metric_id: str) -> frozenset[FilterOperator]:
+        if metric_id not in memo:
+            metric = metrics.get(metric_id)
+            own = frozenset(r.operator for r in metric.filters) if metric else frozenset()
+            refs = metric.metric_references if metric else frozenset()
+            memo[metric_id] = own.union(*(of(r) for r in refs))
+        return memo[metric_id]
+
+    return MappingProxyType({m: ops for m in metrics if (ops := of(m))})
 
 
 def _is_hidden(tables: Mapping[str, Table], fid: str) -> bool:

@@ -9,7 +9,7 @@ from types import MappingProxyType
 
 from sqlglot import exp
 
-from metricql.query.model import FilterRule
+from metricql.query.model import FilterOperator, FilterRule
 from metricql.semantic.fields import Dimension, Metric
 
 
@@ -83,6 +83,11 @@ class Explore:
     groups: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     source_dialect: str = "duckdb"
+    # metric id → operators of its YAML filters and of every metric it references (only
+    # metrics that have some): which metrics' SQL depends on the clock, without a walk.
+    metric_filter_operators: Mapping[str, frozenset[FilterOperator]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     @property
     def default_filters(self) -> tuple[FilterRule, ...]:

@@ -1,0 +1,46 @@
+"""Compile options: everything besides the explore and the query that the SQL depends on."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from dataclasses import dataclass
+from datetime import datetime
+
+from metricql.compiler.expressions import UserContext
+
+
+@dataclass(frozen=True, slots=True)
+class CompileOptions:
+    """How to compile: target dialect, who asks, the clock, week start, caps, strictness.
+
+    `now` None reads the clock at compile time; `strict` turns inflated-metric warnings into
+    errors; `max_limit` caps the query's limit.
+    """
+
+    dialect: str = "duckdb"
+    user: UserContext | None = None
+    now: datetime | None = None
+    week_start: int | None = None
+    max_limit: int | None = None
+    strict: bool = False
+
+    def key(self) -> Hashable:
+        """Hashable form (the user by every attribute and intrinsic value), for cache keys."""
+        return (
+            self.dialect,
+            user_key(self.user),
+            self.now,
+            self.week_start,
+            self.max_limit,
+            self.strict,
+        )
+
+
+def user_key(user: UserContext | None) -> Hashable:
+    """Hashable identity of a user context: every attribute and intrinsic value."""
+    if user is None:
+        return None
+    attributes = tuple(
+        sorted((k, v if isinstance(v, str) else tuple(v)) for k, v in user.attributes.items())
+    )
+    return (attributes, user.email, user.user_uuid)
