@@ -212,6 +212,30 @@ def test_custom_sql_dimension_select_filter_sort(
     assert_same_rows(result.rows, want, ["gift_status", "orders_order_count"], ordered=True)
 
 
+def test_custom_sql_dimension_over_another_joins_its_tables(
+    project: mq.Project, duck: duckdb.DuckDBPyConnection
+) -> None:
+    """`greeting` reads `first`, which reads customers: selected alone, it still joins them."""
+    first = {"id": "first", "name": "first", "table": "customers", "type": "sql",
+             "sql": "${customers.first_name}", "dimensionType": "string"}  # fmt: skip
+    greeting = {"id": "greeting", "name": "greeting", "table": "orders", "type": "sql",
+                "sql": "'hi ' || ${first}", "dimensionType": "string"}  # fmt: skip
+    result = _run(
+        project,
+        duck,
+        {
+            "dimensions": ["greeting"],
+            "metrics": ["orders_order_count"],
+            "customDimensions": [first, greeting],
+        },
+    )
+    want = duck.sql("""
+        SELECT 'hi ' || c.first_name, COUNT(o.order_id)
+        FROM main.orders o LEFT JOIN main.customers c ON o.customer_id = c.customer_id
+        GROUP BY 1""").fetchall()
+    assert_same_rows(result.rows, want, ["greeting", "orders_order_count"])
+
+
 def test_custom_sql_dimension_with_aggregate_is_rejected(project: mq.Project) -> None:
     bad = {**SQL_DIM, "sql": "SUM(${orders.amount})"}
     query = mq.MetricQuery.model_validate(
