@@ -84,7 +84,7 @@ def _reference(
         return QuerySnippet(exp.Paren(this=dim.sql.copy()), tables, frozenset({dim.id}))
     other = extra.get(ref)
     if other is not None:  # another custom dimension: its tree, and what it reads
-        return QuerySnippet(exp.Paren(this=other.tree.copy()), frozenset(), other.reads)
+        return QuerySnippet(exp.Paren(this=other.tree.copy()), other.tables, other.reads)
     raise UnknownFieldError(
         f"{owner} references ${{{ref}}}, which matches no dimension of explore {explore.name!r}",
         hint="reference dimensions as ${table.dimension}",
