@@ -15,13 +15,87 @@
 
 Every error carries a stable `code`, a message saying what is wrong and where, a `hint` saying
 what to do, context keywords (file, line, model, field, explore, ...) and `to_dict()` for JSON APIs.
+
+Warnings (and problems kept as data rather than raised) are `Issue`s: the same code, message,
+hint and `Where`, with a level.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Sequence
-from typing import Any
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Where a problem is: a project file and line, and the model, explore and field."""
+
+    file: str | None = None
+    line: int | None = None
+    model: str | None = None
+    explore: str | None = None
+    field: str | None = None
+
+    @classmethod
+    def of(cls, context: Mapping[str, Any]) -> Where:
+        """The location keys of an error's context."""
+        line = context.get("line")
+        return cls(
+            file=_text(context.get("file")),
+            line=line if isinstance(line, int) else None,
+            model=_text(context.get("model")),
+            explore=_text(context.get("explore")),
+            field=_text(context.get("field")),
+        )
+
+    @property
+    def prefix(self) -> str:
+        """`file:line: ` (or `file: `) to put before a message; empty without a file."""
+        if not self.file:
+            return ""
+        return f"{self.file}:{self.line}: " if self.line else f"{self.file}: "
+
+    def to_dict(self) -> dict[str, Any]:
+        """The keys that are set."""
+        keys = ("file", "line", "model", "explore", "field")
+        return {k: getattr(self, k) for k in keys if getattr(self, k) is not None}
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if isinstance(value, (str, os.PathLike)) else None
+
+
+Level = Literal["warning", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """A problem as data (a warning, or an error reported rather than raised): its stable
+    `code`, message, hint, level and where. `str()` reads like the message of an error."""
+
+    code: str
+    message: str
+    hint: str | None = None
+    level: Level = "warning"
+    where: Where = field(default_factory=Where)
+
+    def __str__(self) -> str:
+        return f"{self.where.prefix}{self.message}"
+
+    @classmethod
+    def of(cls, error: MetricQLError) -> Issue:
+        """An error kept as data."""
+        return cls(error.code, error.message, error.hint, "error", error.where)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: code, level, message, hint and where."""
+        out: dict[str, Any] = {"code": self.code, "level": self.level, "message": self.message}
+        if self.hint:
+            out["hint"] = self.hint
+        return {**out, **self.where.to_dict()}
 
 
 class MetricQLError(Exception):
@@ -35,9 +109,13 @@ class MetricQLError(Exception):
         self.hint = hint
         self.context: dict[str, Any] = {k: v for k, v in context.items() if v is not None}
 
+    @property
+    def where(self) -> Where:
+        """The location keys of the context (file, line, model, explore, field)."""
+        return Where.of(self.context)
+
     def __str__(self) -> str:
-        where = _where(self.context)
-        text = f"{where}{self.message}" if where else self.message
+        text = f"{self.where.prefix}{self.message}"
         return f"{text}\n  hint: {self.hint}" if self.hint else text
 
     def to_dict(self) -> dict[str, Any]:
@@ -47,14 +125,6 @@ class MetricQLError(Exception):
             out["hint"] = self.hint
         out.update({k: _jsonable(v) for k, v in self.context.items()})
         return out
-
-
-def _where(context: dict[str, Any]) -> str:
-    file = context.get("file")
-    if not file:
-        return ""
-    line = context.get("line")
-    return f"{file}:{line}: " if line else f"{file}: "
 
 
 def _jsonable(value: Any) -> Any:

@@ -640,6 +640,10 @@ def test_missing_primary_key_warns_and_strict_raises(shop: Any) -> None:
     warning = compiled.warnings[0]
     assert "shipments_shipped_weight" in warning and '"tags" (one-to-many)' in warning
     assert "primary_key" in warning
+    (issue,) = compiled.issues  # the same warning as data
+    assert (issue.code, issue.level, str(issue)) == ("inflated_metric", "warning", warning)
+    assert issue.to_dict()["field"] == "shipments_shipped_weight"
+    assert issue.where.explore == "lines" and issue.hint
     assert "fanout_lines_metrics" in compiled.sql  # the protectable metric is still protected
     with pytest.raises(mq.CompileError) as caught:
         project.compile(query, strict=True)
@@ -655,6 +659,7 @@ def test_join_without_relationship_warns_only(shop: Any) -> None:
     compiled = project.compile(query, strict=True)
     assert len(compiled.warnings) == 1
     assert 'join "notes" has no relationship' in compiled.warnings[0]
+    assert [i.code for i in compiled.issues] == ["join_without_relationship"]
     assert "fanout_" not in compiled.sql
 
 

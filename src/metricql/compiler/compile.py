@@ -91,13 +91,15 @@ def compile_plan(
     )
     select, stitching = render_query(plan, finalizer, filters, restrict)
     tree = adapt(select, options.dialect)
+    issues = (*explore.issues, *fanout)
     result = CompiledQuery(
         sql=_sql(tree, options.dialect, explore),
         dialect=options.dialect,
         fields=_fields(plan),
         explore=explore.name,
         tree=tree,
-        warnings=(*explore.warnings, *fanout),
+        warnings=tuple(str(i) for i in issues),
+        issues=issues,
     )
     return Compilation(plan, finalizer, stitching, result)
 

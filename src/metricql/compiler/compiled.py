@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlglot import exp
 
+from metricql.errors import Issue
 from metricql.semantic.fields import FieldKind
 
 
@@ -56,7 +57,8 @@ class CompiledQuery:
     fields: tuple[CompiledField, ...]
     explore: str
     tree: exp.Expr = field(repr=False, compare=False)
-    warnings: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()  # the issues as text
+    issues: tuple[Issue, ...] = ()  # the explore's warnings, then the query's (fan-out)
 
     @property
     def field_ids(self) -> tuple[str, ...]:

@@ -19,11 +19,12 @@ from types import MappingProxyType
 from sqlglot import exp
 
 from metricql.compiler.closure import MetricClosure
-from metricql.errors import CompileError, UnsupportedError
+from metricql.errors import CompileError, Issue, UnsupportedError, Where
 from metricql.semantic.explore import Explore, Join, Relationship
 from metricql.semantic.fields import INFLATION_PROOF_METRIC_TYPES, Metric, MetricType
 from metricql.semantic.refs import marker_kind
 
+_INFLATED_HINT = "add meta.primary_key to the models named, or drop the joined fields"
 DISTINCT_TYPES = frozenset({MetricType.SUM_DISTINCT, MetricType.AVERAGE_DISTINCT})
 # Aggregate functions that duplicated rows cannot change (inside non-aggregate metrics' SQL).
 _PROOF_FUNCTIONS: tuple[type[exp.Expr], ...] = (exp.Min, exp.Max)
@@ -126,6 +127,7 @@ class MetricRoute:
 class FanOutPlan:
     """Fan-out analysis of one planned query: inflation, metric routes, warnings."""
 
+    explore: str
     inflation: Inflation
     routes: Mapping[str, MetricRoute]  # computed metrics and the metrics they reference
     inflated: tuple[MetricRoute, ...]  # routes strict mode refuses, in the order found
@@ -136,16 +138,30 @@ class FanOutPlan:
         return tuple(r.reason for r in self.inflated)
 
     @property
-    def warnings(self) -> tuple[str, ...]:
-        """Joins of unknown fan-out, then the metrics that may be inflated."""
+    def issues(self) -> tuple[Issue, ...]:
+        """Warnings: joins of unknown fan-out, then the metrics that may be inflated."""
         if not self.routes:
             return ()
         unrelated = tuple(
-            f'join "{t}" has no relationship, so metricql cannot tell whether it repeats rows; '
-            f"metrics of this query may be inflated (set relationship: on the join)"
+            Issue(
+                "join_without_relationship",
+                f'join "{t}" has no relationship, so metricql cannot tell whether it repeats '
+                "rows; metrics of this query may be inflated (set relationship: on the join)",
+                hint="set relationship: on the join",
+                where=Where(explore=self.explore),
+            )
             for t in self.inflation.unrelated
         )
-        return (*unrelated, *self.problems)
+        inflated = tuple(
+            Issue(
+                "inflated_metric",
+                r.reason,
+                hint=_INFLATED_HINT,
+                where=Where(explore=self.explore, field=r.metric),
+            )
+            for r in self.inflated
+        )
+        return (*unrelated, *inflated)
 
     @property
     def rewrites(self) -> bool:
@@ -157,20 +173,21 @@ class FanOutPlan:
         metrics): a metric's route depends only on the metric and the joins."""
         routes = {m.id: self.routes[m.id] for m in closure.metrics}
         return FanOutPlan(
+            explore=self.explore,
             inflation=self.inflation,
             routes=MappingProxyType(routes),
             inflated=tuple(r for r in self.inflated if r.metric in routes),
         )
 
-    def check(self, *, strict: bool) -> tuple[str, ...]:
+    def check(self, *, strict: bool) -> tuple[Issue, ...]:
         """The warnings; in strict mode a CompileError when some metric may be inflated."""
         if strict and self.problems:
             raise CompileError(
                 "metrics of this query may be inflated by its joins: " + "; ".join(self.problems),
-                hint="add meta.primary_key to the models named, or drop the joined fields",
+                hint=_INFLATED_HINT,
                 metrics=[r.metric for r in self.routes.values() if r.route is Route.INFLATED],
             )
-        return self.warnings
+        return self.issues
 
 
 def fanout_plan(explore: Explore, joins: Sequence[Join], closure: MetricClosure) -> FanOutPlan:
@@ -194,7 +211,12 @@ def fanout_plan(explore: Explore, joins: Sequence[Join], closure: MetricClosure)
                 )
         _reject_inlined_distinct(closure, routes)
         inflated += _inlined_own_grain(closure, routes)
-    return FanOutPlan(inflation=infl, routes=MappingProxyType(routes), inflated=tuple(inflated))
+    return FanOutPlan(
+        explore=explore.name,
+        inflation=infl,
+        routes=MappingProxyType(routes),
+        inflated=tuple(inflated),
+    )
 
 
 def _route(explore: Explore, metric: Metric, infl: Inflation) -> tuple[Route, str]:

@@ -222,7 +222,7 @@ def _explore(
         description=spec.description,
         case_sensitive=spec.case_sensitive,
         groups=spec.groups,
-        warnings=tuple(w for t in tables.values() for w in t.warnings),
+        issues=tuple(i for t in tables.values() for i in t.issues),
         source_dialect=dialect,
         metric_filter_operators=_filter_operators(metrics),
     )

@@ -9,6 +9,7 @@ from types import MappingProxyType
 
 from sqlglot import exp
 
+from metricql.errors import Issue
 from metricql.query.model import FilterOperator, FilterRule
 from metricql.semantic.fields import Dimension, Metric
 
@@ -81,13 +82,18 @@ class Explore:
     description: str | None = None
     case_sensitive: bool | None = None
     groups: tuple[str, ...] = ()
-    warnings: tuple[str, ...] = ()
+    issues: tuple[Issue, ...] = ()  # warnings found while building it
     source_dialect: str = "duckdb"
     # metric id → operators of its YAML filters and of every metric it references (only
     # metrics that have some): which metrics' SQL depends on the clock, without a walk.
     metric_filter_operators: Mapping[str, frozenset[FilterOperator]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The issues as text (`file:line: message`)."""
+        return tuple(str(i) for i in self.issues)
 
     @property
     def default_filters(self) -> tuple[FilterRule, ...]:

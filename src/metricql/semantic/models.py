@@ -14,7 +14,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 
-from metricql.errors import CompileError, MetricQLError, ProjectError
+from metricql.errors import CompileError, Issue, MetricQLError, ProjectError, Where
 from metricql.project.schema import (
     ColumnSchema,
     DimensionMeta,
@@ -84,7 +84,7 @@ class ModelDef:
     metrics: Mapping[str, MetricDef]
     sql_where: Snippet | None
     joins: tuple[tuple[JoinMeta, Snippet], ...] = ()
-    warnings: tuple[str, ...] = ()
+    issues: tuple[Issue, ...] = ()  # warnings found while reading the model
 
     @property
     def name(self) -> str:
@@ -113,7 +113,7 @@ def dimension_type(raw: str | None, data_type: str | None, **context: Any) -> Di
 
 def time_intervals(
     meta: DimensionMeta, kind: DimensionType, **context: Any
-) -> tuple[tuple[TimeInterval, ...], tuple[str, ...]]:
+) -> tuple[tuple[TimeInterval, ...], tuple[Issue, ...]]:
     """Interval children of a date/timestamp dimension, and warnings for unknown names."""
     if kind not in (DimensionType.DATE, DimensionType.TIMESTAMP):
         return (), ()
@@ -129,19 +129,24 @@ def time_intervals(
         return (), ()
     names = (raw,) if isinstance(raw, str) else raw
     out: list[TimeInterval] = []
-    warnings: list[str] = []
+    issues: list[Issue] = []
     for name in names:
         try:
             interval = TimeInterval(str(name).upper())
         except ValueError:
-            warnings.append(
-                f"{context.get('file')}: unknown time interval {name!r} on dimension "
-                f"{context.get('field')!r} of model {context.get('model')!r} was skipped"
+            issues.append(
+                Issue(
+                    "unknown_time_interval",
+                    f"unknown time interval {name!r} on dimension {context.get('field')!r} "
+                    f"of model {context.get('model')!r} was skipped",
+                    hint=f"use one of: {', '.join(i.value for i in TimeInterval)}",
+                    where=Where.of(context),
+                )
             )
             continue
         if interval not in out:
             out.append(interval)
-    return tuple(out), tuple(warnings)
+    return tuple(out), tuple(issues)
 
 
 def build_model_defs(
@@ -162,9 +167,9 @@ def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> Mode
     ctx = {"file": str(model.file) if model.file else None, "model": model.name}
     dims: dict[str, DimDef] = {}
     metrics: dict[str, MetricDef] = {}
-    warnings: list[str] = []
+    issues: list[Issue] = []
     for column in model.columns:
-        _column_fields(column, dialect, ctx, dims, metrics, warnings)
+        _column_fields(column, dialect, ctx, dims, metrics, issues)
     for name, meta in model.meta.metrics.items():
         if meta.sql is None:
             raise CompileError(
@@ -176,9 +181,14 @@ def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> Mode
         metrics[name] = _metric_def(name, meta, meta.sql, None, dialect, ctx)
     for name in [m for m in metrics if m in dims]:
         del metrics[name]
-        warnings.append(
-            f'Skipped metric "{name}" because a dimension with the same name exists. '
-            "Dimensions take priority."
+        issues.append(
+            Issue(
+                "metric_shadowed",
+                f'Skipped metric "{name}" because a dimension with the same name exists. '
+                "Dimensions take priority.",
+                hint="rename the metric",
+                where=Where.of({**ctx, "field": name}),
+            )
         )
     where = model.meta.sql_filter or model.meta.sql_where
     return ModelDef(
@@ -197,7 +207,7 @@ def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> Mode
             )
             for j in model.meta.joins
         ),
-        warnings=tuple(warnings),
+        issues=tuple(issues),
     )
 
 
@@ -207,17 +217,15 @@ def _column_fields(
     ctx: dict[str, Any],
     dims: dict[str, DimDef],
     metrics: dict[str, MetricDef],
-    warnings: list[str],
+    issues: list[Issue],
 ) -> None:
     meta = column.meta.dimension or DimensionMeta()
     default_sql = f"${{TABLE}}.{column.name}"
-    base = _dim_def(
-        column.name, meta, default_sql, column, dialect, ctx, warnings, additional=False
-    )
+    base = _dim_def(column.name, meta, default_sql, column, dialect, ctx, issues, additional=False)
     dims[base.name] = base
     for name, extra in column.meta.additional_dimensions.items():
         dims[name] = _dim_def(
-            name, extra, default_sql, column, dialect, ctx, warnings, additional=True
+            name, extra, default_sql, column, dialect, ctx, issues, additional=True
         )
     for name, metric in column.meta.metrics.items():
         metrics[name] = _metric_def(name, metric, meta.sql or default_sql, base.name, dialect, ctx)
@@ -230,7 +238,7 @@ def _dim_def(
     column: ColumnSchema,
     dialect: str,
     ctx: dict[str, Any],
-    warnings: list[str],
+    issues: list[Issue],
     *,
     additional: bool,
 ) -> DimDef:
@@ -238,8 +246,8 @@ def _dim_def(
     name = meta.name or name if not additional else name
     here = {**ctx, "field": name, "line": column.line}
     kind = dimension_type(meta.type, column.data_type, **here)
-    intervals, interval_warnings = time_intervals(meta, kind, **here)
-    warnings.extend(interval_warnings)
+    intervals, interval_issues = time_intervals(meta, kind, **here)
+    issues.extend(interval_issues)
     return DimDef(
         name=name,
         type=kind,
