@@ -7,7 +7,7 @@ resolved per explore. Every cycle of references is found and reported with its w
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -51,6 +51,19 @@ class _Resolved:
     tree: exp.Expr
     tables: frozenset[str]
     metrics: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class _ResolveState:
+    """One snippet being resolved: where it sits, and the tables and metrics it reads so far."""
+
+    snippet: Snippet
+    key: str  # the table the snippet belongs to
+    mode: Mode
+    owner: str
+    prefer_dims: bool  # a number metric with its own aggregates reads dimensions on a clash
+    tables: set[str] = field(default_factory=set)
+    metrics: set[str] = field(default_factory=set)
 
 
 def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], list[MetricQLError]]:
@@ -573,41 +586,25 @@ class _Resolver:
 
     def resolve(self, snippet: Snippet, key: str, mode: Mode, owner: str) -> _Resolved:
         """Copy of the snippet's tree with every reference substituted."""
-        tables: set[str] = set()
-        metrics: set[str] = set()
         prefer_dims = mode == "metric" and any(True for _ in snippet.tree.find_all(exp.AggFunc))
+        state = _ResolveState(snippet, key, mode, owner, prefer_dims)
         try:
-            tree, uses_table = substitute(
-                snippet,
-                key,
-                lambda ref: self._reference(
-                    ref, key, mode, owner, snippet, prefer_dims, tables, metrics
-                ),
-            )
+            tree, uses_table = substitute(snippet, key, lambda ref: self._reference(ref, state))
         except BadReference as bad:
             raise self._error(owner, bad.ref, snippet, bad.why) from None
         if uses_table:
-            tables.add(key)
-        return _Resolved(tree, frozenset(tables), frozenset(metrics))
+            state.tables.add(key)
+        return _Resolved(tree, frozenset(state.tables), frozenset(state.metrics))
 
-    def _reference(
-        self,
-        ref: str,
-        key: str,
-        mode: Mode,
-        owner: str,
-        snippet: Snippet,
-        prefer_dims: bool,
-        tables: set[str],
-        metrics: set[str],
-    ) -> exp.Expr:
+    def _reference(self, ref: str, state: _ResolveState) -> exp.Expr:
         attr = attribute_ref(ref)
         if attr is not None:
             return attr
+        owner, snippet, mode = state.owner, state.snippet, state.mode
         if ref.startswith(("lightdash.", "ld.")):
             raise self._error(owner, ref, snippet, "unknown lightdash.* reference")
         try:
-            table, name = parse_field_ref(ref, key)
+            table, name = parse_field_ref(ref, state.key)
         except BadReference as bad:
             raise self._error(owner, ref, snippet, bad.why) from None
         table = self.table_key(table, owner, ref)
@@ -615,7 +612,7 @@ class _Resolver:
         want_metric = mode in ("metric", "post")
         is_dim = name in model.dimensions or _interval_child(model, name)[0] is not None
         is_metric = name in model.metrics
-        if mode == "metric" and prefer_dims and is_dim:
+        if mode == "metric" and state.prefer_dims and is_dim:
             want_metric = False
         if want_metric and is_metric:
             target = model.metrics[name]
@@ -623,14 +620,14 @@ class _Resolver:
                 raise self._error(
                     owner, ref, snippet, "post-calculation metrics cannot reference each other"
                 )
-            metrics.add(field_id(table, name))
-            tables.add(table)
+            state.metrics.add(field_id(table, name))
+            state.tables.add(table)
             return metric_ref(field_id(table, name))
         if not want_metric and is_dim:
             if mode == "join":
                 self.join_dimensions.setdefault(table, set()).add(name)
             resolved = self.dimension(table, name)
-            tables.update(resolved.tables or {table})
+            state.tables.update(resolved.tables or {table})
             return exp.Paren(this=resolved.tree.copy())
         kind = "metric" if want_metric else "dimension"
         raise self._error(owner, ref, snippet, f"it matches no {kind} of table {table!r}")
