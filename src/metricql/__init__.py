@@ -2,8 +2,8 @@
 
 from metricql.api import Project, load_project
 from metricql.compiler.compiled import CompiledField, CompiledQuery
-from metricql.compiler.explain import Explanation
-from metricql.compiler.expressions import UserContext
+from metricql.compiler.features.explain import Explanation
+from metricql.context import UserContext
 from metricql.errors import (
     CircularReferenceError,
     CompileError,

@@ -10,14 +10,14 @@ from types import MappingProxyType, ModuleType
 from typing import Any, TypeVar
 
 from metricql._gc import gc_paused
-from metricql.compiler.access import visible_explore
 from metricql.compiler.cache import CompileCache, cache_key
 from metricql.compiler.compile import compile_query
 from metricql.compiler.compiled import CompiledQuery
-from metricql.compiler.explain import Explanation, explain_query
-from metricql.compiler.expressions import UserContext
+from metricql.compiler.features.explain import Explanation, explain_query
+from metricql.compiler.features.totals import compile_totals
 from metricql.compiler.options import CompileOptions
-from metricql.compiler.totals import compile_totals
+from metricql.compiler.plan.access import visible_explore
+from metricql.context import UserContext
 from metricql.errors import (
     ProjectError,
     ProjectErrors,

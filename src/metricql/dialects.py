@@ -1,6 +1,6 @@
 """The one registry of warehouses: the SQL dialects metricql compiles for, and the dbt adapter
 that runs on each. A new warehouse starts as one entry here (then its quirks, as rules in
-`compiler/dialects.py` and `compiler/timeframes.py`, each with a test)."""
+`compiler/sql/dialect_rules.py` and `compiler/sql/timeframes.py`, each with a test)."""
 
 from __future__ import annotations
 

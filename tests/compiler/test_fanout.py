@@ -13,10 +13,10 @@ from sqlglot import exp
 
 import metricql as mq
 from metricql.cli import main
-from metricql.compiler.distinct import distinct_aggregate
-from metricql.compiler.expressions import Finalizer
-from metricql.compiler.fanout import Route, inflation
-from metricql.compiler.plan import plan_query
+from metricql.compiler.plan.fanout import Route, inflation
+from metricql.compiler.plan.plan import plan_query
+from metricql.compiler.sql.distinct import distinct_aggregate
+from metricql.compiler.sql.field_sql import Finalizer
 from metricql.dialects import SUPPORTED
 from metricql.semantic.explore import Join, Relationship
 from metricql.semantic.refs import MARK, marker_kind

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlglot import exp, parse_one
 
-from metricql.compiler.filters import (
+from metricql.compiler.sql.filters import (
     CLOCK_OPERATORS,
     OPERATORS,
     FilterContext,

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 import metricql as mq
-from metricql.compiler.closure import metric_closure
-from metricql.compiler.fanout import fanout_plan
-from metricql.compiler.joins import JoinReason
-from metricql.compiler.plan import plan_query
+from metricql.compiler.plan.closure import metric_closure
+from metricql.compiler.plan.fanout import fanout_plan
+from metricql.compiler.plan.joins import JoinReason
+from metricql.compiler.plan.plan import plan_query
 from tests.conftest import SAMPLE
 from tests.engines.queries import NOW, QUERIES
 from tests.helpers import make_project

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from sqlglot import exp, parse_one
 
-from metricql.compiler.relative_dates import (
+from metricql.compiler.sql.relative_dates import (
     PERIOD_UNITS,
     Window,
     current_window,

@@ -10,7 +10,7 @@ import duckdb
 import pytest
 from sqlglot import exp, parse_one
 
-from metricql.compiler.timeframes import (
+from metricql.compiler.sql.timeframes import (
     DATE_OVERRIDES,
     DEFAULT,
     OVERRIDES,

@@ -11,7 +11,7 @@ import pytest
 import sqlglot
 from sqlglot import exp, parse_one
 
-from metricql.compiler.dialects import RULES, adapt
+from metricql.compiler.sql.dialect_rules import RULES, adapt
 
 # (dialect, node type the rule is for, DuckDB SQL the compiler or a user snippet gives) → SQL.
 CASES: dict[tuple[str, type[exp.Expr], str], str] = {

@@ -9,7 +9,7 @@ import duckdb
 import pytest
 
 import metricql as mq
-from metricql.compiler.table_calculations import HELPERS, UNSUPPORTED
+from metricql.compiler.features.calculation_helpers import HELPERS, UNSUPPORTED
 from tests.conftest import assert_same_rows
 
 

@@ -7,8 +7,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
 
 from metricql.compiler.compiled import CompiledQuery
-from metricql.compiler.filters import CLOCK_OPERATORS
 from metricql.compiler.options import CompileOptions
+from metricql.compiler.sql.filters import CLOCK_OPERATORS
 from metricql.query.model import FilterOperator, FilterRule, MetricQuery, rules
 from metricql.semantic.explore import Explore
 

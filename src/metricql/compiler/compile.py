@@ -14,16 +14,16 @@ from datetime import datetime, timezone
 import sqlglot
 from sqlglot import exp
 
-from metricql.compiler.access import check_explore, check_fields, with_user_values
 from metricql.compiler.compiled import CompiledField, CompiledQuery
-from metricql.compiler.dialects import adapt
-from metricql.compiler.expressions import Finalizer
-from metricql.compiler.filters import FilterContext
 from metricql.compiler.options import CompileOptions
-from metricql.compiler.plan import Plan, plan_query
-from metricql.compiler.render import Restrict, render_query
-from metricql.compiler.stitch import Stitching
-from metricql.compiler.targets import metric_value_type
+from metricql.compiler.plan.access import check_explore, check_fields, with_user_values
+from metricql.compiler.plan.plan import Plan, plan_query
+from metricql.compiler.plan.targets import metric_value_type
+from metricql.compiler.sql.dialect_rules import adapt
+from metricql.compiler.sql.field_sql import Finalizer
+from metricql.compiler.sql.filters import FilterContext
+from metricql.compiler.sql.render import Restrict, render_query
+from metricql.compiler.sql.stitch import Stitching
 from metricql.dialects import SUPPORTED
 from metricql.errors import CompileError, QueryError
 from metricql.query.model import MetricQuery

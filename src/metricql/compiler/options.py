@@ -6,7 +6,7 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 
-from metricql.compiler.expressions import UserContext
+from metricql.context import UserContext
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,69 +1,25 @@
-"""Build explores from model definitions: resolve `${...}` references into sqlglot trees.
+"""Build explores from model definitions: one per model and per `meta.explores` entry.
 
 Each explore has a base model and its joins; a table may sit under an alias, so references are
-resolved per explore. Every cycle of references is found and reported with its whole path.
+resolved per explore (`resolve.py`) and each table's fields built in it (`tables.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from types import MappingProxyType
-from typing import Any, Literal
+from typing import Any
 
-from sqlglot import exp
-
-from metricql.errors import CircularReferenceError, CompileError, MetricQLError, QueryError
+from metricql.errors import CircularReferenceError, CompileError, MetricQLError
 from metricql.project.schema import ExploreMeta, JoinMeta, ProjectSchema
-from metricql.query.model import FilterOperator, FilterRule, FilterTarget
-from metricql.query.parse import parse_filter_entries
+from metricql.query.model import FilterOperator
 from metricql.semantic.explore import Explore, Join, JoinType, Relationship, Table
-from metricql.semantic.fields import (
-    AGGREGATE_METRIC_TYPES,
-    INTERVAL_LABELS,
-    INTERVAL_TYPES,
-    NON_AGGREGATE_METRIC_TYPES,
-    POST_CALCULATION_METRIC_TYPES,
-    BadReference,
-    Dimension,
-    Metric,
-    MetricType,
-    field_id,
-    friendly_name,
-    parse_field_ref,
-)
-from metricql.semantic.models import DimDef, MetricDef, ModelDef, build_model_defs
-from metricql.semantic.refs import (
-    Snippet,
-    attribute_ref,
-    interval_of,
-    metric_ref,
-    parse_snippet,
-    substitute,
-)
-from metricql.semantic.sets import expand_fields
-
-Mode = Literal["dimension", "aggregate", "metric", "post", "join", "where"]
-
-
-@dataclass(frozen=True, slots=True)
-class _Resolved:
-    tree: exp.Expr
-    tables: frozenset[str]
-    metrics: frozenset[str] = frozenset()
-
-
-@dataclass(slots=True)
-class _ResolveState:
-    """One snippet being resolved: where it sits, and the tables and metrics it reads so far."""
-
-    snippet: Snippet
-    key: str  # the table the snippet belongs to
-    mode: Mode
-    owner: str
-    prefer_dims: bool  # a number metric with its own aggregates reads dimensions on a clash
-    tables: set[str] = field(default_factory=set)
-    metrics: set[str] = field(default_factory=set)
+from metricql.semantic.fields import Metric, friendly_name
+from metricql.semantic.models import ModelDef, build_model_defs
+from metricql.semantic.refs import Snippet, parse_snippet
+from metricql.semantic.resolve import Resolved, Resolver
+from metricql.semantic.tables import TableCache, shared_table
 
 
 def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], list[MetricQLError]]:
@@ -196,11 +152,11 @@ def _explore(
                 **ctx,
             )
         tables[key] = defs[meta.join]
-    resolver = _Resolver(spec.name, tables, ctx)
+    resolver = Resolver(spec.name, tables, ctx)
     joins = tuple(_join(meta, snippet, resolver) for meta, snippet in spec.joins)
     join_metas = {m.alias or m.join: m for m, _ in spec.joins}
     built = {
-        key: _shared_table(key, model, resolver, join_metas.get(key), shared)
+        key: shared_table(key, model, resolver, join_metas.get(key), shared)
         for key, model in tables.items()
     }
     defaults = resolver.filter_rules(
@@ -261,13 +217,13 @@ def _is_hidden(tables: Mapping[str, Table], fid: str) -> bool:
     return any(d.hidden for t in tables.values() for d in t.dimensions.values() if d.id == fid)
 
 
-def _with_where(table: Table, where: _Resolved | None) -> Table:
+def _with_where(table: Table, where: Resolved | None) -> Table:
     if where is None:
         return table
     return replace(table, sql_where=where.tree, sql_where_tables=where.tables)
 
 
-def _join(meta: JoinMeta, snippet: Snippet, resolver: _Resolver) -> Join:
+def _join(meta: JoinMeta, snippet: Snippet, resolver: Resolver) -> Join:
     key = meta.alias or meta.join
     on = resolver.resolve(snippet, key, "join", f"join {key}")
     return Join(
@@ -278,182 +234,6 @@ def _join(meta: JoinMeta, snippet: Snippet, resolver: _Resolver) -> Join:
         always=meta.always,
         hidden=meta.hidden,
         tables_references=on.tables - {key},
-    )
-
-
-TableCache = dict[tuple[Any, ...], Table]
-
-
-def _shared_table(
-    key: str, model: ModelDef, resolver: _Resolver, join: JoinMeta | None, shared: TableCache
-) -> Table:
-    """`_table`, reused across explores when its fields read no other table.
-
-    A model is joined into many explores; its fields resolve the same way in each unless they
-    reference another table, so a self-contained table is built once per alias and join shape.
-    """
-    shape = None  # a join that changes nothing of the table shares the base build
-    if join is not None:
-        on_dims = frozenset(resolver.join_dimensions.get(key, ())) if join.fields else frozenset()
-        shape = (join.label, join.alias, join.fields, join.hidden, join.description, on_dims)
-        if shape == (None, None, None, False, None, frozenset()):
-            shape = None
-    cache_key = (model.name, key, shape)
-    table = shared.get(cache_key)
-    if table is None:
-        table = _table(key, model, resolver, join)
-        own_metrics = {m.id for m in table.metrics.values()}
-        if all(d.tables_references <= {key} for d in table.dimensions.values()) and all(
-            m.tables_references <= {key} and m.metric_references <= own_metrics
-            for m in table.metrics.values()
-        ):
-            shared[cache_key] = table
-    return table
-
-
-def _table(key: str, model: ModelDef, resolver: _Resolver, join: JoinMeta | None) -> Table:
-    label = (join.label or friendly_name(join.alias)) if join and join.alias else model.label
-    if join and join.label:
-        label = join.label
-    keep = None
-    if join and join.fields is not None:
-        keep = set(
-            expand_fields(
-                join.fields,
-                model.schema.meta.sets,
-                where=f"fields of join {key}",
-                model=model.name,
-                file=str(model.schema.file) if model.schema.file else None,
-            )
-        )
-    on_dims = resolver.join_dimensions.get(key, set())
-    dims: dict[str, Dimension] = {}
-    for ddef in model.dimensions.values():
-        if keep is not None and ddef.name not in keep and ddef.name not in on_dims:
-            continue
-        hidden = bool(join and join.hidden) or (keep is not None and ddef.name not in keep)
-        for dim in _dimensions(key, label, ddef, resolver, hidden):
-            dims[dim.name] = dim
-    metrics: dict[str, Metric] = {}
-    for mdef in model.metrics.values():
-        if keep is not None and mdef.name not in keep:
-            continue
-        metrics[mdef.name] = _metric(key, label, mdef, resolver, bool(join and join.hidden))
-    meta = model.schema.meta
-    return Table(
-        name=key,
-        original_name=model.name,
-        label=label,
-        description=(join.description if join else None) or model.schema.description,
-        relation=model.relation,
-        dimensions=MappingProxyType(dims),
-        metrics=MappingProxyType(metrics),
-        primary_key=meta.primary_key,
-        required_attributes=MappingProxyType(dict(meta.required_attributes)),
-        hidden=bool(join and join.hidden),
-        case_sensitive=meta.case_sensitive,
-    )
-
-
-def _dimensions(
-    key: str, table_label: str, ddef: DimDef, resolver: _Resolver, hidden: bool
-) -> Iterable[Dimension]:
-    resolved = resolver.dimension(key, ddef.name)
-    meta = ddef.meta
-    groups = meta.groups or ((meta.group_label,) if meta.group_label else ())
-    common: dict[str, Any] = {
-        "table": key,
-        "table_label": table_label,
-        "description": meta.description,
-        "hidden": hidden or meta.hidden,
-        "tables_references": resolved.tables,
-        "format": meta.format,
-        "round": meta.round,
-        "case_sensitive": meta.case_sensitive,
-        "required_attributes": MappingProxyType(dict(meta.required_attributes)),
-    }
-    yield Dimension(
-        name=ddef.name,
-        type=ddef.type,
-        label=ddef.label,
-        sql=resolved.tree,
-        is_interval_base=bool(ddef.intervals),
-        is_additional=ddef.is_additional,
-        groups=groups,
-        **common,
-    )
-    for interval in ddef.intervals:
-        yield Dimension(
-            name=f"{ddef.name}_{interval.value.lower()}",
-            type=INTERVAL_TYPES[interval] or ddef.type,
-            label=f"{ddef.label} {INTERVAL_LABELS[interval].lower()}",
-            sql=resolver.dimension(key, f"{ddef.name}_{interval.value.lower()}").tree,
-            time_interval=interval,
-            time_interval_base=ddef.name,
-            groups=(*groups, ddef.label),
-            **common,
-        )
-
-
-def _metric(
-    key: str, table_label: str, mdef: MetricDef, resolver: _Resolver, hidden: bool
-) -> Metric:
-    owner = f"metric {mdef.name}"
-    mode: Mode = "aggregate"
-    if mdef.type in POST_CALCULATION_METRIC_TYPES:
-        mode = "post"
-    elif mdef.type in NON_AGGREGATE_METRIC_TYPES:
-        mode = "metric"
-    resolved = resolver.resolve(mdef.snippet, key, mode, owner)
-    keys = tuple(resolver.resolve(k, key, "aggregate", owner).tree for k in mdef.distinct_keys)
-    meta = mdef.meta
-    return Metric(
-        name=mdef.name,
-        table=key,
-        type=mdef.type,
-        label=mdef.label,
-        table_label=table_label,
-        sql=resolved.tree,
-        description=mdef.description,
-        hidden=hidden or meta.hidden,
-        percentile=meta.percentile if mdef.type is MetricType.PERCENTILE else None,
-        distinct_keys=keys,
-        dimension_reference=field_id(key, mdef.dimension_reference)
-        if mdef.dimension_reference
-        else None,
-        tables_references=resolved.tables,
-        metric_references=resolved.metrics,
-        groups=meta.groups or ((meta.group_label,) if meta.group_label else ()),
-        format=meta.format,
-        round=meta.round,
-        required_attributes=MappingProxyType(_metric_attributes(mdef, resolver.tables[key])),
-        show_underlying_values=meta.show_underlying_values,
-        filters=_metric_filters(mdef, key, resolver),
-    )
-
-
-def _metric_attributes(mdef: MetricDef, model: ModelDef) -> dict[str, tuple[str, ...]]:
-    """A column metric inherits the required attributes of its dimension."""
-    inherited = {}
-    if mdef.dimension_reference and mdef.dimension_reference in model.dimensions:
-        inherited = dict(model.dimensions[mdef.dimension_reference].meta.required_attributes)
-    return {**inherited, **mdef.meta.required_attributes}
-
-
-def _metric_filters(mdef: MetricDef, key: str, resolver: _Resolver) -> tuple[FilterRule, ...]:
-    """YAML `filters:` of a metric as rules on dimension field ids (CASE WHEN in the aggregate)."""
-    if not mdef.meta.filters:
-        return ()
-    if mdef.type not in AGGREGATE_METRIC_TYPES:
-        raise CompileError(
-            f"{mdef.name} - metric filters cannot be used with non-aggregate or "
-            "post-calculation metrics",
-            hint="move the filter into the metrics this metric references",
-            field=mdef.name,
-            **resolver.ctx,
-        )
-    return resolver.filter_rules(
-        list(mdef.meta.filters), key, f"filters of metric {mdef.name}", required_default=False
     )
 
 
@@ -478,180 +258,6 @@ def _check_metric_cycles(tables: Iterable[Table], ctx: dict[str, Any]) -> None:
 
     for start in graph:
         visit(start, [])
-
-
-class _Resolver:
-    """Resolves references inside one explore, memoising dimensions and detecting cycles."""
-
-    def __init__(self, explore: str, tables: Mapping[str, ModelDef], ctx: dict[str, Any]) -> None:
-        self.explore = explore
-        self.tables = tables
-        self.ctx = ctx
-        self._dims: dict[tuple[str, str], _Resolved] = {}
-        self._stack: list[tuple[str, str]] = []
-        self.join_dimensions: dict[str, set[str]] = {}
-
-    def filter_rules(
-        self, entries: list[Any], key: str, where: str, *, required_default: bool
-    ) -> tuple[FilterRule, ...]:
-        """Parse YAML filter shorthand; targets become dimension field ids of this explore."""
-        try:
-            parsed = parse_filter_entries(entries, required_default=required_default, where=where)
-        except QueryError as err:
-            raise CompileError(err.message, hint=err.hint, field=where, **self.ctx) from None
-        out = []
-        for rule, _ in parsed:
-            ref = rule.target.field_id
-            try:
-                table, name = parse_field_ref(ref, key)
-            except BadReference:
-                raise CompileError(
-                    f"{where}: filter field {ref!r} must be field or table.field",
-                    hint="use at most one dot",
-                    field=where,
-                    **self.ctx,
-                ) from None
-            table = self.table_key(table, where, ref)
-            if self.find_dimension(table, name) is None:
-                raise CompileError(
-                    f'{where} in explore "{self.explore}" filters {ref!r}, which matches no '
-                    f"dimension of table {table!r}",
-                    hint="filter a dimension: field or table.field",
-                    field=where,
-                    **self.ctx,
-                )
-            target = FilterTarget(field_id=field_id(table, name))
-            out.append(rule.model_copy(update={"target": target}))
-        return tuple(out)
-
-    def table_key(self, name: str, owner: str, ref: str) -> str:
-        if name in self.tables:
-            return name
-        for key, model in self.tables.items():
-            if model.name == name:
-                return key
-        raise CompileError(
-            f'{owner} in explore "{self.explore}" references ${{{ref}}}, but table "{name}" '
-            "is not part of this explore",
-            hint=f"tables here: {', '.join(self.tables)}; join the model or fix the reference",
-            field=owner,
-            **self.ctx,
-        )
-
-    def dimension(self, key: str, name: str) -> _Resolved:
-        """Tree of dimension `name` of table `key` (interval children included)."""
-        found = self.find_dimension(key, name)
-        if found is None:
-            raise CompileError(
-                f'explore "{self.explore}" has no dimension {name!r} in table {key!r}',
-                hint="this is a metricql bug: callers check the dimension exists",
-                field=name,
-                **self.ctx,
-            )
-        return found
-
-    def find_dimension(self, key: str, name: str) -> _Resolved | None:
-        """Tree of dimension `name` of table `key` (interval children included), or None."""
-        found = self._dims.get((key, name))
-        if found is not None:
-            return found
-        model = self.tables[key]
-        ddef = model.dimensions.get(name)
-        if ddef is None:
-            base, interval = _interval_child(model, name)
-            if base is None or interval is None:
-                return None
-            parent = self.dimension(key, base.name)
-            tree: exp.Expr = interval_of(parent.tree.copy(), interval, base.type)
-            result = _Resolved(tree, parent.tables)
-        else:
-            if (key, name) in self._stack:
-                start = self._stack.index((key, name))
-                path = [f"{t}.{n}" for t, n in self._stack[start:]] + [f"{key}.{name}"]
-                raise CircularReferenceError(
-                    f"dimensions reference each other in a cycle: {' → '.join(path)}",
-                    hint="break the cycle: a dimension cannot depend on itself",
-                    cycle=path,
-                    model=model.name,
-                    field=name,
-                    **{k: v for k, v in self.ctx.items() if k != "model"},
-                )
-            self._stack.append((key, name))
-            try:
-                result = self.resolve(ddef.snippet, key, "dimension", f"dimension {name}")
-            finally:
-                self._stack.pop()
-        self._dims[(key, name)] = result
-        return result
-
-    def resolve(self, snippet: Snippet, key: str, mode: Mode, owner: str) -> _Resolved:
-        """Copy of the snippet's tree with every reference substituted."""
-        prefer_dims = mode == "metric" and any(True for _ in snippet.tree.find_all(exp.AggFunc))
-        state = _ResolveState(snippet, key, mode, owner, prefer_dims)
-        try:
-            tree, uses_table = substitute(snippet, key, lambda ref: self._reference(ref, state))
-        except BadReference as bad:
-            raise self._error(owner, bad.ref, snippet, bad.why) from None
-        if uses_table:
-            state.tables.add(key)
-        return _Resolved(tree, frozenset(state.tables), frozenset(state.metrics))
-
-    def _reference(self, ref: str, state: _ResolveState) -> exp.Expr:
-        attr = attribute_ref(ref)
-        if attr is not None:
-            return attr
-        owner, snippet, mode = state.owner, state.snippet, state.mode
-        if ref.startswith(("lightdash.", "ld.")):
-            raise self._error(owner, ref, snippet, "unknown lightdash.* reference")
-        try:
-            table, name = parse_field_ref(ref, state.key)
-        except BadReference as bad:
-            raise self._error(owner, ref, snippet, bad.why) from None
-        table = self.table_key(table, owner, ref)
-        model = self.tables[table]
-        want_metric = mode in ("metric", "post")
-        is_dim = name in model.dimensions or _interval_child(model, name)[0] is not None
-        is_metric = name in model.metrics
-        if mode == "metric" and state.prefer_dims and is_dim:
-            want_metric = False
-        if want_metric and is_metric:
-            target = model.metrics[name]
-            if mode == "post" and target.type in POST_CALCULATION_METRIC_TYPES:
-                raise self._error(
-                    owner, ref, snippet, "post-calculation metrics cannot reference each other"
-                )
-            state.metrics.add(field_id(table, name))
-            state.tables.add(table)
-            return metric_ref(field_id(table, name))
-        if not want_metric and is_dim:
-            if mode == "join":
-                self.join_dimensions.setdefault(table, set()).add(name)
-            resolved = self.dimension(table, name)
-            state.tables.update(resolved.tables or {table})
-            return exp.Paren(this=resolved.tree.copy())
-        kind = "metric" if want_metric else "dimension"
-        raise self._error(owner, ref, snippet, f"it matches no {kind} of table {table!r}")
-
-    def _error(self, owner: str, ref: str, snippet: Snippet, why: str) -> CompileError:
-        return CompileError(
-            f'{owner} in explore "{self.explore}": reference ${{{ref}}} in {snippet.text!r} '
-            f"cannot be resolved: {why}",
-            hint="check the field name and the table it belongs to",
-            field=owner,
-            **self.ctx,
-        )
-
-
-def _interval_child(model: ModelDef, name: str) -> tuple[DimDef | None, Any]:
-    """(base DimDef, TimeInterval) when `name` is `<base>_<interval>` of one of its intervals."""
-    for ddef in model.dimensions.values():
-        prefix = ddef.name + "_"
-        if ddef.intervals and name.startswith(prefix):
-            wanted = name[len(prefix) :].upper()
-            for interval in ddef.intervals:
-                if interval.value == wanted:
-                    return ddef, interval
-    return None, None
 
 
 __all__ = ["build_explores"]

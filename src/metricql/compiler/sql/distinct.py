@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING
 
 from sqlglot import exp
 
-from metricql.compiler.names import column, quoted
+from metricql.compiler.sql.names import column, quoted
 from metricql.semantic.fields import Metric, MetricType
 from metricql.semantic.refs import MARK
 
 if TYPE_CHECKING:
-    from metricql.compiler.expressions import Finalizer
+    from metricql.compiler.sql.field_sql import Finalizer
 
 VALUE = "__value"
 ROW = "__row"

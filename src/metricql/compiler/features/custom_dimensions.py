@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from metricql.compiler.snippets import QuerySnippet, resolve_snippet
+from metricql.compiler.features.snippets import QuerySnippet, resolve_snippet
 from metricql.errors import QueryError, UnknownFieldError
 from metricql.query.model import CustomBinDimension, CustomBinRange, CustomSqlDimension
 from metricql.semantic.explore import Explore

@@ -14,8 +14,8 @@ from types import MappingProxyType
 
 from sqlglot import exp
 
-from metricql.compiler.custom_dimensions import CustomDim
-from metricql.compiler.table_calculations import Calc
+from metricql.compiler.features.custom_dimensions import CustomDim
+from metricql.compiler.features.table_calculations import Calc
 from metricql.errors import UnknownFieldError
 from metricql.query.model import FilterGroup, FilterRule, rules
 from metricql.semantic.explore import Explore

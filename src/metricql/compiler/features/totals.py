@@ -14,11 +14,12 @@ from sqlglot import exp
 
 from metricql.compiler.compile import Compilation, compilation, compile_plan
 from metricql.compiler.compiled import CompiledQuery
-from metricql.compiler.lookup import query_sorts, unique
-from metricql.compiler.names import column, quoted
+from metricql.compiler.features.calculation_helpers import HELPERS, UNSUPPORTED
+from metricql.compiler.features.table_calculations import result_field
 from metricql.compiler.options import CompileOptions
-from metricql.compiler.plan import Plan
-from metricql.compiler.table_calculations import HELPERS, UNSUPPORTED, result_field
+from metricql.compiler.plan.lookup import query_sorts, unique
+from metricql.compiler.plan.plan import Plan
+from metricql.compiler.sql.names import column, quoted
 from metricql.errors import CompileError, QueryError
 from metricql.query.model import FilterGroup, Filters, MetricQuery, TableCalculation, rules
 from metricql.semantic.explore import Explore

@@ -1,7 +1,7 @@
 """The aggregation split into pieces aggregated apart, then stitched on the dimensions.
 
 Used when some metric cannot be computed in one GROUP BY over the joined rows: a metric of a
-table the joins repeat (fan-out, see `fanout.py`) or a sum/average_distinct (`distinct.py`).
+table the joins repeat (fan-out, see `plan/fanout.py`) or a sum/average_distinct (`distinct.py`).
 Every piece reads the same FROM / WHERE as the plain aggregation and every join it needs
 (LEFT JOINs nothing in it reads only repeat rows, so they are dropped), so every piece has the
 same groups; pieces are joined on the dimensions with NULL-safe equality (`IS NOT DISTINCT
@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 
 from sqlglot import exp
 
-from metricql.compiler import names
-from metricql.compiler.distinct import distinct_rows, distinct_total
-from metricql.compiler.expressions import Finalizer
-from metricql.compiler.fanout import FanOutPlan, Route, inflation
-from metricql.compiler.plan import Plan
+from metricql.compiler.plan.fanout import FanOutPlan, Route, inflation
+from metricql.compiler.plan.plan import Plan
+from metricql.compiler.sql import names
+from metricql.compiler.sql.distinct import distinct_rows, distinct_total
+from metricql.compiler.sql.field_sql import Finalizer
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import Metric
 from metricql.semantic.refs import marker_kind, metric_ref_id

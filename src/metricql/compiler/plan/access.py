@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from metricql.compiler.expressions import UserContext
+from metricql.context import UserContext
 from metricql.errors import ForbiddenError
 from metricql.query.model import FilterGroup, FilterRule, Filters, MetricQuery, rules
 from metricql.semantic.explore import Explore

@@ -12,20 +12,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from metricql.compiler.closure import MetricClosure, metric_closure
-from metricql.compiler.custom_dimensions import CustomDim
-from metricql.compiler.fanout import FanOutPlan, fanout_plan
-from metricql.compiler.joins import JoinReason, ReasonKind, TableUses
-from metricql.compiler.lookup import (
+from metricql.compiler.features.custom_dimensions import CustomDim
+from metricql.compiler.features.table_calculations import Calc, compile_calculations
+from metricql.compiler.plan.closure import MetricClosure, metric_closure
+from metricql.compiler.plan.fanout import FanOutPlan, fanout_plan
+from metricql.compiler.plan.joins import JoinReason, ReasonKind, TableUses
+from metricql.compiler.plan.lookup import (
     QueryFields,
     checked_limit,
     query_fields,
     query_sorts,
     required_filters,
 )
-from metricql.compiler.ordering import sort_key
-from metricql.compiler.table_calculations import Calc, compile_calculations
-from metricql.compiler.targets import PlanFilters, bind_filters
+from metricql.compiler.plan.targets import PlanFilters, bind_filters
+from metricql.compiler.sql.ordering import sort_key
 from metricql.query.model import FilterRule, MetricQuery, SortField, rules
 from metricql.semantic.explore import Explore, Join
 from metricql.semantic.fields import Dimension, Metric

@@ -6,11 +6,11 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from metricql.compiler.compile import compilation
-from metricql.compiler.fanout import Route
-from metricql.compiler.joins import JoinReason
 from metricql.compiler.options import CompileOptions
-from metricql.compiler.plan import Plan
-from metricql.compiler.stitch import JOINED, Stitching, piece_name, rows_name
+from metricql.compiler.plan.fanout import Route
+from metricql.compiler.plan.joins import JoinReason
+from metricql.compiler.plan.plan import Plan
+from metricql.compiler.sql.stitch import JOINED, Stitching, piece_name, rows_name
 from metricql.query.model import MetricQuery, rules
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import Metric

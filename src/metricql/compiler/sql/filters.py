@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlglot import exp
 
-from metricql.compiler.relative_dates import (
+from metricql.compiler.sql.relative_dates import (
     PERIOD_UNITS,
     Window,
     current_window,

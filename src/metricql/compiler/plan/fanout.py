@@ -5,7 +5,7 @@ order once per payment), many-to-one repeats the joined side (each customer once
 many-to-many both. In a join tree the sides of a join are the joined table's subtree and
 everything else, so chains and chasm traps (two one-to-many branches, each repeating the
 other) follow without special cases. A sum, count, average, median or percentile of a
-repeated table is then computed at its table's own grain (see `stitch.py`) when the table has
+repeated table is then computed at its table's own grain (see `sql/stitch.py`) when the table has
 a primary key; without one it stays as it is and the query gets a warning (strict: an error).
 """
 
@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 from sqlglot import exp
 
-from metricql.compiler.closure import MetricClosure
+from metricql.compiler.plan.closure import MetricClosure
 from metricql.errors import CompileError, Issue, UnsupportedError, Where
 from metricql.semantic.explore import Explore, Join, Relationship
 from metricql.semantic.fields import INFLATION_PROOF_METRIC_TYPES, Metric, MetricType

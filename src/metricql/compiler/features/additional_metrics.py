@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from metricql.compiler.snippets import resolve_snippet
+from metricql.compiler.features.snippets import resolve_snippet
 from metricql.errors import QueryError, UnknownFieldError
 from metricql.query.model import AdditionalMetric, FilterRule, FilterTarget
 from metricql.semantic.explore import Explore

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 
 from sqlglot import exp
 
-from metricql.compiler.custom_dimensions import CustomDim
-from metricql.compiler.names import column
-from metricql.compiler.timeframes import calendar_order
+from metricql.compiler.features.custom_dimensions import CustomDim
+from metricql.compiler.sql.names import column
+from metricql.compiler.sql.timeframes import calendar_order
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import TimeInterval
 

@@ -15,15 +15,16 @@ from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
-from metricql.compiler.custom_dimensions import bounds_select
-from metricql.compiler.expressions import Finalizer
-from metricql.compiler.filters import FilterContext, filter_condition, group_condition
-from metricql.compiler.names import column, grouped, quoted, safe_ratio
-from metricql.compiler.ordering import sort_key
-from metricql.compiler.plan import Plan
-from metricql.compiler.stitch import Stitching, stitched_aggregation
-from metricql.compiler.table_calculations import RUNNING, TOTALS_CTE, levels, total_column, window
-from metricql.compiler.targets import FilteredField
+from metricql.compiler.features.calculation_helpers import RUNNING, TOTALS_CTE, total_column, window
+from metricql.compiler.features.custom_dimensions import bounds_select
+from metricql.compiler.features.table_calculations import levels
+from metricql.compiler.plan.plan import Plan
+from metricql.compiler.plan.targets import FilteredField
+from metricql.compiler.sql.field_sql import Finalizer
+from metricql.compiler.sql.filters import FilterContext, filter_condition, group_condition
+from metricql.compiler.sql.names import column, grouped, quoted, safe_ratio
+from metricql.compiler.sql.ordering import sort_key
+from metricql.compiler.sql.stitch import Stitching, stitched_aggregation
 from metricql.query.model import FilterGroup, FilterRule
 from metricql.semantic.explore import Join, JoinType
 from metricql.semantic.fields import Metric, MetricType

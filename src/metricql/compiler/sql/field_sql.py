@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlglot import exp
 
-from metricql.compiler.distinct import distinct_aggregate
-from metricql.compiler.filters import FilterContext, filter_condition
-from metricql.compiler.targets import FilteredField
-from metricql.compiler.timeframes import interval_expression
+from metricql.compiler.plan.targets import FilteredField
+from metricql.compiler.sql.distinct import distinct_aggregate
+from metricql.compiler.sql.filters import FilterContext, filter_condition
+from metricql.compiler.sql.timeframes import interval_expression
+from metricql.context import UserContext
 from metricql.errors import ForbiddenError, UnsupportedError
 from metricql.query.model import FilterRule
 from metricql.semantic.explore import Explore
@@ -49,19 +50,6 @@ AGGREGATES: Mapping[MetricType, Aggregate] = {
     MetricType.PERCENTILE: _percentile,
     MetricType.MEDIAN: lambda x, _: exp.Median(this=x),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class UserContext:
-    """Who runs the query: user attributes (`${lightdash.attributes.x}`) and intrinsic fields."""
-
-    attributes: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
-    email: str | None = None
-    user_uuid: str | None = None
-
-    def intrinsic(self, name: str) -> str | None:
-        """`${lightdash.user.<name>}` value."""
-        return {"email": self.email, "uuid": self.user_uuid, "user_uuid": self.user_uuid}.get(name)
 
 
 @dataclass(slots=True)

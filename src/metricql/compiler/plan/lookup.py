@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from metricql.compiler.additional_metrics import QueryMetrics, additional_metrics
-from metricql.compiler.custom_dimensions import CustomDim, custom_dimensions
+from metricql.compiler.features.additional_metrics import QueryMetrics, additional_metrics
+from metricql.compiler.features.custom_dimensions import CustomDim, custom_dimensions
 from metricql.errors import QueryError, UnknownFieldError, UnsupportedError, did_you_mean
 from metricql.query.model import FilterRule, MetricQuery, SortField, rules
 from metricql.semantic.explore import Explore

@@ -1,0 +1,226 @@
+"""Resolve `${...}` references inside one explore into sqlglot trees, memoising dimensions and
+reporting every cycle of references with its whole path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from sqlglot import exp
+
+from metricql.errors import CircularReferenceError, CompileError, QueryError
+from metricql.query.model import FilterRule, FilterTarget
+from metricql.query.parse import parse_filter_entries
+from metricql.semantic.fields import (
+    POST_CALCULATION_METRIC_TYPES,
+    BadReference,
+    field_id,
+    parse_field_ref,
+)
+from metricql.semantic.models import DimDef, ModelDef
+from metricql.semantic.refs import (
+    Snippet,
+    attribute_ref,
+    interval_of,
+    metric_ref,
+    substitute,
+)
+
+Mode = Literal["dimension", "aggregate", "metric", "post", "join", "where"]
+
+
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """A resolved snippet: its tree and the tables and metrics it reads."""
+
+    tree: exp.Expr
+    tables: frozenset[str]
+    metrics: frozenset[str] = frozenset()
+
+
+@dataclass(slots=True)
+class _State:
+    """One snippet being resolved: where it sits, and the tables and metrics it reads so far."""
+
+    snippet: Snippet
+    key: str  # the table the snippet belongs to
+    mode: Mode
+    owner: str
+    prefer_dims: bool  # a number metric with its own aggregates reads dimensions on a clash
+    tables: set[str] = field(default_factory=set)
+    metrics: set[str] = field(default_factory=set)
+
+
+class Resolver:
+    """Resolves references inside one explore, memoising dimensions and detecting cycles."""
+
+    def __init__(self, explore: str, tables: Mapping[str, ModelDef], ctx: dict[str, Any]) -> None:
+        self.explore = explore
+        self.tables = tables
+        self.ctx = ctx
+        self._dims: dict[tuple[str, str], Resolved] = {}
+        self._stack: list[tuple[str, str]] = []
+        self.join_dimensions: dict[str, set[str]] = {}
+
+    def filter_rules(
+        self, entries: list[Any], key: str, where: str, *, required_default: bool
+    ) -> tuple[FilterRule, ...]:
+        """Parse YAML filter shorthand; targets become dimension field ids of this explore."""
+        try:
+            parsed = parse_filter_entries(entries, required_default=required_default, where=where)
+        except QueryError as err:
+            raise CompileError(err.message, hint=err.hint, field=where, **self.ctx) from None
+        out = []
+        for rule, _ in parsed:
+            ref = rule.target.field_id
+            try:
+                table, name = parse_field_ref(ref, key)
+            except BadReference:
+                raise CompileError(
+                    f"{where}: filter field {ref!r} must be field or table.field",
+                    hint="use at most one dot",
+                    field=where,
+                    **self.ctx,
+                ) from None
+            table = self.table_key(table, where, ref)
+            if self.find_dimension(table, name) is None:
+                raise CompileError(
+                    f'{where} in explore "{self.explore}" filters {ref!r}, which matches no '
+                    f"dimension of table {table!r}",
+                    hint="filter a dimension: field or table.field",
+                    field=where,
+                    **self.ctx,
+                )
+            target = FilterTarget(field_id=field_id(table, name))
+            out.append(rule.model_copy(update={"target": target}))
+        return tuple(out)
+
+    def table_key(self, name: str, owner: str, ref: str) -> str:
+        if name in self.tables:
+            return name
+        for key, model in self.tables.items():
+            if model.name == name:
+                return key
+        raise CompileError(
+            f'{owner} in explore "{self.explore}" references ${{{ref}}}, but table "{name}" '
+            "is not part of this explore",
+            hint=f"tables here: {', '.join(self.tables)}; join the model or fix the reference",
+            field=owner,
+            **self.ctx,
+        )
+
+    def dimension(self, key: str, name: str) -> Resolved:
+        """Tree of dimension `name` of table `key` (interval children included)."""
+        found = self.find_dimension(key, name)
+        if found is None:
+            raise CompileError(
+                f'explore "{self.explore}" has no dimension {name!r} in table {key!r}',
+                hint="this is a metricql bug: callers check the dimension exists",
+                field=name,
+                **self.ctx,
+            )
+        return found
+
+    def find_dimension(self, key: str, name: str) -> Resolved | None:
+        """Tree of dimension `name` of table `key` (interval children included), or None."""
+        found = self._dims.get((key, name))
+        if found is not None:
+            return found
+        model = self.tables[key]
+        ddef = model.dimensions.get(name)
+        if ddef is None:
+            base, interval = _interval_child(model, name)
+            if base is None or interval is None:
+                return None
+            parent = self.dimension(key, base.name)
+            tree: exp.Expr = interval_of(parent.tree.copy(), interval, base.type)
+            result = Resolved(tree, parent.tables)
+        else:
+            if (key, name) in self._stack:
+                start = self._stack.index((key, name))
+                path = [f"{t}.{n}" for t, n in self._stack[start:]] + [f"{key}.{name}"]
+                raise CircularReferenceError(
+                    f"dimensions reference each other in a cycle: {' → '.join(path)}",
+                    hint="break the cycle: a dimension cannot depend on itself",
+                    cycle=path,
+                    model=model.name,
+                    field=name,
+                    **{k: v for k, v in self.ctx.items() if k != "model"},
+                )
+            self._stack.append((key, name))
+            try:
+                result = self.resolve(ddef.snippet, key, "dimension", f"dimension {name}")
+            finally:
+                self._stack.pop()
+        self._dims[(key, name)] = result
+        return result
+
+    def resolve(self, snippet: Snippet, key: str, mode: Mode, owner: str) -> Resolved:
+        """Copy of the snippet's tree with every reference substituted."""
+        prefer_dims = mode == "metric" and any(True for _ in snippet.tree.find_all(exp.AggFunc))
+        state = _State(snippet, key, mode, owner, prefer_dims)
+        try:
+            tree, uses_table = substitute(snippet, key, lambda ref: self._reference(ref, state))
+        except BadReference as bad:
+            raise self._error(owner, bad.ref, snippet, bad.why) from None
+        if uses_table:
+            state.tables.add(key)
+        return Resolved(tree, frozenset(state.tables), frozenset(state.metrics))
+
+    def _reference(self, ref: str, state: _State) -> exp.Expr:
+        attr = attribute_ref(ref)
+        if attr is not None:
+            return attr
+        owner, snippet, mode = state.owner, state.snippet, state.mode
+        if ref.startswith(("lightdash.", "ld.")):
+            raise self._error(owner, ref, snippet, "unknown lightdash.* reference")
+        try:
+            table, name = parse_field_ref(ref, state.key)
+        except BadReference as bad:
+            raise self._error(owner, ref, snippet, bad.why) from None
+        table = self.table_key(table, owner, ref)
+        model = self.tables[table]
+        want_metric = mode in ("metric", "post")
+        is_dim = name in model.dimensions or _interval_child(model, name)[0] is not None
+        is_metric = name in model.metrics
+        if mode == "metric" and state.prefer_dims and is_dim:
+            want_metric = False
+        if want_metric and is_metric:
+            target = model.metrics[name]
+            if mode == "post" and target.type in POST_CALCULATION_METRIC_TYPES:
+                raise self._error(
+                    owner, ref, snippet, "post-calculation metrics cannot reference each other"
+                )
+            state.metrics.add(field_id(table, name))
+            state.tables.add(table)
+            return metric_ref(field_id(table, name))
+        if not want_metric and is_dim:
+            if mode == "join":
+                self.join_dimensions.setdefault(table, set()).add(name)
+            resolved = self.dimension(table, name)
+            state.tables.update(resolved.tables or {table})
+            return exp.Paren(this=resolved.tree.copy())
+        kind = "metric" if want_metric else "dimension"
+        raise self._error(owner, ref, snippet, f"it matches no {kind} of table {table!r}")
+
+    def _error(self, owner: str, ref: str, snippet: Snippet, why: str) -> CompileError:
+        return CompileError(
+            f'{owner} in explore "{self.explore}": reference ${{{ref}}} in {snippet.text!r} '
+            f"cannot be resolved: {why}",
+            hint="check the field name and the table it belongs to",
+            field=owner,
+            **self.ctx,
+        )
+
+
+def _interval_child(model: ModelDef, name: str) -> tuple[DimDef | None, Any]:
+    """(base DimDef, TimeInterval) when `name` is `<base>_<interval>` of one of its intervals."""
+    for ddef in model.dimensions.values():
+        prefix = ddef.name + "_"
+        if ddef.intervals and name.startswith(prefix):
+            wanted = name[len(prefix) :].upper()
+            for interval in ddef.intervals:
+                if interval.value == wanted:
+                    return ddef, interval
+    return None, None
