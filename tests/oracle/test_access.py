@@ -65,6 +65,22 @@ FINANCE = mq.UserContext(
 )
 
 
+SQL_OVER_AMOUNT = mq.CustomSqlDimension(
+    id="doubled",
+    name="doubled",
+    table="orders",
+    sql="${orders.amount} * 2",
+    dimension_type="number",
+)
+BIN_OVER_AMOUNT = mq.CustomBinDimension(
+    id="amount_bin", name="bin", table="orders", dimension_id="orders_amount",
+    bin_type="fixed_width", bin_width=10,
+)  # fmt: skip
+METRIC_OVER_AMOUNT = mq.AdditionalMetric(
+    table="orders", name="big", type="max", sql="${orders.amount}"
+)
+
+
 def _q(**kw: object) -> mq.MetricQuery:
     return mq.MetricQuery(explore_name="orders", limit=None, **kw)  # type: ignore[arg-type]
 
@@ -113,6 +129,18 @@ def test_hostile_attribute_value_is_a_literal(
             ANALYST,
             "orders_amount",
         ),  # filtering counts as reading
+        # Reading a protected field through query-defined SQL is reading it (plan.reads).
+        (_q(dimensions=["doubled"], custom_dimensions=[SQL_OVER_AMOUNT]), ANALYST, "orders_amount"),
+        (
+            _q(dimensions=["amount_bin"], custom_dimensions=[BIN_OVER_AMOUNT]),
+            ANALYST,
+            "orders_amount",
+        ),
+        (
+            _q(metrics=["orders_big"], additional_metrics=[METRIC_OVER_AMOUNT]),
+            ANALYST,
+            "orders_amount",
+        ),
     ],
 )
 def test_forbidden(
