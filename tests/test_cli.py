@@ -100,6 +100,9 @@ class FakeProject:
     def validate(self) -> list[str]:
         return ["orders: something odd"]
 
+    def relations(self) -> dict[str, tuple[str, str]]:
+        return {"orders": ('"main"."orders"', "schema 'main' from target 'dev'")}
+
 
 @pytest.fixture
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeProject:
@@ -218,7 +221,11 @@ def test_explores_table_and_json(fake: FakeProject, capsys: pytest.CaptureFixtur
 def test_validate(fake: FakeProject, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["validate", str(fake.root)]) == 0
     out, err = capsys.readouterr()
-    assert out == "ok: project 'shop', 1 explore, 1 warning(s)\n"
+    assert out == (
+        'orders  reads "main"."orders"\n'
+        "          (schema 'main' from target 'dev')\n"
+        "ok: project 'shop', 1 explore, 1 warning(s)\n"
+    )
     assert err == "warning: orders: something odd\n"
 
 
@@ -477,7 +484,9 @@ def test_e2e_explores_and_validate(shop: Path, capsys: pytest.CaptureFixture[str
     assert main(["explores", str(shop)]) == 0
     assert "orders_total_revenue" in capsys.readouterr().out
     assert main(["validate", str(shop)]) == 0
-    assert capsys.readouterr().out.startswith("ok: project 'jaffle_shop'")
+    out = capsys.readouterr().out
+    assert 'orders     reads "main"."orders"\n' in out
+    assert out.endswith("ok: project 'jaffle_shop', 3 explores, 0 warning(s)\n")
 
 
 @pytest.mark.parametrize(

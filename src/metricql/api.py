@@ -47,6 +47,7 @@ class Project:
         # The explores hold everything queries need; the parsed YAML of the models would only
         # double the memory of a large project.
         self._schema = schema.model_copy(update={"models": ()})
+        self._origins = {m.name: m.relation_origin for m in schema.models if m.relation_origin}
         self._explores: Mapping[str, Explore] = MappingProxyType(dict(explores))
         self._lock = threading.Lock()
         self._connection: Any = None  # opened on first use, then reused (one per project)
@@ -225,8 +226,18 @@ class Project:
         return loaded
 
     def validate(self) -> list[str]:
-        """Warnings of every explore (problems already raised at load time)."""
-        return sorted({w for e in self._explores.values() for w in e.warnings})
+        """Load warnings, then every explore's (problems were already raised at load time)."""
+        explores = sorted({w for e in self._explores.values() for w in e.warnings})
+        return [*self._schema.warnings, *explores]
+
+    def relations(self) -> dict[str, tuple[str, str]]:
+        """Explore → (the relation its base table reads, in SQL, and how that name was decided)."""
+        out = {}
+        for name in sorted(self._explores):
+            table = self._explores[name].tables[self._explores[name].base_table]
+            origin = self._origins.get(table.original_name, "the model's name")
+            out[name] = (table.relation.sql(dialect=self.dialect), origin)
+        return out
 
     def close(self) -> None:
         """Close the project's own warehouse connection, if one was opened."""

@@ -224,6 +224,10 @@ def _validate(args: argparse.Namespace) -> int:
     project = _load(args)
     warnings = project.validate()
     _warn(warnings)
+    relations = project.relations()
+    width = max((len(name) for name in relations), default=0)
+    for name, (relation, origin) in relations.items():
+        _write(sys.stdout, f"{name:<{width}}  reads {relation}\n{'':<{width}}    ({origin})\n")
     count = len(project.explores)
     summary = f"ok: project {project.name!r}, {count} explore{'s' if count != 1 else ''}"
     _write(sys.stdout, f"{summary}, {len(warnings)} warning(s)\n")

@@ -136,6 +136,7 @@ def _model(
                 "schema": node.get("schema"),
                 "alias": node.get("alias"),
                 "relation_name": node.get("relation_name"),
+                "relation_origin": f"relation_name of {unique_id} in {path.name}",
                 "file": path,
             }
         )

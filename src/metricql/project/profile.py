@@ -1,7 +1,9 @@
-"""A dbt profile target: which warehouse a project runs on, as read from profiles.yml."""
+"""A dbt profile target: which warehouse a project runs on, read from profiles.yml."""
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +11,13 @@ from types import MappingProxyType
 from typing import Any
 
 from metricql.dialects import ADAPTERS
+from metricql.errors import MetricQLError, ProjectError
+from metricql.project.yaml_io import LineDict, read_yaml
+
+_ENV_VAR = re.compile(
+    r"\{\{\s*env_var\(\s*['\"]([^'\"]+)['\"]\s*(?:,\s*['\"]([^'\"]*)['\"]\s*)?\)\s*\}\}"
+)
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,3 +65,92 @@ class ProfileTarget:
         if not path.is_absolute() and self.base_dir is not None:
             path = self.base_dir / path
         return str(path)
+
+
+def load_profile(
+    root: Path, profile_name: str, target: str | None, problems: list[MetricQLError]
+) -> ProfileTarget | None:
+    candidates = [root / "profiles.yml"]
+    if os.environ.get("DBT_PROFILES_DIR"):
+        candidates.insert(0, Path(os.environ["DBT_PROFILES_DIR"]) / "profiles.yml")
+    candidates.append(Path.home() / ".dbt" / "profiles.yml")
+    for file in candidates:
+        if file.is_file():
+            try:
+                return _profile_target(file, root, profile_name, target)
+            except ProjectError as err:
+                problems.append(err)
+                return None
+    if target is not None:
+        problems.append(
+            ProjectError(
+                f"target {target!r} asked for, but no profiles.yml was found",
+                hint="put profiles.yml in the project folder, ~/.dbt/ or $DBT_PROFILES_DIR",
+                file=str(root),
+            )
+        )
+    return None
+
+
+def _profile_target(file: Path, root: Path, profile_name: str, target: str | None) -> ProfileTarget:
+    doc = read_yaml(file)
+    profile = doc.get(profile_name) if isinstance(doc, Mapping) else None
+    if not isinstance(profile, Mapping):
+        raise ProjectError(
+            f"profile {profile_name!r} not found in profiles.yml",
+            hint=f"profiles there: {', '.join(sorted(doc or {})) or 'none'}",
+            file=str(file),
+        )
+    outputs = profile.get("outputs") or {}
+    chosen = _env(target or profile.get("target") or "dev")
+    settings = outputs.get(chosen) if isinstance(outputs, Mapping) else None
+    if not isinstance(settings, Mapping):
+        raise ProjectError(
+            f"target {chosen!r} not found in profile {profile_name!r}",
+            hint=f"targets there: {', '.join(sorted(outputs)) or 'none'}",
+            file=str(file),
+            line=_line(profile, "outputs"),
+        )
+    resolved = {k: _env(v) for k, v in settings.items()}
+    kind = str(resolved.get("type", ""))
+    if kind not in ADAPTERS:
+        raise ProjectError(
+            f"dbt adapter {kind!r} of target {chosen!r} is not supported",
+            hint=f"supported: {', '.join(ADAPTERS)}",
+            file=str(file),
+            line=_line(settings, "type"),
+        )
+    return ProfileTarget(
+        profile=profile_name,
+        target=str(chosen),
+        type=kind,
+        settings=resolved,
+        file=file,
+        base_dir=root,
+    )
+
+
+def _env(value: Any) -> Any:
+    """Resolve dbt's `{{ env_var('NAME', 'default') }}` in profile values."""
+    if not isinstance(value, str) or "env_var" not in value:
+        return value
+
+    def replace(m: re.Match[str]) -> str:
+        name, default = m.group(1), m.group(2)
+        if name in os.environ:
+            return os.environ[name]
+        if default is not None:
+            return default
+        raise ProjectError(
+            f"environment variable {name!r} used in profiles.yml is not set",
+            hint=f"export {name}=… or give env_var a default",
+        )
+
+    resolved = _ENV_VAR.sub(replace, value)
+    if resolved.isdigit():
+        return int(resolved)
+    return resolved
+
+
+def _line(doc: Any, key: str) -> int | None:
+    return doc.line_of(key) if isinstance(doc, LineDict) else None

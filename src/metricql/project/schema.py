@@ -189,6 +189,8 @@ class ModelSchema(_Meta):
     schema_: str | None = Field(default=None, alias="schema")
     alias: str | None = None
     relation_name: str | None = None
+    relation_origin: str | None = None  # how the relation's name was decided (validate shows it)
+    config: dict[str, Any] = Field(default_factory=dict)  # YAML `config:` keys naming the relation
     file: Path | None = None
     line: int | None = None
 
@@ -201,4 +203,7 @@ class ProjectSchema(_Meta):
     models: tuple[ModelSchema, ...]
     target: ProfileTarget | None = None
     seed_paths: tuple[Path, ...] = ()
+    seed_column_types: dict[str, dict[str, str]] = Field(default_factory=dict)  # by file stem
     week_start: int | None = None
+    source_dialect: str | None = None  # dialect YAML SQL is written in; None: the target's
+    warnings: tuple[str, ...] = ()

@@ -1,0 +1,146 @@
+"""Match YAML models to the model files dbt builds, and name their relations as dbt does.
+
+Without a manifest, a YAML `models:` entry becomes an explore only when dbt would build a
+relation for it: a .sql (or .py) file of that name exists under the model paths (unless the
+project has no model files at all: YAML written over existing tables), it is enabled, and it is
+not ephemeral. Its relation follows dbt's configuration (node_config.py) and naming macros
+(naming.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from metricql.project.naming import Naming, relation_of
+from metricql.project.node_config import Setting, merged_config, project_layers, sql_config
+from metricql.project.profile import ProfileTarget
+from metricql.project.schema import ModelSchema
+
+_MODEL_SUFFIXES = (".sql", ".py")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelFile:
+    """A model file dbt builds: its path and fully qualified name (project, folders, name)."""
+
+    path: Path
+    fqn: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DbtProject:
+    """What naming a project's relations needs from dbt_project.yml, macros and the profile."""
+
+    root: Path
+    name: str
+    models_config: Any  # the `models:` mapping of dbt_project.yml
+    model_dirs: tuple[str, ...]
+    naming: Naming
+    target: ProfileTarget | None
+
+    def shown(self, path: Path) -> str:
+        """`path` relative to the project, as messages show it."""
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def model_files(root: Path, project: str, dirs: Sequence[str]) -> dict[str, ModelFile]:
+    """Every model file under `dirs` by model name (the first one, when dbt would refuse two)."""
+    found: dict[str, ModelFile] = {}
+    for d in dirs:
+        base = root / d
+        if not base.is_dir():
+            continue
+        for path in sorted(p for p in base.rglob("*") if p.suffix in _MODEL_SUFFIXES):
+            folders = path.relative_to(base).parent.parts
+            found.setdefault(path.stem, ModelFile(path, (project, *folders, path.stem)))
+    return found
+
+
+def dbt_models(
+    project: DbtProject, models: Sequence[ModelSchema], warnings: list[str]
+) -> list[ModelSchema]:
+    """`models` that dbt builds, each with the relation dbt names for it."""
+    files = model_files(project.root, project.name, project.model_dirs)
+    out = []
+    for model in models:
+        file = files.get(model.name)
+        if file is None and files:
+            warnings.append(
+                f"{_at(project, model)}: model {model.name!r} has no {model.name}.sql under "
+                f"{', '.join(project.model_dirs)}: dbt builds no relation for it ('Did not find "
+                "matching node for patch'), so it has no explore"
+            )
+            continue
+        config = _config(project, model, file, warnings)
+        skipped = _skipped(model, config)
+        if skipped:
+            warnings.append(f"{_at(project, model)}: {skipped}, so it has no explore")
+            continue
+        out.append(_named(project, model, config))
+    return out
+
+
+def _config(
+    project: DbtProject, model: ModelSchema, file: ModelFile | None, warnings: list[str]
+) -> dict[str, Setting]:
+    fqn = file.fqn if file else _yaml_fqn(project, model)
+    layers: list[tuple[str, Mapping[str, Any]]] = list(
+        project_layers(project.models_config, fqn, "dbt_project.yml")
+    )
+    if model.config and model.file is not None:
+        layers.append((f"config: of {project.shown(model.file)}", model.config))
+    if file is not None and file.path.suffix == ".sql":
+        shown = project.shown(file.path)
+        text = file.path.read_text(encoding="utf-8", errors="replace")
+        layers.append((f"config() in {shown}", sql_config(file.path, text, shown, warnings)))
+    return merged_config(layers, warnings)
+
+
+def _yaml_fqn(project: DbtProject, model: ModelSchema) -> tuple[str, ...]:
+    """For YAML over existing tables: the folders of the YAML file stand in for the model's."""
+    for d in project.model_dirs:
+        base = project.root / d
+        if model.file is not None and model.file.is_relative_to(base):
+            return (project.name, *model.file.relative_to(base).parent.parts, model.name)
+    return (project.name, model.name)
+
+
+def _skipped(model: ModelSchema, config: Mapping[str, Setting]) -> str | None:
+    enabled = config.get("enabled")
+    if enabled is not None and enabled.value in (False, "false", "False"):
+        return f"model {model.name!r} is disabled (enabled: false in {enabled.origin})"
+    materialized = config.get("materialized")
+    if materialized is not None and str(materialized.value).lower() == "ephemeral":
+        return (
+            f"model {model.name!r} is ephemeral (in {materialized.origin}): dbt builds no "
+            "relation for it"
+        )
+    return None
+
+
+def _named(project: DbtProject, model: ModelSchema, config: Mapping[str, Setting]) -> ModelSchema:
+    if model.meta.sql_from:
+        origin = f"meta.sql_from of model {model.name!r}"
+        return model.model_copy(update={"relation_origin": origin})
+    relation = relation_of(model.name, config, project.naming, project.target)
+    return model.model_copy(
+        update={
+            "database": relation.database if relation.custom_database else None,
+            "schema_": relation.schema,
+            "alias": relation.identifier if relation.identifier != model.name else None,
+            "relation_origin": relation.origin,
+        }
+    )
+
+
+def _at(project: DbtProject, model: ModelSchema) -> str:
+    if model.file is None:
+        return project.name
+    shown = project.shown(model.file)
+    return f"{shown}:{model.line}" if model.line else shown

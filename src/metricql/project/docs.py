@@ -1,0 +1,45 @@
+"""dbt docs blocks: `{% docs name %}…{% enddocs %}` in .md files, used as `{{ doc("name") }}`."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+_BLOCK = re.compile(r"\{%-?\s*docs\s+([A-Za-z_]\w*)\s*-?%\}(.*?)\{%-?\s*enddocs\s*-?%\}", re.DOTALL)
+# doc("name") or doc("package", "name")
+_CALL = re.compile(r"\{\{-?\s*doc\(\s*(?:(['\"])[^'\"]*\1\s*,\s*)?(['\"])([^'\"]+)\2\s*\)\s*-?\}\}")
+
+
+def read_docs(root: Path, dirs: Sequence[str]) -> dict[str, str]:
+    """Every docs block in the .md files under `dirs` (dbt's docs-paths), by name."""
+    blocks: dict[str, str] = {}
+    files = sorted({p for d in dirs if (root / d).is_dir() for p in (root / d).rglob("*.md")})
+    for path in files:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        for name, body in _BLOCK.findall(text):
+            blocks[name] = body.strip()
+    return blocks
+
+
+def with_docs(node: Any, docs: Mapping[str, str], where: str, warnings: list[str]) -> None:
+    """Replace `{{ doc("x") }}` in every `description` under `node`, in place."""
+    if isinstance(node, list):
+        for item in node:
+            with_docs(item, docs, where, warnings)
+        return
+    if not isinstance(node, dict):
+        return
+    for key, value in node.items():
+        if key == "description" and isinstance(value, str) and "doc(" in value:
+            node[key] = _CALL.sub(lambda m: _block(m[3], docs, where, warnings), value)
+        else:
+            with_docs(value, docs, where, warnings)
+
+
+def _block(name: str, docs: Mapping[str, str], where: str, warnings: list[str]) -> str:
+    if name in docs:
+        return docs[name]
+    warnings.append(f"{where}: description uses doc({name!r}), but no docs block has that name")
+    return ""

@@ -1,0 +1,155 @@
+"""YAML keys metricql knows: each unknown key is a load warning, with a did-you-mean for typos.
+
+A key is *read* when the schema model of its place declares it (project/schema.py), *ignored on
+purpose* when it only affects how Lightdash presents a field (`PRESENTATION_ONLY`) or is dbt's own
+(`DBT_PROPERTIES`), and *not implemented* when it would change a result but metricql does not
+apply it yet (`NOT_IMPLEMENTED`: a warning says so, never a silent drop).
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any
+
+from pydantic import BaseModel
+
+from metricql.project.schema import (
+    ColumnMeta,
+    DimensionMeta,
+    ExploreMeta,
+    JoinMeta,
+    MetricMeta,
+    ModelMeta,
+)
+from metricql.project.yaml_io import LineDict
+
+# Properties dbt itself defines for a model or a column in a properties .yml file.
+DBT_PROPERTIES: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "model": frozenset(
+            {"name", "description", "columns", "config", "meta", "docs", "tests", "data_tests",
+             "constraints", "latest_version", "versions", "access", "group", "deprecation_date",
+             "tags", "time_spine", "unit_tests"}
+        ),
+        "column": frozenset(
+            {"name", "description", "data_type", "meta", "config", "tests", "data_tests",
+             "constraints", "quote", "tags", "policy_tags", "granularity", "docs"}
+        ),
+    }
+)  # fmt: skip
+
+# Lightdash keys that only change how a field or table is shown: ignored on purpose.
+PRESENTATION_ONLY: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "model meta": frozenset(
+            {"group_details", "default_time_dimension", "default_show_underlying_values",
+             "spotlight", "owner", "ai_hint", "tags"}
+        ),
+        "dimension": frozenset(
+            {"compact", "separator", "colors", "urls", "filter_autocomplete", "image",
+             "richText", "rich_text", "spotlight", "tags", "ai_hint"}
+        ),
+        "metric": frozenset(
+            {"compact", "separator", "urls", "tags", "spotlight", "ai_hint", "drivers",
+             "richText", "rich_text", "default_time_dimension"}
+        ),
+        "explore": frozenset({"tags", "ai_hint", "spotlight"}),
+        "join": frozenset(),
+        "column meta": frozenset(),
+    }
+)  # fmt: skip
+
+# Lightdash keys that change results or access, which metricql does not apply yet.
+NOT_IMPLEMENTED: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "model meta": frozenset({"any_attributes", "parameters", "pre_aggregates"}),
+        "dimension": frozenset({"any_attributes", "convert_timezone", "timestamp_domain"}),
+        "metric": frozenset({"any_attributes"}),
+        "explore": frozenset({"additional_dimensions"}),
+        "join": frozenset(),
+        "column meta": frozenset(),
+    }
+)
+
+_SCHEMAS: Mapping[str, type[BaseModel]] = {
+    "model meta": ModelMeta,
+    "dimension": DimensionMeta,
+    "metric": MetricMeta,
+    "explore": ExploreMeta,
+    "join": JoinMeta,
+    "column meta": ColumnMeta,
+}
+
+
+def read_keys(place: str) -> frozenset[str]:
+    """Keys metricql reads at `place` (its schema model's fields and their aliases)."""
+    fields = _SCHEMAS[place].model_fields
+    return frozenset(fields) | {f.alias for f in fields.values() if f.alias}
+
+
+def known_keys(place: str) -> frozenset[str]:
+    """Every key that is no typo at `place`."""
+    if place in DBT_PROPERTIES:
+        return DBT_PROPERTIES[place]
+    return read_keys(place) | PRESENTATION_ONLY[place] | NOT_IMPLEMENTED[place]
+
+
+def key_warnings(place: str, node: Any, where: str, file: str) -> list[str]:
+    """A warning for each key of mapping `node` (at `place`) that is unknown or not applied."""
+    if not isinstance(node, Mapping):
+        return []
+    known = known_keys(place)
+    out = []
+    for key in node:
+        line = node.line_of(key) if isinstance(node, LineDict) else None
+        at = f"{file}:{line}" if line else file
+        if key in NOT_IMPLEMENTED.get(place, ()):
+            out.append(
+                f"{at}: `{key}` of {where} is not implemented by metricql yet and is ignored"
+            )
+        elif key not in known:
+            close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.75)
+            hint = f"; did you mean `{close[0]}`?" if close else ""
+            out.append(f"{at}: unknown key `{key}` in {place} of {where} is ignored{hint}")
+    return out
+
+
+def model_key_warnings(entry: Mapping[str, Any], meta: Mapping[str, Any], file: str) -> list[str]:
+    """Warnings for the keys of one YAML `models:` entry, its meta and its columns."""
+    name = entry.get("name")
+    model = f"model {name!r}"
+    out = key_warnings("model", entry, model, file) + key_warnings("model meta", meta, model, file)
+    for join in _items(meta.get("joins")):
+        where = f"join {join.get('alias') or join.get('join')!r} of {model}"
+        out += key_warnings("join", join, where, file)
+    for explore, spec in _entries(meta.get("explores")):
+        out += key_warnings("explore", spec, f"explore {explore!r} of {model}", file)
+    for metric, spec in _entries(meta.get("metrics")):
+        out += key_warnings("metric", spec, f"metric {metric!r} of {model}", file)
+    return out
+
+
+def column_key_warnings(
+    model: str, column: Mapping[str, Any], meta: Mapping[str, Any], file: str
+) -> list[str]:
+    """Warnings for the keys of one column, its meta, dimension and metrics."""
+    where = f"column {column.get('name')!r} of model {model!r}"
+    out = key_warnings("column", column, where, file) + key_warnings(
+        "column meta", meta, where, file
+    )
+    out += key_warnings("dimension", meta.get("dimension"), where, file)
+    for name, spec in _entries(meta.get("additional_dimensions")):
+        out += key_warnings("dimension", spec, f"dimension {name!r} of {where}", file)
+    for name, spec in _entries(meta.get("metrics")):
+        out += key_warnings("metric", spec, f"metric {name!r} of {where}", file)
+    return out
+
+
+def _items(value: Any) -> list[Any]:
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
+def _entries(value: Any) -> list[tuple[str, Any]]:
+    return list(value.items()) if isinstance(value, Mapping) else []
