@@ -112,7 +112,7 @@ def key_warnings(place: str, node: Any, where: str, file: str) -> list[str]:
         elif key not in known:
             close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.75)
             hint = f"; did you mean `{close[0]}`?" if close else ""
-            out.append(f"{at}: unknown key `{key}` in {place} of {where} is ignored{hint}")
+            out.append(f"{at}: unknown key `{key}` in {where} is ignored{hint}")
     return out
 
 
@@ -120,7 +120,8 @@ def model_key_warnings(entry: Mapping[str, Any], meta: Mapping[str, Any], file: 
     """Warnings for the keys of one YAML `models:` entry, its meta and its columns."""
     name = entry.get("name")
     model = f"model {name!r}"
-    out = key_warnings("model", entry, model, file) + key_warnings("model meta", meta, model, file)
+    out = key_warnings("model", entry, model, file)
+    out += key_warnings("model meta", meta, f"meta of {model}", file)
     for join in _items(meta.get("joins")):
         where = f"join {join.get('alias') or join.get('join')!r} of {model}"
         out += key_warnings("join", join, where, file)
@@ -136,10 +137,9 @@ def column_key_warnings(
 ) -> list[str]:
     """Warnings for the keys of one column, its meta, dimension and metrics."""
     where = f"column {column.get('name')!r} of model {model!r}"
-    out = key_warnings("column", column, where, file) + key_warnings(
-        "column meta", meta, where, file
-    )
-    out += key_warnings("dimension", meta.get("dimension"), where, file)
+    out = key_warnings("column", column, where, file)
+    out += key_warnings("column meta", meta, f"meta of {where}", file)
+    out += key_warnings("dimension", meta.get("dimension"), f"dimension of {where}", file)
     for name, spec in _entries(meta.get("additional_dimensions")):
         out += key_warnings("dimension", spec, f"dimension {name!r} of {where}", file)
     for name, spec in _entries(meta.get("metrics")):

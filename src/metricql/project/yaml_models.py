@@ -101,6 +101,8 @@ def _model(path: Path, entry: Any, reading: Reading) -> ModelSchema | None:
     name = entry["name"]
     meta = _merged_meta(entry)
     before = len(problems)
+    if "__invalid__" not in meta:
+        reading.warnings.extend(model_key_warnings(entry, meta, reading.shown(path)))
     columns = _columns(path, name, entry, reading)
     if "__invalid__" in meta:
         problems.append(
@@ -115,7 +117,6 @@ def _model(path: Path, entry: Any, reading: Reading) -> ModelSchema | None:
         return None
     if columns is None:
         return None
-    reading.warnings.extend(model_key_warnings(entry, meta, reading.shown(path)))
     raw_config = entry.get("config")
     config: Mapping[str, Any] = raw_config if isinstance(raw_config, Mapping) else {}
     try:

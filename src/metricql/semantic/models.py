@@ -220,6 +220,8 @@ def _column_fields(
     issues: list[Issue],
 ) -> None:
     meta = column.meta.dimension or DimensionMeta()
+    if meta.description is None and column.description:  # as dbt/Lightdash: the column's own
+        meta = meta.model_copy(update={"description": column.description})
     default_sql = f"${{TABLE}}.{column.name}"
     base = _dim_def(column.name, meta, default_sql, column, dialect, ctx, issues, additional=False)
     dims[base.name] = base

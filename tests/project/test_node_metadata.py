@@ -1,0 +1,125 @@
+"""dbt node metadata as dbt and Lightdash read it: descriptions, docs blocks, unknown keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import metricql as mq
+from metricql.cli import main
+from metricql.project.keys import NOT_IMPLEMENTED, PRESENTATION_ONLY, known_keys, read_keys
+from tests.helpers import make_project
+
+ORDERS = """
+version: 2
+models:
+  - name: orders
+    description: '{{ doc("orders_table") }}'
+    meta:
+      primary_key: order_id
+      joins:
+        - join: customers
+          sql_on: ${orders.customer_id} = ${customers.customer_id}
+          relatiosnship: many-to-one
+    columns:
+      - name: order_id
+        description: "The order. {{ doc('order_id') }}"
+        meta:
+          dimension: {type: number}
+      - name: status
+        description: Where the order is.
+        meta:
+          dimension:
+            description: Lightdash's own wins
+      - name: amount
+        description: '{{ doc("shop", "money") }}'
+        meta:
+          dimension: {type: number, colors: {"a": "#fff"}, formt: usd}
+          metrics:
+            revenue: {type: sum, urls: [], fliters: []}
+      - name: customer_id
+        meta:
+          dimension: {type: number, any_attributes: {region: [EU]}}
+  - name: customers
+    meta:
+      spotlight: {visibility: show}
+      lable: Customers
+    columns:
+      - name: customer_id
+        data_tests: [unique]
+        quote: true
+        meta: {dimension: {type: number}}
+"""
+DOCS = """
+{% docs orders_table %}
+One row per order.
+{% enddocs %}
+
+{%- docs order_id -%}  Unique. {%- enddocs -%}
+{% docs money %}Paid, in **euros**.{% enddocs %}
+"""
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    root = make_project(tmp_path / "shop", {"orders": ORDERS})
+    (root / "models" / "docs.md").write_text(DOCS)
+    return root
+
+
+def test_column_description_is_the_dimension_description(shop: Path) -> None:
+    orders = mq.load_project(shop).explore("orders")
+    assert orders.dimensions["orders_status"].description == "Lightdash's own wins"
+    assert orders.dimensions["orders_order_id"].description == "The order. Unique."
+    assert orders.dimensions["orders_amount"].description == "Paid, in **euros**."
+    assert orders.description == "One row per order."
+
+
+def test_unknown_and_unapplied_keys_are_warnings_with_did_you_mean(shop: Path) -> None:
+    warnings = mq.load_project(shop).validate()
+    relationship = next(w for w in warnings if "relatiosnship" in w)
+    assert relationship == (
+        "models/orders.yml:11: unknown key `relatiosnship` in join 'customers' of model "
+        "'orders' is ignored; did you mean `relationship`?"
+    )
+    assert (
+        "models/orders.yml:25: unknown key `formt` in dimension of column 'amount' of model "
+        "'orders' is ignored; did you mean `format`?"
+    ) in warnings
+    assert any("`fliters` in metric 'revenue' of column 'amount'" in w for w in warnings)
+    assert any("`lable` in meta of model 'customers'" in w and "`label`?" in w for w in warnings)
+    assert any(
+        "`any_attributes` of dimension of column 'customer_id' of model 'orders' is not "
+        "implemented by metricql yet" in w
+        for w in warnings
+    )
+    quiet = ("colors", "urls", "spotlight", "data_tests", "quote")
+    assert not [w for w in warnings if any(f"`{key}`" in w for key in quiet)]
+    assert len(warnings) == 5
+
+
+def test_validate_prints_the_key_warnings(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(shop)]) == 0
+    out, err = capsys.readouterr()
+    assert "warning: models/orders.yml:11: unknown key `relatiosnship`" in err
+    assert out.endswith("ok: project 'demo', 2 explores, 5 warning(s)\n")
+
+
+def test_a_missing_docs_block_is_a_warning(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"orders": ORDERS})
+    warnings = mq.load_project(root).validate()
+    assert (
+        "models/orders.yml: description uses doc('orders_table'), but no docs block has that name"
+        in warnings
+    )
+
+
+def test_key_lists_are_disjoint_and_cover_what_the_schema_reads() -> None:
+    for place, presentation in PRESENTATION_ONLY.items():
+        read = read_keys(place)
+        assert not presentation & read, place
+        assert not NOT_IMPLEMENTED[place] & read, place
+        assert not presentation & NOT_IMPLEMENTED[place], place
+        assert known_keys(place) == read | presentation | NOT_IMPLEMENTED[place]
+    assert {"relationship", "sql_on", "join"} <= read_keys("join")
