@@ -211,7 +211,9 @@ class Project:
         """Load seeds/*.csv into the DuckDB target (like `dbt seed`); returns table names."""
         conn = connection if connection is not None else self._target_connection()
         schema = self.target.schema if self.target else None
-        loaded: list[str] = _duck().load_seeds(conn, list(self._schema.seed_paths), schema)
+        loaded: list[str] = _duck().load_seeds(
+            conn, list(self._schema.seed_paths), schema, self._schema.seed_column_types
+        )
         return loaded
 
     def ensure_seeded(self, connection: Any = None) -> list[str]:
@@ -222,7 +224,9 @@ class Project:
             wanted = [(schema, p.stem) for p in self._schema.seed_paths]
             if not wanted or not _duck().missing_tables(conn, wanted):
                 return []
-            loaded: list[str] = _duck().load_seeds(conn, list(self._schema.seed_paths), schema)
+            loaded: list[str] = _duck().load_seeds(
+                conn, list(self._schema.seed_paths), schema, self._schema.seed_column_types
+            )
         return loaded
 
     def validate(self) -> list[str]:

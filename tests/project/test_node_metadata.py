@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
 import metricql as mq
@@ -123,3 +124,42 @@ def test_key_lists_are_disjoint_and_cover_what_the_schema_reads() -> None:
         assert not presentation & NOT_IMPLEMENTED[place], place
         assert known_keys(place) == read | presentation | NOT_IMPLEMENTED[place]
     assert {"relationship", "sql_on", "join"} <= read_keys("join")
+
+
+def test_seed_loads_sub_folders_with_dbt_column_types(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"orders": ORDERS})
+    (root / "dbt_project.yml").write_text(
+        "name: demo\nprofile: demo\nseeds:\n  demo:\n    lookups:\n"
+        "      +column_types: {code: varchar, rate: 'decimal(10, 3)'}\n"
+    )
+    (root / "seeds" / "lookups" / "deep").mkdir(parents=True)
+    (root / "seeds" / "lookups" / "deep" / "codes.csv").write_text("code,rate,day\n007,1.5,1\n")
+    (root / "seeds" / "top.csv").write_text("zip,n\n01234,2\n")
+    (root / "seeds" / "seeds.yml").write_text(
+        "version: 2\nseeds:\n  - name: top\n    config:\n      column_types: {zip: text}\n"
+    )
+    conn = duckdb.connect()
+    project = mq.load_project(root)
+    assert sorted(project.seed(connection=conn)) == ["main.codes", "main.top"]
+    described = "SELECT column_name, data_type FROM duckdb_columns() WHERE NOT internal"
+    types = dict(conn.sql(described).fetchall())
+    assert types == {
+        "code": "VARCHAR",
+        "rate": "DECIMAL(10,3)",
+        "day": "BIGINT",
+        "zip": "VARCHAR",
+        "n": "BIGINT",
+    }
+    assert conn.sql("SELECT code, zip FROM main.codes, main.top").fetchall() == [("007", "01234")]
+
+
+def test_a_bad_seed_column_type_names_the_file(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"orders": ORDERS})
+    (root / "dbt_project.yml").write_text(
+        "name: demo\nprofile: demo\nseeds:\n  +column_types: {code: 'int); drop table x; --'}\n"
+    )
+    (root / "seeds").mkdir()
+    (root / "seeds" / "codes.csv").write_text("code\n1\n")
+    with pytest.raises(mq.WarehouseError) as err:
+        mq.load_project(root).seed(connection=duckdb.connect())
+    assert err.value.context["file"].endswith("seeds/codes.csv")

@@ -84,6 +84,7 @@ def manifest_schema(
         models[model.name] = model
     raise_all(problems)
     return ProjectSchema(
+        seed_column_types=_seed_column_types(doc["nodes"]),
         name=name or str(metadata.get("project_name") or path.parent.parent.name),
         root=root or path.parent,
         models=tuple(models.values()),
@@ -91,6 +92,17 @@ def manifest_schema(
         seed_paths=seed_paths,
         week_start=week_start,
     )
+
+
+def _seed_column_types(nodes: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    """`column_types` of each seed node, by seed name (its file stem)."""
+    out = {}
+    for node in nodes.values():
+        config = node.get("config") if isinstance(node, Mapping) else None
+        types = config.get("column_types") if isinstance(config, Mapping) else None
+        if node.get("resource_type") == "seed" and isinstance(types, Mapping) and types:
+            out[str(node.get("name"))] = {str(k): str(v) for k, v in types.items()}
+    return out
 
 
 def _wanted(node: Any) -> bool:

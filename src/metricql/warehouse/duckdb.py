@@ -6,7 +6,7 @@ Note that a cursor does not see the TEMP tables of the connection it came from.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -115,11 +115,15 @@ def _prepare_file(path: Path, *, read_only: bool) -> None:
 
 
 def load_seeds(
-    connection: duckdb.DuckDBPyConnection, seed_files: Sequence[Path], schema: str | None
+    connection: duckdb.DuckDBPyConnection,
+    seed_files: Sequence[Path],
+    schema: str | None,
+    column_types: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[str]:
     """Load each CSV as table `<schema>.<file stem>`, like `dbt seed`; all or nothing.
 
-    Column types come from DuckDB's CSV sniffer; empty fields (quoted or not) become NULL.
+    Column types come from the seed's dbt `column_types` (by file stem), else DuckDB's CSV
+    sniffer; empty fields (quoted or not) become NULL.
     Returns the tables' names (`schema.table`, or `table` without a schema).
     """
     _check_unique_stems(seed_files)
@@ -129,7 +133,11 @@ def load_seeds(
         try:
             if schema:
                 _run(cursor, f"CREATE SCHEMA IF NOT EXISTS {_quoted(schema)}")
-            loaded = [_load_seed(cursor, Path(path), schema) for path in seed_files]
+            types = column_types or {}
+            loaded = [
+                _load_seed(cursor, Path(path), schema, types.get(Path(path).stem))
+                for path in seed_files
+            ]
         except BaseException:
             cursor.rollback()
             raise
@@ -139,10 +147,18 @@ def load_seeds(
     return loaded
 
 
-def _load_seed(cursor: duckdb.DuckDBPyConnection, path: Path, schema: str | None) -> str:
+def _load_seed(
+    cursor: duckdb.DuckDBPyConnection,
+    path: Path,
+    schema: str | None,
+    types: Mapping[str, str] | None,
+) -> str:
     table = exp.table_(path.stem, db=schema, quoted=True).sql(dialect="duckdb")
-    sql = f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv(?, header = true)"
-    _run(cursor, sql, [str(path)], file=str(path))
+    sql = f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM read_csv(?, header = true"
+    if types:  # a parameter: DuckDB parses each type name, nothing reaches the SQL text
+        _run(cursor, f"{sql}, types = ?)", [str(path), dict(types)], file=str(path))
+    else:
+        _run(cursor, f"{sql})", [str(path)], file=str(path))
     return f"{schema}.{path.stem}" if schema else path.stem
 
 
