@@ -285,11 +285,17 @@ def _duck() -> ModuleType:
     return duck
 
 
-def load_project(path: str | Path, *, target: str | None = None) -> Project:
-    """Load the dbt project at `path`; every problem in it is raised at once as ProjectErrors."""
+def load_project(
+    path: str | Path, *, target: str | None = None, source_dialect: str | None = None
+) -> Project:
+    """Load the dbt project at `path`; every problem in it is raised at once as ProjectErrors.
+
+    `source_dialect`: the dialect the YAML's SQL is written in (default: the profile target's,
+    else DuckDB, with a warning in `validate()`).
+    """
     with gc_paused():
         try:
-            schema = load_project_schema(path, target=target)
+            schema = load_project_schema(path, target=target, source_dialect=source_dialect)
         except ProjectError as err:  # includes a ProjectErrors: its problems are taken over
             raise ProjectErrors([err]) from err
         explores, problems = build_explores(schema)

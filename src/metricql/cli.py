@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     common.add_argument("project", type=Path, help="dbt project folder or manifest.json")
     common.add_argument("--target", "-t", help="profile target (default: the profile's)")
+    common.add_argument(
+        "--source-dialect", help="dialect the YAML's SQL is written in (default: the target's)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     explores = commands.add_parser("explores", parents=[common], help="list explores, fields")
@@ -245,6 +248,10 @@ def _seed(args: argparse.Namespace) -> int:
 
 
 def _load(args: argparse.Namespace) -> Project:
+    if args.source_dialect:
+        return metricql.load_project(
+            args.project, target=args.target, source_dialect=args.source_dialect
+        )
     return metricql.load_project(args.project, target=args.target)
 
 

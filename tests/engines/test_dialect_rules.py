@@ -21,6 +21,10 @@ CASES: dict[tuple[str, type[exp.Expr], str], str] = {
         "ROUND(CAST(a AS DECIMAL(10, 2)), 1)",
     ("postgres", exp.Round, "ROUND(ROUND(a, 2), 1)"):
         "ROUND(CAST(ROUND(CAST(a AS DECIMAL), 2) AS DECIMAL), 1)",
+    ("postgres", exp.Extract, "EXTRACT(DAYOFYEAR FROM d) + EXTRACT(year FROM d)"):
+        "EXTRACT(DOY FROM d) + EXTRACT(YEAR FROM d)",
+    ("postgres", exp.Extract, "EXTRACT(dayofweek FROM d) = EXTRACT(ISODOW FROM d)"):
+        "EXTRACT(DOW FROM d) = EXTRACT(ISODOW FROM d)",
     ("redshift", exp.NullSafeEQ, "a.x IS NOT DISTINCT FROM b.x"):
         "(a.x = b.x OR (a.x IS NULL AND b.x IS NULL))",
     ("databricks", exp.PercentileCont, "QUANTILE_CONT(amount, 0.9)"): "PERCENTILE(amount, 0.9)",

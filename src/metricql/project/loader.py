@@ -16,21 +16,44 @@ from metricql.project.dbt_models import DbtProject, dbt_models
 from metricql.project.docs import read_docs
 from metricql.project.manifest import manifest_schema
 from metricql.project.naming import naming_rules
-from metricql.project.profile import ProfileTarget, load_profile
+from metricql.project.profile import ADAPTER_DIALECTS, ProfileTarget, load_profile
 from metricql.project.schema import ModelSchema, ProjectSchema
 from metricql.project.seeds import seed_column_types, seed_files
 from metricql.project.yaml_io import read_yaml
 from metricql.project.yaml_models import Reading, models_in_file
 
 
-def load_project_schema(path: str | Path, *, target: str | None = None) -> ProjectSchema:
+def load_project_schema(
+    path: str | Path, *, target: str | None = None, source_dialect: str | None = None
+) -> ProjectSchema:
     """Read the dbt project at `path` into a ProjectSchema.
 
     `path` is a project folder (or its dbt_project.yml), or a dbt `manifest.json`. A folder
     whose `target/manifest.json` exists is read from the manifest, which carries the relation
     names and column types dbt resolved; profiles, seeds and vars still come from the folder.
+    `source_dialect` is the dialect YAML SQL is written in (default: the profile target's).
     """
-    given = Path(path)
+    return _with_source_dialect(_schema(Path(path), target), source_dialect)
+
+
+def _with_source_dialect(schema: ProjectSchema, dialect: str | None) -> ProjectSchema:
+    if dialect is not None:
+        if dialect not in ADAPTER_DIALECTS.values():
+            raise ProjectError(
+                f"unknown source dialect {dialect!r}",
+                hint=f"choose one of: {', '.join(ADAPTER_DIALECTS.values())}",
+            )
+        return schema.model_copy(update={"source_dialect": dialect})
+    if schema.target is not None:
+        return schema
+    warning = (
+        f"{schema.name}: no profiles.yml target, so YAML SQL is read as DuckDB SQL; if it is "
+        "written for another warehouse, pass source_dialect= (CLI: --source-dialect)"
+    )
+    return schema.model_copy(update={"warnings": (*schema.warnings, warning)})
+
+
+def _schema(given: Path, target: str | None) -> ProjectSchema:
     if given.suffix == ".json":
         return manifest_schema(given)
     root = _project_root(given)

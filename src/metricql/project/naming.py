@@ -199,8 +199,11 @@ def _origin(
     part: str, name: str | None, setting: Setting | None, rule: str, target: ProfileTarget | None
 ) -> str:
     if setting is None or setting.value is None:
-        source = f"target {target.target!r}" if target is not None else "no profile"
-        return f"{part} {name!r} from {source}" if part != "alias" else "alias: the model name"
+        if part == "alias":
+            return "alias: the model name"
+        if name is None:
+            return f"no {part} (no profile target)"
+        return f"{part} {name!r} from target {target.target!r}" if target else f"{part} {name!r}"
     value = str(setting.value).strip()
     how = "" if name == value and rule.startswith("dbt's default") else f", by {rule}"
     given = "" if name == value else f" {value!r} in"

@@ -24,7 +24,7 @@ from metricql.semantic.tables import TableCache, shared_table
 
 def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], list[MetricQLError]]:
     """Every explore of the project, and every problem found while building them."""
-    dialect = project.target.dialect if project.target else "duckdb"
+    dialect = project.source_dialect or (project.target.dialect if project.target else "duckdb")
     defs, problems = build_model_defs(project, dialect)
     explores: dict[str, Explore] = {}
     shared: TableCache = {}

@@ -26,6 +26,7 @@ from sqlglot.errors import ParseError, TokenError
 
 from metricql.errors import CompileError
 from metricql.semantic.fields import BadReference, DimensionType, TimeInterval
+from metricql.semantic.source_sql import with_source_meaning
 
 REFERENCE = re.compile(r"\$\{([^{}]*)\}")
 _PLACEHOLDER = "__mq_ref_{}__"
@@ -156,7 +157,7 @@ def parse_snippet(sql: str, dialect: str, **context: Any) -> Snippet:
             hint="write an expression such as ${TABLE}.amount * 2",
             **context,
         )
-    return Snippet(text=sql, tree=tree, refs=tuple(refs))
+    return Snippet(text=sql, tree=with_source_meaning(tree, dialect), refs=tuple(refs))
 
 
 def placeholder_index(node: exp.Expr) -> int | None:

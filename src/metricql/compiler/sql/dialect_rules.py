@@ -206,9 +206,28 @@ def _null_safe_eq_by_hand(node: exp.Expr) -> exp.Expr:
     return exp.paren(exp.or_(exp.EQ(this=a, expression=b), both_null, copy=False), copy=False)
 
 
+# EXTRACT part names PostgreSQL spells its own way (same numbers: day 1-366, Sunday = 0, ISO
+# weeks), as written in BigQuery, DuckDB, Snowflake: `EXTRACT(DAYOFYEAR …)` is an error there.
+_POSTGRES_PARTS = {"DAYOFYEAR": "DOY", "DAYOFWEEK": "DOW", "DAYOFWEEKISO": "ISODOW",
+                   "ISOWEEK": "WEEK", "WEEKISO": "WEEK"}  # fmt: skip
+
+
+def _extract_parts(names: Mapping[str, str]) -> Rule:
+    """EXTRACT(part FROM x) → EXTRACT(names[part] FROM x): parts the dialect spells otherwise."""
+
+    def rule(node: exp.Expr) -> exp.Expr:
+        part = node.this
+        renamed = names.get(part.name.upper()) if isinstance(part, exp.Var) else None
+        if renamed is not None:
+            node.set("this", exp.var(renamed))
+        return node
+
+    return rule
+
+
 # dialect → node type → rewrite of that node (returning the node itself means "unchanged").
 RULES: Mapping[str, Mapping[type[exp.Expr], Rule]] = {
-    "postgres": {exp.Round: _round_numeric},
+    "postgres": {exp.Round: _round_numeric, exp.Extract: _extract_parts(_POSTGRES_PARTS)},
     # Redshift lacks IS [NOT] DISTINCT FROM (unverified on a cluster; the OR form is valid
     # everywhere, only slower on engines that have the operator).
     "redshift": {exp.NullSafeEQ: _null_safe_eq_by_hand},
