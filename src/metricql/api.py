@@ -34,6 +34,7 @@ from metricql.results.result import QueryResult
 from metricql.semantic.build import build_explores
 from metricql.semantic.explore import Explore
 from metricql.warehouse import dbapi
+from metricql.warehouse.columns import typed_from_warehouse
 
 _T = TypeVar("_T")
 
@@ -286,18 +287,25 @@ def _duck() -> ModuleType:
 
 
 def load_project(
-    path: str | Path, *, target: str | None = None, source_dialect: str | None = None
+    path: str | Path,
+    *,
+    target: str | None = None,
+    source_dialect: str | None = None,
+    connection: Any = None,
 ) -> Project:
     """Load the dbt project at `path`; every problem in it is raised at once as ProjectErrors.
 
     `source_dialect`: the dialect the YAML's SQL is written in (default: the profile target's,
-    else DuckDB, with a warning in `validate()`).
+    else DuckDB, with a warning in `validate()`). Columns the YAML, manifest and catalog.json
+    leave untyped are typed by `connection` (DuckDB or DB-API), else by the DuckDB target's
+    file when it exists.
     """
     with gc_paused():
         try:
             schema = load_project_schema(path, target=target, source_dialect=source_dialect)
         except ProjectError as err:  # includes a ProjectErrors: its problems are taken over
             raise ProjectErrors([err]) from err
+        schema = typed_from_warehouse(schema, connection)
         explores, problems = build_explores(schema)
     raise_all(problems)
     return Project(schema, explores)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from metricql.errors import MetricQLError, ProjectError, raise_all
+from metricql.project.column_types import catalog_types, with_column_types
 from metricql.project.dbt_models import DbtProject, dbt_models
 from metricql.project.docs import read_docs
 from metricql.project.manifest import manifest_schema
@@ -33,7 +34,12 @@ def load_project_schema(
     names and column types dbt resolved; profiles, seeds and vars still come from the folder.
     `source_dialect` is the dialect YAML SQL is written in (default: the profile target's).
     """
-    return _with_source_dialect(_schema(Path(path), target), source_dialect)
+    given = Path(path)
+    schema = _schema(given, target)
+    catalog = (given.parent if given.suffix == ".json" else schema.root / "target") / "catalog.json"
+    if catalog.is_file():
+        schema = with_column_types(schema, catalog_types(catalog))
+    return _with_source_dialect(schema, source_dialect)
 
 
 def _with_source_dialect(schema: ProjectSchema, dialect: str | None) -> ProjectSchema:

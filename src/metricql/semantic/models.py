@@ -32,16 +32,7 @@ from metricql.semantic.fields import (
     friendly_name,
 )
 from metricql.semantic.refs import Snippet, parse_snippet
-
-_TYPE_WORDS: tuple[tuple[tuple[str, ...], DimensionType], ...] = (
-    (("timestamp", "datetime", "time"), DimensionType.TIMESTAMP),
-    (("date",), DimensionType.DATE),
-    (("bool",), DimensionType.BOOLEAN),
-    (
-        ("int", "float", "double", "decimal", "numeric", "real", "number", "money", "serial"),
-        DimensionType.NUMBER,
-    ),
-)
+from metricql.semantic.warehouse_types import warehouse_dimension_type
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +83,10 @@ class ModelDef:
         return self.schema.name
 
 
-def dimension_type(raw: str | None, data_type: str | None, **context: Any) -> DimensionType:
-    """Type from `meta.dimension.type`, else the column's `data_type`, else string."""
+def dimension_type(
+    raw: str | None, data_type: str | None, dialect: str = "duckdb", **context: Any
+) -> DimensionType:
+    """Type from `meta.dimension.type`, else the column's warehouse `data_type`, else string."""
     if raw is not None:
         try:
             return DimensionType(str(raw).lower())
@@ -104,10 +97,7 @@ def dimension_type(raw: str | None, data_type: str | None, **context: Any) -> Di
                 **context,
             ) from None
     if data_type:
-        lowered = data_type.lower()
-        for words, kind in _TYPE_WORDS:
-            if any(w in lowered for w in words):
-                return kind
+        return warehouse_dimension_type(data_type, dialect)
     return DimensionType.STRING
 
 
@@ -247,7 +237,7 @@ def _dim_def(
     # A renamed dimension keeps one consistent name for the field and its interval children.
     name = meta.name or name if not additional else name
     here = {**ctx, "field": name, "line": column.line}
-    kind = dimension_type(meta.type, column.data_type, **here)
+    kind = dimension_type(meta.type, column.data_type, dialect, **here)
     intervals, interval_issues = time_intervals(meta, kind, **here)
     issues.extend(interval_issues)
     return DimDef(
