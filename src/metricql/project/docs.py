@@ -23,19 +23,18 @@ def read_docs(root: Path, dirs: Sequence[str]) -> dict[str, str]:
     return blocks
 
 
-def with_docs(node: Any, docs: Mapping[str, str], where: str, warnings: list[str]) -> None:
-    """Replace `{{ doc("x") }}` in every `description` under `node`, in place."""
-    if isinstance(node, list):
-        for item in node:
-            with_docs(item, docs, where, warnings)
+def with_docs(entry: Any, docs: Mapping[str, str], where: str, warnings: list[str]) -> None:
+    """Replace `{{ doc("x") }}` in a YAML entry's description and its columns', in place.
+
+    These are the descriptions dbt renders (meta is not rendered by dbt, so not here either).
+    """
+    if not isinstance(entry, dict):
         return
-    if not isinstance(node, dict):
-        return
-    for key, value in node.items():
-        if key == "description" and isinstance(value, str) and "doc(" in value:
-            node[key] = _CALL.sub(lambda m: _block(m[3], docs, where, warnings), value)
-        else:
-            with_docs(value, docs, where, warnings)
+    columns = entry.get("columns")
+    for node in [entry, *(columns if isinstance(columns, list) else ())]:
+        value = node.get("description") if isinstance(node, dict) else None
+        if isinstance(value, str) and "doc(" in value:
+            node["description"] = _CALL.sub(lambda m: _block(m[3], docs, where, warnings), value)
 
 
 def _block(name: str, docs: Mapping[str, str], where: str, warnings: list[str]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
+from functools import cache
 from types import MappingProxyType
 from typing import Any
 
@@ -83,12 +84,14 @@ _SCHEMAS: Mapping[str, type[BaseModel]] = {
 }
 
 
+@cache
 def read_keys(place: str) -> frozenset[str]:
     """Keys metricql reads at `place` (its schema model's fields and their aliases)."""
     fields = _SCHEMAS[place].model_fields
     return frozenset(fields) | {f.alias for f in fields.values() if f.alias}
 
 
+@cache
 def known_keys(place: str) -> frozenset[str]:
     """Every key that is no typo at `place`."""
     if place in DBT_PROPERTIES:
@@ -101,15 +104,16 @@ def key_warnings(place: str, node: Any, where: str, file: str) -> list[str]:
     if not isinstance(node, Mapping):
         return []
     known = known_keys(place)
+    odd = node.keys() - known | (node.keys() & NOT_IMPLEMENTED.get(place, frozenset()))
     out = []
-    for key in node:
+    for key in sorted(odd, key=list(node).index) if odd else ():  # most nodes: no odd key
         line = node.line_of(key) if isinstance(node, LineDict) else None
         at = f"{file}:{line}" if line else file
-        if key in NOT_IMPLEMENTED.get(place, ()):
+        if key in known:
             out.append(
                 f"{at}: `{key}` of {where} is not implemented by metricql yet and is ignored"
             )
-        elif key not in known:
+        else:
             close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.75)
             hint = f"; did you mean `{close[0]}`?" if close else ""
             out.append(f"{at}: unknown key `{key}` in {where} is ignored{hint}")
@@ -136,6 +140,13 @@ def column_key_warnings(
     model: str, column: Mapping[str, Any], meta: Mapping[str, Any], file: str
 ) -> list[str]:
     """Warnings for the keys of one column, its meta, dimension and metrics."""
+    nested = [
+        ("dimension", meta.get("dimension")),
+        *(("dimension", spec) for _, spec in _entries(meta.get("additional_dimensions"))),
+        *(("metric", spec) for _, spec in _entries(meta.get("metrics"))),
+    ]
+    if all(_clean(p, n) for p, n in [("column", column), ("column meta", meta), *nested]):
+        return []  # nearly every column: no message to build
     where = f"column {column.get('name')!r} of model {model!r}"
     out = key_warnings("column", column, where, file)
     out += key_warnings("column meta", meta, f"meta of {where}", file)
@@ -145,6 +156,14 @@ def column_key_warnings(
     for name, spec in _entries(meta.get("metrics")):
         out += key_warnings("metric", spec, f"metric {name!r} of {where}", file)
     return out
+
+
+def _clean(place: str, node: Any) -> bool:
+    """No unknown and no unapplied key in `node` (cheap: set operations only)."""
+    if not isinstance(node, Mapping):
+        return True
+    keys = node.keys()
+    return keys <= known_keys(place) and not keys & NOT_IMPLEMENTED.get(place, frozenset())
 
 
 def _items(value: Any) -> list[Any]:

@@ -72,9 +72,10 @@ def models_in_file(path: Path, reading: Reading) -> Iterator[ModelSchema]:
             )
         )
         return
-    with_docs(entries, reading.docs, reading.shown(path), reading.warnings)
+    shown = reading.shown(path)
     for entry in entries:
-        model = _model(path, entry, reading)
+        with_docs(entry, reading.docs, shown, reading.warnings)
+        model = _model(path, entry, reading, shown)
         if model is not None:
             yield model
 
@@ -86,7 +87,7 @@ def _seed_configs(entries: Any, reading: Reading) -> None:
             reading.seed_configs[entry["name"]] = config
 
 
-def _model(path: Path, entry: Any, reading: Reading) -> ModelSchema | None:
+def _model(path: Path, entry: Any, reading: Reading, shown: str) -> ModelSchema | None:
     problems = reading.problems
     if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
         problems.append(
@@ -102,8 +103,8 @@ def _model(path: Path, entry: Any, reading: Reading) -> ModelSchema | None:
     meta = _merged_meta(entry)
     before = len(problems)
     if "__invalid__" not in meta:
-        reading.warnings.extend(model_key_warnings(entry, meta, reading.shown(path)))
-    columns = _columns(path, name, entry, reading)
+        reading.warnings.extend(model_key_warnings(entry, meta, shown))
+    columns = _columns(path, name, entry, reading, shown)
     if "__invalid__" in meta:
         problems.append(
             ProjectError(
@@ -138,7 +139,7 @@ def _model(path: Path, entry: Any, reading: Reading) -> ModelSchema | None:
 
 
 def _columns(
-    path: Path, model: str, entry: Mapping[str, Any], reading: Reading
+    path: Path, model: str, entry: Mapping[str, Any], reading: Reading, shown: str
 ) -> list[ColumnSchema] | None:
     raw_columns = entry.get("columns") or []
     if not isinstance(raw_columns, list):
@@ -152,11 +153,11 @@ def _columns(
             )
         )
         return None
-    columns = (_column(path, model, raw, reading) for raw in raw_columns)
+    columns = (_column(path, model, raw, reading, shown) for raw in raw_columns)
     return [c for c in columns if c is not None]
 
 
-def _column(path: Path, model: str, raw: Any, reading: Reading) -> ColumnSchema | None:
+def _column(path: Path, model: str, raw: Any, reading: Reading, shown: str) -> ColumnSchema | None:
     problems = reading.problems
     if not isinstance(raw, Mapping) or not isinstance(raw.get("name"), str):
         problems.append(
@@ -182,7 +183,7 @@ def _column(path: Path, model: str, raw: Any, reading: Reading) -> ColumnSchema 
             )
         )
         return None
-    reading.warnings.extend(column_key_warnings(model, raw, meta, reading.shown(path)))
+    reading.warnings.extend(column_key_warnings(model, raw, meta, shown))
     try:
         return ColumnSchema.model_validate(
             {
