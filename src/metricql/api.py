@@ -235,6 +235,10 @@ class Project:
         explores = sorted({w for e in self._explores.values() for w in e.warnings})
         return [*self._schema.warnings, *explores]
 
+    def relation_origin(self, model: str) -> str | None:
+        """How the relation of `model` was named (dbt config, macros, manifest), if known."""
+        return self._origins.get(model)
+
     def relations(self) -> dict[str, tuple[str, str]]:
         """Explore → (the relation its base table reads, in SQL, and how that name was decided)."""
         out = {}
