@@ -202,3 +202,15 @@ def test_project_config_most_specific_level_wins_and_plain_keys_count() -> None:
     jinja = [("dbt_project.yml models: shop", {"schema": "{{ var('s') }}"})]
     assert merged_config(jinja, warnings) == {}
     assert warnings and "is Jinja, which metricql does not run" in warnings[0]
+
+
+def test_yaml_over_existing_tables_names_them_as_written(tmp_path: Path) -> None:
+    """No model files: dbt_project.yml's models: config does not apply, YAML config is literal."""
+    root = _copy(tmp_path)
+    for sql in root.rglob("*.sql"):
+        if "models" in sql.parts:
+            sql.unlink()
+    relations = mq.load_project(root).relations()
+    assert relations["orders"][0] == '"shop"."analytics"."orders"'  # +schema: marts ignored
+    assert relations["customers"][0] == '"shop"."from_yaml"."dim_customers"'
+    assert "retired" in relations and "yaml_disabled" not in relations  # YAML enabled: false

@@ -1,16 +1,19 @@
 """Match YAML models to the model files dbt builds, and name their relations as dbt does.
 
 Without a manifest, a YAML `models:` entry becomes an explore only when dbt would build a
-relation for it: a .sql (or .py) file of that name exists under the model paths (unless the
-project has no model files at all: YAML written over existing tables), it is enabled, and it is
-not ephemeral. Its relation follows dbt's configuration (node_config.py) and naming macros
-(naming.py).
+relation for it: a .sql (or .py) file of that name exists under the model paths, it is enabled,
+and it is not ephemeral. Its relation follows dbt's configuration (node_config.py) and naming
+macros (naming.py).
+
+A project with no model files at all is YAML written over existing tables (seeds, or tables
+built elsewhere): dbt configures nothing there, so only the entry's own `config:` counts, and
+its schema, database and alias name the table as written.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,11 @@ from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ModelSchema
 
 _MODEL_SUFFIXES = (".sql", ".py")
+# YAML over existing tables: `config: {schema: x}` names schema x itself, not `<target>_x`.
+AS_WRITTEN = Naming(
+    rules={"generate_schema_name": "custom schema used as-is"},
+    sources={"generate_schema_name": "YAML over existing tables: names as written"},
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +75,8 @@ def dbt_models(
 ) -> list[ModelSchema]:
     """`models` that dbt builds, each with the relation dbt names for it."""
     files = model_files(project.root, project.name, project.model_dirs)
+    if not files:
+        project = replace(project, models_config=None, naming=AS_WRITTEN)
     out = []
     for model in models:
         file = files.get(model.name)
@@ -89,7 +99,7 @@ def dbt_models(
 def _config(
     project: DbtProject, model: ModelSchema, file: ModelFile | None, warnings: list[str]
 ) -> dict[str, Setting]:
-    fqn = file.fqn if file else _yaml_fqn(project, model)
+    fqn = file.fqn if file else (project.name, model.name)
     layers: list[tuple[str, Mapping[str, Any]]] = list(
         project_layers(project.models_config, fqn, "dbt_project.yml")
     )
@@ -100,15 +110,6 @@ def _config(
         text = file.path.read_text(encoding="utf-8", errors="replace")
         layers.append((f"config() in {shown}", sql_config(file.path, text, shown, warnings)))
     return merged_config(layers, warnings)
-
-
-def _yaml_fqn(project: DbtProject, model: ModelSchema) -> tuple[str, ...]:
-    """For YAML over existing tables: the folders of the YAML file stand in for the model's."""
-    for d in project.model_dirs:
-        base = project.root / d
-        if model.file is not None and model.file.is_relative_to(base):
-            return (project.name, *model.file.relative_to(base).parent.parts, model.name)
-    return (project.name, model.name)
 
 
 def _skipped(model: ModelSchema, config: Mapping[str, Setting]) -> str | None:
