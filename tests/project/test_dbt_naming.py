@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import metricql as mq
 from metricql.cli import main
@@ -214,3 +216,15 @@ def test_yaml_over_existing_tables_names_them_as_written(tmp_path: Path) -> None
     assert relations["orders"][0] == '"shop"."analytics"."orders"'  # +schema: marts ignored
     assert relations["customers"][0] == '"shop"."from_yaml"."dim_customers"'
     assert "retired" in relations and "yaml_disabled" not in relations  # YAML enabled: false
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="{}()[]'\"=,:#%-\\ \n\x00abconfigschema_1", max_size=200)
+    | st.builds(lambda n: "{{ config(schema=" + "[" * n + "]" * n + ") }}", st.integers(0, 5000))
+)
+def test_reading_config_calls_never_raises(text: str) -> None:
+    warnings: list[str] = []
+    config = sql_config(Path("m.sql"), "{{ config(" + text, "m.sql", warnings)
+    assert set(config) <= {"enabled", "materialized", "database", "schema", "alias"}
+    assert all(isinstance(w, str) for w in warnings)

@@ -121,7 +121,7 @@ def _call_text(text: str, open_at: int) -> str | None:
 def _literal_arguments(call: str, shown: str, warnings: list[str]) -> dict[str, Any]:
     try:  # Jinja's call syntax is Python's; ast only parses, it never runs anything
         tree = ast.parse(f"config{call}", mode="eval").body
-    except SyntaxError:
+    except (SyntaxError, ValueError, RecursionError, MemoryError):  # hostile text: not literal
         warnings.append(f"{shown}: config{_short(call)} is not literal; it is ignored")
         return {}
     if not isinstance(tree, ast.Call):
@@ -132,7 +132,7 @@ def _literal_arguments(call: str, shown: str, warnings: list[str]) -> dict[str, 
             continue
         try:
             out[keyword.arg] = _literal(keyword.value)
-        except ValueError:
+        except (ValueError, RecursionError):
             warnings.append(
                 f"{shown}: config({keyword.arg}={ast.unparse(keyword.value)}) is not a literal; "
                 "metricql does not run Jinja and ignores it: run `dbt parse` so metricql reads "
