@@ -11,13 +11,14 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from metricql.dialects import ADAPTERS
 from metricql.errors import MetricQLError, ProjectError, raise_all
 from metricql.project.column_types import catalog_types, with_column_types
 from metricql.project.dbt_models import DbtProject, dbt_models
 from metricql.project.docs import read_docs
 from metricql.project.manifest import manifest_schema
 from metricql.project.naming import naming_rules
-from metricql.project.profile import ADAPTER_DIALECTS, ProfileTarget, load_profile
+from metricql.project.profile import ProfileTarget, load_profile
 from metricql.project.schema import ModelSchema, ProjectSchema
 from metricql.project.seeds import seed_column_types, seed_files
 from metricql.project.yaml_io import read_yaml
@@ -44,10 +45,10 @@ def load_project_schema(
 
 def _with_source_dialect(schema: ProjectSchema, dialect: str | None) -> ProjectSchema:
     if dialect is not None:
-        if dialect not in ADAPTER_DIALECTS.values():
+        if dialect not in ADAPTERS.values():
             raise ProjectError(
                 f"unknown source dialect {dialect!r}",
-                hint=f"choose one of: {', '.join(ADAPTER_DIALECTS.values())}",
+                hint=f"choose one of: {', '.join(ADAPTERS.values())}",
             )
         return schema.model_copy(update={"source_dialect": dialect})
     if schema.target is not None:
