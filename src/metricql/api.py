@@ -19,6 +19,7 @@ from metricql.compiler.options import CompileOptions
 from metricql.compiler.plan.access import visible_explore
 from metricql.context import UserContext
 from metricql.errors import (
+    Issue,
     ProjectError,
     ProjectErrors,
     UnknownExploreError,
@@ -230,10 +231,15 @@ class Project:
             )
         return loaded
 
+    @property
+    def issues(self) -> tuple[Issue, ...]:
+        """Load warnings, then every explore's (each once): problems that were not raised."""
+        explores = {i: None for e in self._explores.values() for i in e.issues}
+        return (*self._schema.issues, *sorted(explores, key=str))
+
     def validate(self) -> list[str]:
-        """Load warnings, then every explore's (problems were already raised at load time)."""
-        explores = sorted({w for e in self._explores.values() for w in e.warnings})
-        return [*self._schema.warnings, *explores]
+        """The issues as text (problems were already raised at load time)."""
+        return [str(issue) for issue in self.issues]
 
     def relation_origin(self, model: str) -> str | None:
         """How the relation of `model` was named (dbt config, macros, manifest), if known."""

@@ -1,5 +1,5 @@
 """YAML SQL written for BigQuery means the same on DuckDB and PostgreSQL (semantic/source_sql.py
-and the target rules of compiler/dialects.py), checked against a Python computation."""
+and the target rules of compiler/sql/dialect_rules.py), checked against a Python computation."""
 
 from __future__ import annotations
 
@@ -110,8 +110,8 @@ def test_without_a_profile_validate_says_which_dialect_yaml_sql_is_read_as(
     root = make_project(tmp_path / "shop", {"orders": ORDERS}, profiles=None)
     assert main(["validate", str(root)]) == 0
     assert (
-        "warning: demo: no profiles.yml target, so YAML SQL is read as DuckDB SQL; if it is "
-        "written for another warehouse, pass source_dialect= (CLI: --source-dialect)\n"
+        "warning: dbt_project.yml: no profiles.yml target, so YAML SQL is read as DuckDB SQL; "
+        "if it is written for another warehouse, pass source_dialect= (CLI: --source-dialect)\n"
     ) in capsys.readouterr().err
     assert main(["validate", str(root), "--source-dialect", "bigquery"]) == 0
     assert "read as DuckDB SQL" not in capsys.readouterr().err

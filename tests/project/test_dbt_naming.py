@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 
 import metricql as mq
 from metricql.cli import main
-from metricql.project.node_config import merged_config, project_layers, sql_config
+from metricql.errors import Issue
+from metricql.project.node_config import Layer, merged_config, project_layers, sql_config
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "dbt_naming"
 ORACLES = {"manifest.json": True, "manifest_default_naming.json": False}  # → keeps macros/
@@ -178,11 +179,13 @@ CONFIG_CALLS = [
 def test_config_calls_are_read_without_jinja(
     sql: str, want: dict[str, Any], warns: list[str]
 ) -> None:
-    warnings: list[str] = []
-    assert sql_config(Path("m.sql"), sql, "m.sql", warnings) == want
-    assert len(warnings) == len(warns)
-    for got, expected in zip(warnings, warns, strict=True):
-        assert got.startswith(expected)
+    issues: list[Issue] = []
+    assert sql_config(Path("m.sql"), sql, "m.sql", issues) == want
+    assert len(issues) == len(warns)
+    for got, expected in zip(issues, warns, strict=True):
+        assert str(got).startswith(expected)
+        assert (got.code, got.where.file) == ("jinja_not_run", "m.sql")
+        assert got.hint and "dbt parse" in got.hint
 
 
 def test_project_config_most_specific_level_wins_and_plain_keys_count() -> None:
@@ -195,15 +198,18 @@ def test_project_config_most_specific_level_wins_and_plain_keys_count() -> None:
         },
     }
     layers = list(project_layers(models, ("shop", "marts", "orders"), "dbt_project.yml"))
-    warnings: list[str] = []
-    config = merged_config(layers, warnings)
+    issues: list[Issue] = []
+    config = merged_config(layers, issues)
     assert {k: (s.value, s.origin) for k, s in config.items()} == {
         "schema": ("marts", "dbt_project.yml models: shop.marts"),
         "materialized": ("table", "dbt_project.yml models: shop"),
     }
-    jinja = [("dbt_project.yml models: shop", {"schema": "{{ var('s') }}"})]
-    assert merged_config(jinja, warnings) == {}
-    assert warnings and "is Jinja, which metricql does not run" in warnings[0]
+    jinja = Layer("dbt_project.yml models: shop", "dbt_project.yml", {"schema": "{{ var('s') }}"})
+    assert merged_config([jinja], issues) == {}
+    assert [str(i) for i in issues] == [
+        "dbt_project.yml: `schema: {{ var('s') }}` in dbt_project.yml models: shop is Jinja: "
+        "metricql does not run Jinja, so it is ignored"
+    ]
 
 
 def test_yaml_over_existing_tables_names_them_as_written(tmp_path: Path) -> None:
@@ -224,7 +230,7 @@ def test_yaml_over_existing_tables_names_them_as_written(tmp_path: Path) -> None
     | st.builds(lambda n: "{{ config(schema=" + "[" * n + "]" * n + ") }}", st.integers(0, 5000))
 )
 def test_reading_config_calls_never_raises(text: str) -> None:
-    warnings: list[str] = []
-    config = sql_config(Path("m.sql"), "{{ config(" + text, "m.sql", warnings)
+    issues: list[Issue] = []
+    config = sql_config(Path("m.sql"), "{{ config(" + text, "m.sql", issues)
     assert set(config) <= {"enabled", "materialized", "database", "schema", "alias"}
-    assert all(isinstance(w, str) for w in warnings)
+    assert all(i.code == "jinja_not_run" for i in issues)

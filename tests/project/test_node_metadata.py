@@ -163,3 +163,18 @@ def test_a_bad_seed_column_type_names_the_file(tmp_path: Path) -> None:
     with pytest.raises(mq.WarehouseError) as err:
         mq.load_project(root).seed(connection=duckdb.connect())
     assert err.value.context["file"].endswith("seeds/codes.csv")
+
+
+def test_load_warnings_are_issues_with_codes_and_places(shop: Path) -> None:
+    issues = mq.load_project(shop).issues
+    by_code = {i.code: i for i in issues}
+    assert sorted(by_code) == ["key_not_implemented", "unknown_key"]
+    typo = next(i for i in issues if "relatiosnship" in i.message)
+    assert (typo.code, typo.level, typo.where.file, typo.where.line) == (
+        "unknown_key",
+        "warning",
+        "models/orders.yml",
+        11,
+    )
+    assert typo.hint is not None and "relationship" in typo.hint
+    assert typo.to_dict()["line"] == 11

@@ -17,8 +17,15 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from metricql.errors import Issue, Where
 from metricql.project.naming import Naming, relation_of
-from metricql.project.node_config import Setting, merged_config, project_layers, sql_config
+from metricql.project.node_config import (
+    Layer,
+    Setting,
+    merged_config,
+    project_layers,
+    sql_config,
+)
 from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ModelSchema
 
@@ -71,7 +78,7 @@ def model_files(root: Path, project: str, dirs: Sequence[str]) -> dict[str, Mode
 
 
 def dbt_models(
-    project: DbtProject, models: Sequence[ModelSchema], warnings: list[str]
+    project: DbtProject, models: Sequence[ModelSchema], issues: list[Issue]
 ) -> list[ModelSchema]:
     """`models` that dbt builds, each with the relation dbt names for it."""
     files = model_files(project.root, project.name, project.model_dirs)
@@ -81,47 +88,55 @@ def dbt_models(
     for model in models:
         file = files.get(model.name)
         if file is None and files:
-            warnings.append(
-                f"{_at(project, model)}: model {model.name!r} has no {model.name}.sql under "
-                f"{', '.join(project.model_dirs)}: dbt builds no relation for it ('Did not find "
-                "matching node for patch'), so it has no explore"
+            issues.append(
+                _not_built(
+                    project,
+                    model,
+                    "model_without_sql",
+                    f"model {model.name!r} has no {model.name}.sql under "
+                    f"{', '.join(project.model_dirs)}: dbt builds no relation for it ('Did not "
+                    "find matching node for patch')",
+                )
             )
             continue
-        config = _config(project, model, file, warnings)
+        config = _config(project, model, file, issues)
         skipped = _skipped(model, config)
         if skipped:
-            warnings.append(f"{_at(project, model)}: {skipped}, so it has no explore")
+            issues.append(_not_built(project, model, *skipped))
             continue
         out.append(_named(project, model, config))
     return out
 
 
 def _config(
-    project: DbtProject, model: ModelSchema, file: ModelFile | None, warnings: list[str]
+    project: DbtProject, model: ModelSchema, file: ModelFile | None, issues: list[Issue]
 ) -> dict[str, Setting]:
     fqn = file.fqn if file else (project.name, model.name)
-    layers: list[tuple[str, Mapping[str, Any]]] = list(
-        project_layers(project.models_config, fqn, "dbt_project.yml")
-    )
+    layers = list(project_layers(project.models_config, fqn, "dbt_project.yml"))
     if model.config and model.file is not None:
-        layers.append((f"config: of {project.shown(model.file)}", model.config))
+        yml = project.shown(model.file)
+        layers.append(Layer(f"config: of {yml}", yml, model.config))
     if file is not None and file.path.suffix == ".sql":
         shown = project.shown(file.path)
         text = file.path.read_text(encoding="utf-8", errors="replace")
-        layers.append((f"config() in {shown}", sql_config(file.path, text, shown, warnings)))
-    return merged_config(layers, warnings)
+        layers.append(
+            Layer(f"config() in {shown}", shown, sql_config(file.path, text, shown, issues))
+        )
+    return merged_config(layers, issues)
 
 
-def _skipped(model: ModelSchema, config: Mapping[str, Setting]) -> str | None:
+def _skipped(model: ModelSchema, config: Mapping[str, Setting]) -> tuple[str, str] | None:
+    """(issue code, why) when dbt builds no relation for the model."""
     enabled = config.get("enabled")
     if enabled is not None and enabled.value in (False, "false", "False"):
-        return f"model {model.name!r} is disabled (enabled: false in {enabled.origin})"
+        return (
+            "model_disabled",
+            f"model {model.name!r} is disabled (enabled: false in {enabled.origin})",
+        )
     materialized = config.get("materialized")
     if materialized is not None and str(materialized.value).lower() == "ephemeral":
-        return (
-            f"model {model.name!r} is ephemeral (in {materialized.origin}): dbt builds no "
-            "relation for it"
-        )
+        where = materialized.origin
+        return "model_ephemeral", f"model {model.name!r} is ephemeral (in {where}): no relation"
     return None
 
 
@@ -140,8 +155,14 @@ def _named(project: DbtProject, model: ModelSchema, config: Mapping[str, Setting
     )
 
 
-def _at(project: DbtProject, model: ModelSchema) -> str:
-    if model.file is None:
-        return project.name
-    shown = project.shown(model.file)
-    return f"{shown}:{model.line}" if model.line else shown
+def _not_built(project: DbtProject, model: ModelSchema, code: str, why: str) -> Issue:
+    return Issue(
+        code,
+        f"{why}, so it has no explore",
+        hint="joins to it fail; remove its YAML entry, or enable and build it in dbt",
+        where=Where(
+            file=project.shown(model.file) if model.file else project.name,
+            line=model.line,
+            model=model.name,
+        ),
+    )

@@ -16,6 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from metricql.errors import Issue, Where
 from metricql.project.schema import (
     ColumnMeta,
     DimensionMeta,
@@ -99,29 +100,30 @@ def known_keys(place: str) -> frozenset[str]:
     return read_keys(place) | PRESENTATION_ONLY[place] | NOT_IMPLEMENTED[place]
 
 
-def key_warnings(place: str, node: Any, where: str, file: str) -> list[str]:
-    """A warning for each key of mapping `node` (at `place`) that is unknown or not applied."""
+def key_warnings(place: str, node: Any, where: str, file: str) -> list[Issue]:
+    """An issue for each key of mapping `node` (at `place`) that is unknown or not applied."""
     if not isinstance(node, Mapping):
         return []
     known = known_keys(place)
     odd = node.keys() - known | (node.keys() & NOT_IMPLEMENTED.get(place, frozenset()))
     out = []
     for key in sorted(odd, key=list(node).index) if odd else ():  # most nodes: no odd key
-        line = node.line_of(key) if isinstance(node, LineDict) else None
-        at = f"{file}:{line}" if line else file
+        at = Where(file=file, line=node.line_of(key) if isinstance(node, LineDict) else None)
         if key in known:
-            out.append(
-                f"{at}: `{key}` of {where} is not implemented by metricql yet and is ignored"
-            )
-        else:
-            close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.75)
-            hint = f"; did you mean `{close[0]}`?" if close else ""
-            out.append(f"{at}: unknown key `{key}` in {where} is ignored{hint}")
+            message = f"`{key}` of {where} is not implemented by metricql yet and is ignored"
+            hint = "remove it, or expect results without it"
+            out.append(Issue("key_not_implemented", message, hint=hint, where=at))
+            continue
+        close = difflib.get_close_matches(str(key), sorted(known), n=1, cutoff=0.75)
+        suggestion = f"; did you mean `{close[0]}`?" if close else ""
+        message = f"unknown key `{key}` in {where} is ignored{suggestion}"
+        hint = f"keys metricql knows here: {', '.join(sorted(known))}"
+        out.append(Issue("unknown_key", message, hint=hint, where=at))
     return out
 
 
-def model_key_warnings(entry: Mapping[str, Any], meta: Mapping[str, Any], file: str) -> list[str]:
-    """Warnings for the keys of one YAML `models:` entry, its meta and its columns."""
+def model_key_warnings(entry: Mapping[str, Any], meta: Mapping[str, Any], file: str) -> list[Issue]:
+    """Issues for the keys of one YAML `models:` entry, its meta and its columns."""
     name = entry.get("name")
     model = f"model {name!r}"
     out = key_warnings("model", entry, model, file)
@@ -138,8 +140,8 @@ def model_key_warnings(entry: Mapping[str, Any], meta: Mapping[str, Any], file: 
 
 def column_key_warnings(
     model: str, column: Mapping[str, Any], meta: Mapping[str, Any], file: str
-) -> list[str]:
-    """Warnings for the keys of one column, its meta, dimension and metrics."""
+) -> list[Issue]:
+    """Issues for the keys of one column, its meta, dimension and metrics."""
     nested = [
         ("dimension", meta.get("dimension")),
         *(("dimension", spec) for _, spec in _entries(meta.get("additional_dimensions"))),

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from metricql.dialects import ADAPTERS
-from metricql.errors import MetricQLError, ProjectError, raise_all
+from metricql.errors import Issue, MetricQLError, ProjectError, Where, raise_all
 from metricql.project.column_types import catalog_types, with_column_types
 from metricql.project.dbt_models import DbtProject, dbt_models
 from metricql.project.docs import read_docs
@@ -53,11 +53,14 @@ def _with_source_dialect(schema: ProjectSchema, dialect: str | None) -> ProjectS
         return schema.model_copy(update={"source_dialect": dialect})
     if schema.target is not None:
         return schema
-    warning = (
-        f"{schema.name}: no profiles.yml target, so YAML SQL is read as DuckDB SQL; if it is "
-        "written for another warehouse, pass source_dialect= (CLI: --source-dialect)"
+    assumed = Issue(
+        "source_dialect_assumed",
+        "no profiles.yml target, so YAML SQL is read as DuckDB SQL; if it is written for "
+        "another warehouse, pass source_dialect= (CLI: --source-dialect)",
+        hint="add profiles.yml, or pass the dialect of your warehouse",
+        where=Where(file="dbt_project.yml"),
     )
-    return schema.model_copy(update={"warnings": (*schema.warnings, warning)})
+    return schema.model_copy(update={"issues": (*schema.issues, assumed)})
 
 
 def _schema(given: Path, target: str | None) -> ProjectSchema:
@@ -88,14 +91,14 @@ def _schema(given: Path, target: str | None) -> ProjectSchema:
     reading = Reading(
         docs=read_docs(root, _docs_dirs(config)),
         problems=problems,
-        warnings=[],
+        issues=[],
         root=root,
         seed_configs={},
     )
     models = _yaml_models(root, config, reading)
     raise_all(problems)
-    dbt = _dbt_project(root, name, config, profile, reading.warnings)
-    built = dbt_models(dbt, models, reading.warnings)
+    dbt = _dbt_project(root, name, config, profile, reading.issues)
+    built = dbt_models(dbt, models, reading.issues)
     seed_dirs = _paths(config, "seed-paths", ["seeds"])
     return ProjectSchema(
         name=name,
@@ -107,7 +110,7 @@ def _schema(given: Path, target: str | None) -> ProjectSchema:
             root, name, seed_dirs, config.get("seeds"), reading.seed_configs
         ),
         week_start=_week_start(config, project_file),
-        warnings=tuple(reading.warnings),
+        issues=tuple(reading.issues),
     )
 
 
@@ -139,14 +142,14 @@ def _dbt_project(
     name: str,
     config: Mapping[str, Any],
     target: ProfileTarget | None,
-    warnings: list[str],
+    issues: list[Issue],
 ) -> DbtProject:
     return DbtProject(
         root=root,
         name=name,
         models_config=config.get("models"),
         model_dirs=tuple(_paths(config, "model-paths", ["models"])),
-        naming=naming_rules(root, _paths(config, "macro-paths", ["macros"]), warnings),
+        naming=naming_rules(root, _paths(config, "macro-paths", ["macros"]), issues),
         target=target,
     )
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from metricql.errors import Issue, Where
 from metricql.project.node_config import NodeConfig, Setting
 from metricql.project.profile import ProfileTarget
 
@@ -117,7 +118,7 @@ class Naming:
 DBT_DEFAULT_NAMING = Naming(rules={}, sources={})
 
 
-def naming_rules(root: Path, macro_dirs: Sequence[str], warnings: list[str]) -> Naming:
+def naming_rules(root: Path, macro_dirs: Sequence[str], issues: list[Issue]) -> Naming:
     """The project's naming macros; unrecognised overrides are warnings (dbt's default is used)."""
     rules: dict[str, str] = {}
     sources: dict[str, str] = {}
@@ -130,10 +131,15 @@ def naming_rules(root: Path, macro_dirs: Sequence[str], warnings: list[str]) -> 
             macro, args, body = match.groups()
             rule = _KNOWN[macro].get(_canonical(body, args))
             if rule is None:
-                warnings.append(
-                    f"{shown}: macro {macro} is a custom override metricql cannot apply without "
-                    f"running Jinja, so relation names may be wrong; run `dbt parse` (metricql "
-                    f"then reads target/manifest.json) or load the manifest.json path"
+                issues.append(
+                    Issue(
+                        "custom_naming_macro",
+                        f"macro {macro} is a custom override metricql cannot apply without "
+                        "running Jinja, so relation names may be wrong; run `dbt parse`",
+                        hint="run `dbt parse`: metricql then reads the names dbt resolved in "
+                        "target/manifest.json (or load the manifest.json path)",
+                        where=Where(file=shown),
+                    )
                 )
                 continue
             rules[macro] = rule

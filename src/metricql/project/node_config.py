@@ -19,7 +19,9 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
+
+from metricql.errors import Issue, Where
 
 RELATION_KEYS = ("enabled", "materialized", "database", "schema", "alias")
 _JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
@@ -39,17 +41,24 @@ class Setting:
 NodeConfig = Mapping[str, Setting]
 
 
-def project_layers(
-    models: Any, fqn: Sequence[str], file: str
-) -> Iterator[tuple[str, Mapping[str, Any]]]:
+class Layer(NamedTuple):
+    """One level of configuration: where it was written, its file, its keys."""
+
+    origin: str
+    file: str
+    values: Mapping[str, Any]
+
+
+def project_layers(models: Any, fqn: Sequence[str], file: str) -> Iterator[Layer]:
     """dbt's `fqn_search`: the `models:` mapping, then one level per fqn part while it exists."""
     node = models
     path: list[str] = []
     levels = iter(fqn)
     while isinstance(node, Mapping):
         where = f"{file} models: {'.'.join(path)}" if path else f"{file} models:"
-        yield (
+        yield Layer(
             where,
+            file,
             {
                 key[1:].strip() if key.startswith("+") else key: value
                 for key, value in node.items()
@@ -63,36 +72,31 @@ def project_layers(
         node = node.get(part)
 
 
-def merged_config(
-    layers: Sequence[tuple[str, Mapping[str, Any]]], warnings: list[str]
-) -> dict[str, Setting]:
+def merged_config(layers: Sequence[Layer], issues: list[Issue]) -> dict[str, Setting]:
     """The relation keys of `layers` (least specific first), each with the layer that set it."""
     out: dict[str, Setting] = {}
-    for origin, layer in layers:
+    for origin, file, layer in layers:
         for key in RELATION_KEYS:
             if key not in layer:
                 continue
             value = layer[key]
             if isinstance(value, str) and ("{{" in value or "{%" in value):
-                warnings.append(
-                    f"{origin}: `{key}: {value}` is Jinja, which metricql does not run; "
-                    "it is ignored: run `dbt parse` so metricql reads target/manifest.json"
-                )
+                issues.append(_jinja(file, f"`{key}: {value}` in {origin} is Jinja"))
                 continue
             out[key] = Setting(value, origin)
     return out
 
 
-def sql_config(path: Path, text: str, shown: str, warnings: list[str]) -> dict[str, Any]:
+def sql_config(path: Path, text: str, shown: str, issues: list[Issue]) -> dict[str, Any]:
     """Literal keyword arguments of the `{{ config(...) }}` calls in a model's SQL."""
     text = _JINJA_COMMENT.sub("", text)
     found: dict[str, Any] = {}
     for match in _CONFIG_CALL.finditer(text):
         call = _call_text(text, match.end() - 1)
         if call is None:
-            warnings.append(f"{shown}: a config( call is not closed; it is ignored")
+            issues.append(_jinja(shown, "a config( call is not closed"))
             continue
-        found.update(_literal_arguments(call, shown, warnings))
+        found.update(_literal_arguments(call, shown, issues))
     return found
 
 
@@ -118,11 +122,11 @@ def _call_text(text: str, open_at: int) -> str | None:
     return None
 
 
-def _literal_arguments(call: str, shown: str, warnings: list[str]) -> dict[str, Any]:
+def _literal_arguments(call: str, shown: str, issues: list[Issue]) -> dict[str, Any]:
     try:  # Jinja's call syntax is Python's; ast only parses, it never runs anything
         tree = ast.parse(f"config{call}", mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # hostile text: not literal
-        warnings.append(f"{shown}: config{_short(call)} is not literal; it is ignored")
+        issues.append(_jinja(shown, f"config{_short(call)} is not literal"))
         return {}
     if not isinstance(tree, ast.Call):
         return {}
@@ -133,12 +137,18 @@ def _literal_arguments(call: str, shown: str, warnings: list[str]) -> dict[str, 
         try:
             out[keyword.arg] = _literal(keyword.value)
         except (ValueError, RecursionError):
-            warnings.append(
-                f"{shown}: config({keyword.arg}={ast.unparse(keyword.value)}) is not a literal; "
-                "metricql does not run Jinja and ignores it: run `dbt parse` so metricql reads "
-                "target/manifest.json"
-            )
+            written = f"config({keyword.arg}={ast.unparse(keyword.value)})"
+            issues.append(_jinja(shown, f"{written} is not a literal"))
     return out
+
+
+def _jinja(file: str, what: str) -> Issue:
+    return Issue(
+        "jinja_not_run",
+        f"{what}: metricql does not run Jinja, so it is ignored",
+        hint="run `dbt parse`: metricql then reads the names dbt resolved in target/manifest.json",
+        where=Where(file=file),
+    )
 
 
 def _literal(node: ast.expr) -> Any:

@@ -19,7 +19,6 @@ _ENV_VAR = re.compile(
 )
 
 
-
 @dataclass(frozen=True, slots=True)
 class ProfileTarget:
     """One output of a dbt profile: adapter `type` plus its settings (path, schema, host …)."""

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from metricql.errors import Issue
 from metricql.project.profile import ProfileTarget
 
 
@@ -206,4 +207,9 @@ class ProjectSchema(_Meta):
     seed_column_types: dict[str, dict[str, str]] = Field(default_factory=dict)  # by file stem
     week_start: int | None = None
     source_dialect: str | None = None  # dialect YAML SQL is written in; None: the target's
-    warnings: tuple[str, ...] = ()
+    issues: tuple[Issue, ...] = ()  # load warnings
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The issues as text (`file:line: message`)."""
+        return tuple(str(i) for i in self.issues)

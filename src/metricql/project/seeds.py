@@ -36,8 +36,8 @@ def seed_column_types(
         for path in seed_files(root, [d]):
             fqn = (project, *path.relative_to(base).parent.parts, path.stem)
             types: dict[str, str] = {}
-            for _, layer in project_layers(seeds_config, fqn, "dbt_project.yml"):
-                types.update(_types(layer))
+            for layer in project_layers(seeds_config, fqn, "dbt_project.yml"):
+                types.update(_types(layer.values))
             types.update(_types(from_yaml.get(path.stem, {})))
             if types:
                 out[path.stem] = types

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from metricql.errors import MetricQLError, ProjectError
+from metricql.errors import Issue, MetricQLError, ProjectError
 from metricql.project.docs import with_docs
 from metricql.project.keys import column_key_warnings, model_key_warnings
 from metricql.project.node_config import RELATION_KEYS
@@ -27,7 +27,7 @@ class Reading:
 
     docs: Mapping[str, str]
     problems: list[MetricQLError]
-    warnings: list[str]
+    issues: list[Issue]  # warnings
     root: Path
     seed_configs: dict[str, Mapping[str, Any]]  # `config:` of YAML `seeds:` entries, by name
 
@@ -74,7 +74,7 @@ def models_in_file(path: Path, reading: Reading) -> Iterator[ModelSchema]:
         return
     shown = reading.shown(path)
     for entry in entries:
-        with_docs(entry, reading.docs, shown, reading.warnings)
+        with_docs(entry, reading.docs, shown, reading.issues)
         model = _model(path, entry, reading, shown)
         if model is not None:
             yield model
@@ -103,7 +103,7 @@ def _model(path: Path, entry: Any, reading: Reading, shown: str) -> ModelSchema 
     meta = _merged_meta(entry)
     before = len(problems)
     if "__invalid__" not in meta:
-        reading.warnings.extend(model_key_warnings(entry, meta, shown))
+        reading.issues.extend(model_key_warnings(entry, meta, shown))
     columns = _columns(path, name, entry, reading, shown)
     if "__invalid__" in meta:
         problems.append(
@@ -183,7 +183,7 @@ def _column(path: Path, model: str, raw: Any, reading: Reading, shown: str) -> C
             )
         )
         return None
-    reading.warnings.extend(column_key_warnings(model, raw, meta, shown))
+    reading.issues.extend(column_key_warnings(model, raw, meta, shown))
     try:
         return ColumnSchema.model_validate(
             {

@@ -8,7 +8,7 @@ parsed from its source dialect into SQL that means the same in every target (the
 included), at parse time, so compiling pays nothing.
 
 Spelling that only one *target* lacks (PostgreSQL's `EXTRACT(DOY …)` for `DAYOFYEAR`) is a
-target rule in compiler/dialects.py, not here.
+target rule in compiler/sql/dialect_rules.py, not here.
 """
 
 from __future__ import annotations

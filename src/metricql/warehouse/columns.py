@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from metricql.errors import WarehouseError
+from metricql.errors import Issue, WarehouseError
 from metricql.project.column_types import untyped, with_column_types
 from metricql.project.schema import ProjectSchema
 from metricql.warehouse import dbapi
@@ -98,5 +98,9 @@ def typed_from_warehouse(schema: ProjectSchema, connection: Any = None) -> Proje
 
 
 def _warned(schema: ProjectSchema, why: str) -> ProjectSchema:
-    warning = f"{schema.name}: {why}; columns without a type in the YAML are strings"
-    return schema.model_copy(update={"warnings": (*schema.warnings, warning)})
+    issue = Issue(
+        "warehouse_types_unavailable",
+        f"{why}; columns without a type in the YAML are strings",
+        hint="give those columns meta.dimension.type, or pass a connection that can read them",
+    )
+    return schema.model_copy(update={"issues": (*schema.issues, issue)})
