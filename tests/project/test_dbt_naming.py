@@ -22,14 +22,29 @@ from metricql.errors import Issue
 from metricql.project.node_config import Layer, merged_config, project_layers, sql_config
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "dbt_naming"
-ORACLES = {"manifest.json": True, "manifest_default_naming.json": False}  # → keeps macros/
+# oracle → (keeps macros/, adapter of the profile dbt parsed with)
+ORACLES = {
+    "manifest.json": (True, "postgres"),
+    "manifest_default_naming.json": (False, "postgres"),
+    "manifest_duckdb.json": (True, "duckdb"),
+}
+DUCKDB_PROFILE = """\
+shop:
+  target: dev
+  outputs:
+    dev: {type: duckdb, path: warehouse.duckdb, schema: analytics}
+"""
 
 
-def _copy(tmp_path: Path, *, macros: bool = True, manifest: str | None = None) -> Path:
+def _copy(
+    tmp_path: Path, *, macros: bool = True, manifest: str | None = None, adapter: str = "postgres"
+) -> Path:
     root = tmp_path / "shop"
     shutil.copytree(FIXTURE, root, ignore=shutil.ignore_patterns("oracle", "__pycache__"))
     if not macros:
         shutil.rmtree(root / "macros")
+    if adapter == "duckdb":
+        (root / "profiles.yml").write_text(DUCKDB_PROFILE)
     if manifest is not None:
         (root / "target").mkdir()
         shutil.copy(FIXTURE / "oracle" / manifest, root / "target" / "manifest.json")
@@ -43,18 +58,27 @@ def _oracle(name: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("oracle", ORACLES)
 def test_every_relation_equals_dbt_parse(tmp_path: Path, oracle: str) -> None:
-    project = mq.load_project(_copy(tmp_path, macros=ORACLES[oracle]))
+    macros, adapter = ORACLES[oracle]
+    project = mq.load_project(_copy(tmp_path, macros=macros, adapter=adapter))
     nodes = _oracle(oracle)["nodes"].values()
-    built = {n["name"]: n["relation_name"] for n in nodes if n["relation_name"] is not None}
+    built = {n["name"]: _without_own_duckdb_catalog(n) for n in nodes if n["relation_name"]}
     got = {name: sql for name, (sql, _) in project.relations().items()}
     assert got == built
     assert len(built) == 7  # every model but the ephemeral two
 
 
+def _without_own_duckdb_catalog(node: dict[str, Any]) -> str:
+    """DuckDB SQL leaves out the catalog the connection opened (the profile file's stem)."""
+    name: str = node["relation_name"]
+    own = '"warehouse".'
+    return name.removeprefix(own) if node["database"] == "warehouse" else name
+
+
 @pytest.mark.parametrize("oracle", ORACLES)
 def test_no_explore_where_dbt_builds_no_relation(tmp_path: Path, oracle: str) -> None:
     doc = _oracle(oracle)
-    project = mq.load_project(_copy(tmp_path, macros=ORACLES[oracle]))
+    macros, adapter = ORACLES[oracle]
+    project = mq.load_project(_copy(tmp_path, macros=macros, adapter=adapter))
     ephemeral = {n["name"] for n in doc["nodes"].values() if n["relation_name"] is None}
     disabled = {n["name"] for versions in doc["disabled"].values() for n in versions}
     assert ephemeral == {"int_order_totals", "order_facts"}
@@ -81,9 +105,11 @@ def _queries(project: mq.Project) -> list[mq.MetricQuery]:
 def test_without_its_manifest_the_project_compiles_to_the_same_sql(
     tmp_path: Path, oracle: str
 ) -> None:
-    macros = ORACLES[oracle]
-    bare = mq.load_project(_copy(tmp_path / "bare", macros=macros))
-    parsed = mq.load_project(_copy(tmp_path / "parsed", macros=macros, manifest=oracle))
+    macros, adapter = ORACLES[oracle]
+    bare = mq.load_project(_copy(tmp_path / "bare", macros=macros, adapter=adapter))
+    parsed = mq.load_project(
+        _copy(tmp_path / "parsed", macros=macros, manifest=oracle, adapter=adapter)
+    )
     assert sorted(bare.explores) == sorted(parsed.explores)
     queries = _queries(bare)
     assert len(queries) == 7

@@ -71,6 +71,7 @@ def manifest_schema(
         model = _model(unique_id, node, path, problems)
         if model is None:
             continue
+        model = _in_target_database(model, target)
         if model.name in models:
             problems.append(
                 ProjectError(
@@ -92,6 +93,15 @@ def manifest_schema(
         seed_paths=seed_paths,
         week_start=week_start,
     )
+
+
+def _in_target_database(model: ModelSchema, target: ProfileTarget | None) -> ModelSchema:
+    """On DuckDB, a relation in the target's own database loses that catalog, as without a
+    manifest: the catalog is whichever database the connection opened (a file's stem)."""
+    own = target is not None and target.type == "duckdb" and target.database == model.database
+    if not own or model.meta.sql_from or not model.relation_name:
+        return model
+    return model.model_copy(update={"relation_name": None, "database": None})
 
 
 def _seed_column_types(nodes: Mapping[str, Any]) -> dict[str, dict[str, str]]:
