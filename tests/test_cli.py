@@ -100,6 +100,9 @@ class FakeProject:
     def validate(self) -> list[str]:
         return ["orders: something odd"]
 
+    def close(self) -> None:
+        """Nothing to close: the fake opens no connections."""
+
 
 @pytest.fixture
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeProject:
