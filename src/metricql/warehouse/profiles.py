@@ -161,13 +161,15 @@ def _connect(
         return adapter.connect(module, target.settings, read_only)
     except (WarehouseError, MissingDependencyError):
         raise
-    except Exception as err:  # driver errors share no base; the cause may hold a DSN: dropped
-        reason = redact(str(err).strip() or type(err).__name__, secrets)
-        raise WarehouseError(
-            f"cannot connect to the {target.type} target {target.target!r} of profile "
-            f"{target.profile!r}: {type(err).__name__}: {reason}",
-            hint="check the target's host, port, user and credentials in profiles.yml "
-            "(`metricql debug PROJECT --target NAME` checks each step)",
-            profile=target.profile,
-            target=target.target,
-        ) from None
+    except Exception as err:  # driver errors share no base class
+        reason = f"{type(err).__name__}: {str(err).strip()}"
+    # Raised outside the `except`: the driver's exception (which may hold a DSN) is neither
+    # the cause nor the context of the error the caller sees.
+    raise WarehouseError(
+        f"cannot connect to the {target.type} target {target.target!r} of profile "
+        f"{target.profile!r}: {redact(reason, secrets)}",
+        hint="check the target's host, port, user and credentials in profiles.yml "
+        "(`metricql debug PROJECT --target NAME` checks each step)",
+        profile=target.profile,
+        target=target.target,
+    )
