@@ -3,6 +3,7 @@ timeouts), DuckDB timeouts, relation checks and secret masking — without a ser
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Iterator
@@ -279,3 +280,20 @@ def test_redact_masks_values_and_credential_shapes() -> None:
     assert secrets == ("-----KEY-----", "p4ss-word")  # 'ab': too short to mask safely
     text = "login p4ss-word; key -----KEY-----; password='x y'; postgres://ana:s3cr3t@h/db"
     assert redact(text, secrets) == "login ***; key ***; password=***; postgres://***@h/db"
+
+
+def test_a_stream_dropped_unread_gives_its_connection_back() -> None:
+    from sqlglot import exp
+
+    from metricql.compiler.compiled import CompiledField, CompiledQuery
+    from metricql.semantic.fields import FieldKind
+
+    fields = tuple(CompiledField(c, c, "string", FieldKind.DIMENSION) for c in ("a", "b"))
+    compiled = CompiledQuery("SELECT a, b", "postgres", fields, "t", exp.select("1"))
+    connection = FakeConnection()
+    pool = ConnectionPool(lambda: connection, size=1)
+    result = mq.QueryResult.from_stream(compiled, DBAPIWarehouse(pool, "postgres").stream("x"))
+    assert pool._idle == []
+    del result
+    gc.collect()
+    assert pool._idle == [connection]  # the next caller is not stuck waiting for it

@@ -8,6 +8,7 @@ are made on first access of `rows`; `to_arrow()` of an Arrow result shares its b
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from types import MappingProxyType, ModuleType
 from typing import Any
@@ -41,6 +42,7 @@ class QueryResult:
     None), the output fields in column order, and the SQL that produced them."""
 
     __slots__ = (
+        "__weakref__",
         "_lock",
         "_python",
         "_rows",
@@ -107,7 +109,11 @@ class QueryResult:
         except WarehouseError:
             stream.close()
             raise
-        return cls(**_meta(compiled), stream=stream, python=_by_id(compiled, stream.python))
+        result = cls(**_meta(compiled), stream=stream, python=_by_id(compiled, stream.python))
+        # A stream nobody reads to the end or closes would keep its pooled connection lent
+        # out for good: give it back when the result is garbage collected.
+        weakref.finalize(result, stream.close)
+        return result
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -253,7 +259,14 @@ class QueryResult:
 
     def _dict_rows(self) -> list[dict[str, Any]]:
         ids = self.columns
-        return [dict(zip(ids, row, strict=True)) for row in self._row_tuples()]
+        if self._table is None:
+            return [dict(zip(ids, row, strict=True)) for row in self._row_tuples()]
+        # Column by column into empty dicts: about twice as fast as a dict(zip()) per row.
+        rows: list[dict[str, Any]] = [{} for _ in range(self._table.num_rows)]
+        for key, values in zip(ids, python_columns(self._table, self._conversions()), strict=True):
+            for row, value in zip(rows, values, strict=True):
+                row[key] = value
+        return rows
 
 
 def _meta(compiled: CompiledQuery) -> dict[str, Any]:

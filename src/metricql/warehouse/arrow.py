@@ -45,10 +45,43 @@ def _values(column: Any) -> list[Any]:
     """A column's Python values; values beyond Python's date range (±infinity) are clamped
     to its ends, as DuckDB's own fetch does."""
     try:
-        values: list[Any] = column.to_pylist()
-    except OverflowError:
+        fast = _TEMPORAL.get(str(column.type).split("[")[0])
+        values: list[Any] = fast(column) if fast else column.to_pylist()
+    except (OverflowError, ValueError):
         values = [_clamped(scalar) for scalar in column]
     return values
+
+
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+_EPOCH = dt.datetime(1970, 1, 1)
+_EPOCH_UTC = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def _dates(column: Any) -> list[Any]:
+    """date32 from day numbers: several times faster than pyarrow's own conversion."""
+    pa = pyarrow_module("reading dates")
+    ordinal = dt.date.fromordinal
+    days = column.cast(pa.int32()).to_pylist()
+    return [None if d is None else ordinal(d + _EPOCH_ORDINAL) for d in days]
+
+
+def _timestamps(column: Any) -> list[Any]:
+    """Timestamps from microsecond counts; zoned ones in the column's own zone object."""
+    pa = pyarrow_module("reading timestamps")
+    zone = column.type.tz
+    micros = column.cast(pa.timestamp("us", tz=zone)).cast(pa.int64()).to_pylist()
+    delta = dt.timedelta
+    if zone is None:
+        return [None if m is None else _EPOCH + delta(microseconds=m) for m in micros]
+    first = next((v for v in column.drop_null()[:1].to_pylist()), None)
+    if first is None:
+        return [None] * len(micros)
+    tz = first.tzinfo  # the object pyarrow would give each value
+    return [None if m is None else (_EPOCH_UTC + delta(microseconds=m)).astimezone(tz)
+            for m in micros]  # fmt: skip
+
+
+_TEMPORAL: Mapping[str, Callable[[Any], list[Any]]] = {"date32": _dates, "timestamp": _timestamps}
 
 
 def _clamped(scalar: Any) -> Any:
