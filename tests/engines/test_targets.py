@@ -28,6 +28,8 @@ import yaml
 
 import metricql as mq
 from metricql.cli import main
+from metricql.warehouse.base import Execution
+from metricql.warehouse.spark import SparkWarehouse
 from tests.conftest import SAMPLE
 from tests.engines.compare import compare, rows_of, sort_keys
 from tests.engines.conftest import DATABASE, READER, READER_PASSWORD, SCHEMA
@@ -342,3 +344,26 @@ def test_duckdb_dev_target_from_the_same_profiles(
     got = _run_cli("dev", query_files[name], capsys)  # seeds load into dev.duckdb first
     assert got["rows"]
     _same_as_duckdb(twins, "dev", name, got)
+
+
+def test_spark_timeout_interrupts_the_jobs_and_the_session_stays_usable(spark: Any) -> None:
+    warehouse = SparkWarehouse(spark)
+    slow = "SELECT SUM(HASH(a.id * b.id)) AS s FROM RANGE(2000000) a CROSS JOIN RANGE(200000) b"
+    start = time.perf_counter()
+    with pytest.raises(mq.QueryTimeoutError):
+        warehouse.fetch(slow, Execution(timeout=2.0))
+    elapsed = time.perf_counter() - start
+    assert elapsed < 4.0, f"the timeout of 2 s took {elapsed:.2f} s"
+    assert warehouse.execute("SELECT 41 + 1 AS x") == (["x"], [(42,)])
+    assert not spark.sparkContext._jsc.sc().isStopped()
+
+
+def test_spark_row_cap_is_a_limit(project: mq.Project, spark: Any, duck: Any) -> None:
+    query = QUERIES["sort_nulls_last_desc"]
+    whole = project.run(query, connection=spark, now=NOW)
+    capped = project.run(query, connection=spark, now=NOW, max_rows=3)
+    assert len(whole.rows) > 3 and len(capped.rows) == 3
+    columns = capped.columns
+    keys = sort_keys(project.compile(query, dialect="spark", now=NOW).tree)
+    assert compare(rows_of(capped.rows, columns), rows_of(whole.rows[:3], columns), columns,
+                   keys, 3) is None  # fmt: skip

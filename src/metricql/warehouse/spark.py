@@ -2,8 +2,11 @@
 
 Results come through Spark's Arrow path (`DataFrame.toArrow()`, pyspark 4) when pyarrow is
 installed, else `collect()`. A row cap becomes `DataFrame.limit(n)`, so Spark computes no more
-rows than it returns. A timeout tags the statement's jobs (`addTag`) and interrupts them
-(`interruptTag`); the session stays usable.
+rows than it returns. A timeout cancels only the statement's own jobs, and the session stays
+usable: Spark Connect interrupts the operations tagged for it (`addTag`/`interruptTag`); a
+classic session cancels the statement's job group, which the jobs of `toArrow()` do not carry
+(they run on a serving thread of their own; seen with Spark 4), so a classic query with a
+timeout is fetched through `collect()`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import itertools
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timezone
 from typing import Any
 
 from metricql.errors import WarehouseError
@@ -21,6 +25,11 @@ from metricql.warehouse.base import NO_LIMITS, Execution, Fetched, Row, Stream, 
 from metricql.warehouse.timeouts import cancel_after
 
 _TAGS = itertools.count()
+_JOB_GROUP_PROPERTIES = (
+    "spark.jobGroup.id",
+    "spark.job.description",
+    "spark.job.interruptOnCancel",
+)
 _HINT = "check the SQL against the Spark catalog (tables, columns, functions)"
 
 
@@ -48,14 +57,17 @@ class SparkWarehouse:
 
     def fetch(self, sql: str, execution: Execution = NO_LIMITS) -> Fetched:
         """Run one query; an Arrow table (through toArrow) when pyarrow is installed."""
-        with self._tagged(execution.timeout, sql), self._errors(sql):
+        classic = not type(self.session).__module__.startswith("pyspark.sql.connect")
+        as_rows = not has_pyarrow() or (execution.timeout is not None and classic)
+        cancellable = self._job_group if classic else self._tagged
+        with cancellable(execution.timeout, sql), self._errors(sql):
             frame = self.session.sql(sql)
             if execution.max_rows is not None:
                 frame = frame.limit(execution.max_rows)
             columns = tuple(frame.columns)
-            if has_pyarrow():
-                return Fetched(columns, table=frame.toArrow())
-            return Fetched(columns, rows=[tuple(row) for row in frame.collect()])
+            if as_rows:
+                return Fetched(columns, rows=_collected(frame))
+            return Fetched(columns, table=frame.toArrow())
 
     def stream(self, sql: str, execution: Execution = NO_LIMITS) -> Stream:
         """The fetched result in chunks (Spark hands a query's rows to Python all at once)."""
@@ -81,8 +93,28 @@ class SparkWarehouse:
             self.session.stop()
 
     @contextmanager
+    def _job_group(self, timeout: float | None, sql: str) -> Iterator[None]:
+        """A classic session: this thread's jobs in a group of their own, cancelled on timeout."""
+        if timeout is None:
+            yield
+            return
+        group = f"metricql-{next(_TAGS)}"
+        context = self.session.sparkContext
+        context.setJobGroup(group, "metricql query", interruptOnCancel=True)
+        try:
+            with cancel_after(timeout, lambda: context.cancelJobGroup(group), sql):
+                yield
+        finally:
+            for key in (
+                "spark.jobGroup.id",
+                "spark.job.description",
+                "spark.job.interruptOnCancel",
+            ):
+                context.setLocalProperty(key, None)
+
+    @contextmanager
     def _tagged(self, timeout: float | None, sql: str) -> Iterator[None]:
-        """Tag this thread's jobs so a timeout interrupts exactly them."""
+        """Spark Connect: tag this thread's operations so a timeout interrupts exactly them."""
         if timeout is None:
             yield
             return
@@ -125,3 +157,14 @@ def session_warehouse(target: ProfileTarget) -> SparkWarehouse:
     running = SparkContext._active_spark_context is not None
     session = builder.enableHiveSupport().getOrCreate()
     return SparkWarehouse(session, dialect=target.dialect, owned=not running)
+
+
+def _collected(frame: Any) -> list[Row]:
+    """`collect()` rows; zoned timestamps (naive in the process's zone) made aware, as Arrow
+    gives them, so both paths give the same instants."""
+    zoned = [f.dataType.typeName() == "timestamp" for f in frame.schema.fields]
+    return [
+        tuple(v.astimezone(timezone.utc) if z and v is not None else v
+              for v, z in zip(row, zoned, strict=True))
+        for row in frame.collect()
+    ]  # fmt: skip
