@@ -210,6 +210,17 @@ def test_pg_target_session_is_read_only(pg_project: mq.Project) -> None:
     assert pg_project.warehouse.execute("SELECT 1 AS one") == (["one"], [(1,)])
 
 
+def test_pg_target_totals_equal_duckdb_totals(
+    pg_project: mq.Project, twins: dict[str, Any]
+) -> None:
+    source, as_pg = twins["pg"]
+    query = QUERIES["metrics_orders_by_status"]
+    got, want = pg_project.totals(query), source.totals(query, connection=as_pg)
+    assert list(got) == list(want) and want
+    columns = tuple(want)
+    assert compare(rows_of([got], columns), rows_of([want], columns), columns) is None
+
+
 def test_wrong_password_keeps_password_and_dsn_out_of_the_error(
     profiles: Path, postgres: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
