@@ -236,3 +236,30 @@ def test_pool_reopens_after_a_failed_connect(drivers: dict[str, FakeDriver]) -> 
     drivers["psycopg"].failure = None
     assert warehouse._connections.acquire() is not None  # type: ignore[attr-defined]
     assert len(drivers["psycopg"].calls) == 2
+
+
+def test_bigquery_service_account_and_job_settings(
+    drivers: dict[str, FakeDriver], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made: dict[str, Any] = {}
+    bq = drivers["google.cloud.bigquery"]
+    bq.QueryJobConfig = lambda **kw: made.setdefault("job", kw)  # type: ignore[attr-defined]
+    bq.Client = lambda **kw: made.setdefault("client", kw)  # type: ignore[attr-defined]
+    accounts = ModuleType("google.oauth2.service_account")
+    accounts.Credentials = SimpleNamespace(  # type: ignore[attr-defined]
+        from_service_account_file=lambda path, scopes: ("from-file", path, tuple(scopes))
+    )
+    monkeypatch.setitem(sys.modules, "google.oauth2.service_account", accounts)
+    target = _target(
+        "bigquery", method="service-account", keyfile="/keys/sa.json", project="acme",
+        dataset="analytics", location="EU", maximum_bytes_billed=10**9,
+        job_execution_timeout_seconds=300, priority="batch",
+    )  # fmt: skip
+    _connect_once(target)
+    assert made["job"] == {"maximum_bytes_billed": 10**9, "priority": "BATCH",
+                           "job_timeout_ms": 300_000}  # fmt: skip
+    client = made["client"]
+    assert client["project"] == "acme" and client["location"] == "EU"
+    assert client["credentials"][:2] == ("from-file", "/keys/sa.json")
+    assert "https://www.googleapis.com/auth/bigquery" in client["credentials"][2]
+    assert drivers["google.cloud.bigquery.dbapi"].calls == [{"client": client}]
