@@ -103,6 +103,9 @@ class FakeProject:
     def relations(self) -> dict[str, tuple[str, str]]:
         return {"orders": ('"main"."orders"', "schema 'main' from target 'dev'")}
 
+    def close(self) -> None:
+        """Nothing to close: the fake opens no connections."""
+
 
 @pytest.fixture
 def fake(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeProject:

@@ -34,8 +34,10 @@ from metricql.query.model import MetricQuery
 from metricql.results.result import QueryResult
 from metricql.semantic.build import build_explores
 from metricql.semantic.explore import Explore
-from metricql.warehouse import dbapi
+from metricql.warehouse.base import Execution, Warehouse
 from metricql.warehouse.columns import typed_from_warehouse
+from metricql.warehouse.connection import warehouse_for
+from metricql.warehouse.profiles import open_warehouse
 
 _T = TypeVar("_T")
 
@@ -52,7 +54,7 @@ class Project:
         self._origins = {m.name: m.relation_origin for m in schema.models if m.relation_origin}
         self._explores: Mapping[str, Explore] = MappingProxyType(dict(explores))
         self._lock = threading.Lock()
-        self._connection: Any = None  # opened on first use, then reused (one per project)
+        self._warehouse: Warehouse | None = None  # opened on first use, closed by close()
         self._cache = CompileCache(cache_size)
 
     @property
@@ -174,9 +176,9 @@ class Project:
         now: datetime | None = None,
     ) -> dict[str, Any]:
         """Grand total of each metric over the rows `query` covers (CalculateTotalFromQuery)."""
-        connection, dialect, execute = self._executor(connection, None)
-        compiled = self.compile_totals(query, dialect=dialect, user=user, now=now)
-        columns, rows = execute(connection, compiled.sql)
+        warehouse = self._warehouse_for(connection, None)
+        compiled = self.compile_totals(query, dialect=warehouse.dialect, user=user, now=now)
+        columns, rows = warehouse.execute(compiled.sql)
         return (
             dict(zip(columns, rows[0], strict=True)) if rows else dict.fromkeys(compiled.field_ids)
         )
@@ -190,24 +192,41 @@ class Project:
         now: datetime | None = None,
         strict: bool = False,
         dialect: str | None = None,
+        timeout: float | None = None,
+        max_rows: int | None = None,
+        stream: bool = False,
     ) -> QueryResult:
-        """Compile and execute on `connection` or the project's DuckDB target.
+        """Compile and execute on `connection` or the project's profile target.
 
-        `connection` is a DuckDB connection, or any DB-API 2.0 connection; for the latter the
-        SQL is compiled for `dialect` (default: the project's warehouse dialect).
+        `connection` is a DuckDB connection, a SparkSession, or any DB-API 2.0 connection;
+        for the latter the SQL is compiled for `dialect` (default: the project's dialect).
+        `timeout` (seconds) cancels a statement that runs longer (QueryTimeoutError);
+        `max_rows` stops fetching after that many rows; `stream` returns a result whose rows
+        are read from the warehouse as `batches()`/`csv_chunks()` consume them (close it, or
+        use it in a `with` block, if not read to the end).
         """
-        connection, dialect, execute = self._executor(connection, dialect)
-        compiled = self.compile(query, dialect=dialect, user=user, now=now, strict=strict)
-        columns, rows = execute(connection, compiled.sql)
-        return QueryResult.from_rows(compiled, columns, rows)
+        warehouse = self._warehouse_for(connection, dialect)
+        compiled = self.compile(query, dialect=warehouse.dialect, user=user, now=now, strict=strict)
+        execution = Execution(timeout=timeout, max_rows=max_rows)
+        if stream:
+            return QueryResult.from_stream(compiled, warehouse.stream(compiled.sql, execution))
+        return QueryResult.from_fetched(compiled, warehouse.fetch(compiled.sql, execution))
 
-    def _executor(self, connection: Any, dialect: str | None) -> tuple[Any, str, Any]:
-        if connection is None:
-            connection = self._target_connection()
-            self.ensure_seeded(connection)
-        if dbapi.is_duckdb(connection):
-            return connection, "duckdb", _duck().execute
-        return connection, dialect or self.dialect, dbapi.execute
+    @property
+    def warehouse(self) -> Warehouse:
+        """The profile target's warehouse, opened on first use (connections on first query)."""
+        with self._lock:
+            if self._warehouse is None:
+                self._warehouse = self._open_target()
+            return self._warehouse
+
+    def _warehouse_for(self, connection: Any, dialect: str | None) -> Warehouse:
+        if connection is not None:
+            return warehouse_for(connection, dialect or self.dialect)
+        warehouse = self.warehouse
+        if warehouse.dialect == "duckdb" and self._schema.seed_paths:
+            self.ensure_seeded()
+        return warehouse
 
     def seed(self, connection: Any = None) -> list[str]:
         """Load seeds/*.csv into the DuckDB target (like `dbt seed`); returns table names."""
@@ -255,27 +274,38 @@ class Project:
         return out
 
     def close(self) -> None:
-        """Close the project's own warehouse connection, if one was opened."""
+        """Close the warehouse connections the project opened (never a caller's own)."""
         with self._lock:
-            if self._connection is not None:
-                self._connection.close()
-                self._connection = None
+            warehouse, self._warehouse = self._warehouse, None
+        if warehouse is not None:
+            warehouse.close()
+
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def _target_connection(self) -> Any:
-        with self._lock:
-            if self._connection is None:
-                self._connection = self._open_target()
-            return self._connection
-
-    def _open_target(self) -> Any:
-        target = self.target
-        if target is None or target.type != "duckdb":
-            kind = target.type if target else "none"
+        """The DuckDB target's connection (seeds load into DuckDB only)."""
+        warehouse = self.warehouse
+        connection = getattr(warehouse, "connection", None)
+        if warehouse.dialect != "duckdb" or connection is None:
             raise WarehouseError(
-                f"project {self.name!r} has no DuckDB target to run on (target type: {kind})",
-                hint="pass connection=<duckdb connection>, or add a duckdb output to profiles.yml",
+                f"seeds load into a DuckDB target only; target "
+                f"{self.target.target if self.target else None!r} is {warehouse.dialect}",
+                hint="pass connection=<duckdb connection>, or use a duckdb target (--target)",
             )
-        return _duck().connect(target)
+        return connection
+
+    def _open_target(self) -> Warehouse:
+        target = self.target
+        if target is None:
+            raise WarehouseError(
+                f"project {self.name!r} has no profile target to run on (no profiles.yml found)",
+                hint="pass connection=<duckdb connection>, or add profiles.yml with a target",
+            )
+        return open_warehouse(target, read_only=target.type != "duckdb")
 
 
 def _paused(

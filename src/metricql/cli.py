@@ -10,18 +10,23 @@ import argparse
 import json
 import os
 import sys
+import time
 import traceback
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pydantic import ValidationError
+from sqlglot import exp
 
 import metricql
 from metricql.benchmark import bench_compile
 from metricql.errors import MetricQLError, QueryError, WarehouseError
 from metricql.query.model import MetricQuery
 from metricql.results.formatting import format_csv, format_grid, format_json, format_table
+from metricql.warehouse.profiles import driver_version
+from metricql.warehouse.relations import relation_checks
 
 if TYPE_CHECKING:
     from metricql.api import Project
@@ -107,6 +112,7 @@ def _parser() -> argparse.ArgumentParser:
         help="table (first 100 rows, NULL as ∅), json or csv (all rows)",
     )
     run.add_argument("--limit", "-n", type=_row_limit, help="override the query's limit")
+    run.add_argument("--timeout", type=_seconds, help="cancel the query after SECONDS")
     run.set_defaults(handler=_run)
 
     validate = commands.add_parser("validate", parents=[common], help="check the project")
@@ -114,6 +120,11 @@ def _parser() -> argparse.ArgumentParser:
 
     seed = commands.add_parser("seed", parents=[common], help="load seeds/*.csv into DuckDB")
     seed.set_defaults(handler=_seed)
+
+    debug = commands.add_parser(
+        "debug", parents=[common], help="check the target: profile, driver, connection, tables"
+    )
+    debug.set_defaults(handler=_debug)
 
     bench = commands.add_parser("bench", parents=[common], help="time compiling a query")
     bench.add_argument("query", type=Path, help="metric query JSON file ('-': stdin)")
@@ -130,6 +141,16 @@ def _row_limit(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more: {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0: {text}")
     return value
 
 
@@ -213,10 +234,14 @@ def _run(args: argparse.Namespace) -> int:
     project = _load(args)
     if args.limit is not None:
         query = query.model_copy(update={"limit": args.limit})
-    loaded = project.ensure_seeded()
-    if loaded:
-        _write(sys.stderr, f"loaded seeds: {', '.join(loaded)} into {_database(project)}\n")
-    result = project.run(query)
+    with closing(project):
+        target = project.target
+        if target is None or target.type == "duckdb":  # seeds load into DuckDB only
+            loaded = project.ensure_seeded()
+            if loaded:
+                _write(sys.stderr, f"loaded seeds: {', '.join(loaded)} into {_database(project)}\n")
+        options = {"timeout": args.timeout} if args.timeout is not None else {}
+        result = project.run(query, **options)
     _warn(result.warnings)
     text = _RESULT_FORMATS[args.format](result)
     _write(sys.stdout, text if text.endswith("\n") else text + "\n")
@@ -245,6 +270,49 @@ def _seed(args: argparse.Namespace) -> int:
     else:
         _write(sys.stdout, f"no seeds to load in {project.root}\n")
     return 0
+
+
+def _debug(args: argparse.Namespace) -> int:
+    """Like `dbt debug`: one line per check, stopping at the first step that fails."""
+    try:
+        project = _load(args)
+    except MetricQLError as err:
+        return _check("project", str(err).split("\n")[0], ok=False)
+    with closing(project):
+        target = project.target
+        if target is None:
+            return _check("profile", "no profiles.yml found (project folder, ~/.dbt/, "
+                          "$DBT_PROFILES_DIR)", ok=False)  # fmt: skip
+        where = f" from {target.file}" if target.file else ""
+        _check("profile", f"{target.profile}.{target.target} ({target.type}){where}")
+        steps: list[tuple[str, Callable[[], str]]] = [
+            ("driver", lambda: driver_version(target)),
+            ("connection", lambda: _connection_time(project)),
+        ]
+        for name, step in steps:
+            try:
+                _check(name, step())
+            except MetricQLError as err:
+                return _check(name, f"{err.message} ({err.hint})" if err.hint else err.message,
+                              ok=False)  # fmt: skip
+        checks = relation_checks(project.warehouse, project.explores.values())
+        for check in checks:
+            users = ", ".join(check.used_by[:3]) + (" …" if len(check.used_by) > 3 else "")
+            reason = f": {check.problem.splitlines()[0]}" if check.problem else ""
+            _check("relation", f"{check.relation} ({users}){reason}", ok=check.ok)
+    return 0 if all(c.ok for c in checks) else 2
+
+
+def _connection_time(project: Project) -> str:
+    start = time.perf_counter()
+    project.warehouse.execute(exp.select(exp.Literal.number(1)).sql(project.warehouse.dialect))
+    return f"opened, SELECT 1 in {(time.perf_counter() - start) * 1e3:.0f} ms"
+
+
+def _check(step: str, text: str, *, ok: bool = True) -> int:
+    """Print one check line; the exit code it implies (2 when it failed)."""
+    _write(sys.stdout, f"{step:<11} {'ok' if ok else 'FAILED':<7} {text}\n")
+    return 0 if ok else 2
 
 
 def _load(args: argparse.Namespace) -> Project:

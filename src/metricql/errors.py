@@ -11,7 +11,9 @@
      ├── CompileError        a SQL snippet does not parse, a reference is circular or dangling,
      │                       a join path is missing
      ├── WarehouseError      connecting to or executing on a database failed (SQL attached)
-     └── MissingDependencyError  an optional extra (pyarrow, a driver) is not installed
+     │    └── QueryTimeoutError  a statement ran past its timeout and was cancelled
+     ├── MissingDependencyError  an optional extra (pyarrow, a driver) is not installed
+     └── ResultConsumedError     a streamed result was read once already
 
 Every error carries a stable `code`, a message saying what is wrong and where, a `hint` saying
 what to do, context keywords (file, line, model, field, explore, ...) and `to_dict()` for JSON APIs.
@@ -251,3 +253,15 @@ class WarehouseError(MetricQLError):
         if self.sql:
             out["sql"] = self.sql
         return out
+
+
+class QueryTimeoutError(WarehouseError):
+    """A statement ran longer than its timeout and was cancelled; the connection stays usable."""
+
+    code = "query_timeout"
+
+
+class ResultConsumedError(MetricQLError):
+    """A streamed QueryResult was asked for its rows after its batches were read."""
+
+    code = "result_consumed"

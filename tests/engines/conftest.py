@@ -31,6 +31,10 @@ from tests.engines import clickhouse_engine, spark_engine
 SCHEMA = "main"  # the sample profile's schema, as in the DuckDB fixture
 DATABASE = "metricql"
 SERVER_USER = "postgres"  # initdb and postgres refuse to run as root
+# A login role that must give its password (scram), allowed to read the seeds: the profile
+# target tests (test_targets.py) connect as it; everything else connects as SERVER_USER.
+READER = "metricql_reader"
+READER_PASSWORD = "s3cret-Reader-7391"
 # DuckDB type of a seed column (from its CSV sniffer) → the Postgres type holding the same values.
 PG_TYPES = {
     "BIGINT": "BIGINT",
@@ -175,6 +179,8 @@ def postgres() -> Iterator[Any]:
              "trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"],
             "initdb",
         )  # fmt: skip
+        hba = data / "pg_hba.conf"  # first matching line wins: the reader's password is checked
+        hba.write_text(f"host all {READER} 127.0.0.1/32 scram-sha-256\n" + hba.read_text())
         pg_ctl = [*as_user, str(bin_dir / "pg_ctl"), "-D", str(data)]
         port = _start(pg_ctl, root)
         try:
@@ -195,7 +201,20 @@ def _database(psycopg: ModuleType, port: int) -> Iterator[Any]:
     with psycopg.connect(dbname=DATABASE, **params) as connection:
         connection.execute("SET statement_timeout = '60s'")
         _seed(connection, psycopg)
+        _reader(connection, psycopg)
         yield connection
+
+
+def _reader(connection: Any, psycopg: ModuleType) -> None:
+    sql = psycopg.sql
+    reader, schema = sql.Identifier(READER), sql.Identifier(SCHEMA)
+    connection.execute(
+        sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(reader, sql.Literal(READER_PASSWORD))
+    )
+    connection.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(schema, reader))
+    connection.execute(
+        sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(schema, reader)
+    )
 
 
 @pytest.fixture(scope="session")

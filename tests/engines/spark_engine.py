@@ -16,13 +16,11 @@ import shutil
 import tempfile
 import warnings
 from collections.abc import Iterator
-from datetime import timezone
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import metricql as mq
 from tests.engines.seeds import SCHEMA, Seed, engine_type, seeds, unavailable
 
 # DuckDB type of a seed column → the Spark SQL type holding the same values.
@@ -89,19 +87,3 @@ def _load(spark: Any, seed: Seed) -> None:
     spark.createDataFrame(list(seed.rows), schema).write.saveAsTable(table)
     spark.sql(f"CACHE TABLE {table}")
     assert spark.table(table).count() == len(seed.rows), table
-
-
-def run_spark(spark: Any, compiled: mq.CompiledQuery) -> mq.QueryResult:
-    """Execute compiled SQL; rows keyed by field id like `project.run`'s.
-
-    pyspark gives a zoned TIMESTAMP as a naive datetime in the Python process's local zone:
-    made aware again, it compares as the instant it is.
-    """
-    frame = spark.sql(compiled.sql)
-    zoned = [f.dataType.typeName() == "timestamp" for f in frame.schema.fields]
-    rows = [
-        tuple(v.astimezone(timezone.utc) if z and v is not None else v
-              for v, z in zip(row, zoned, strict=True))
-        for row in frame.collect()
-    ]  # fmt: skip
-    return mq.QueryResult.from_rows(compiled, list(frame.columns), rows)

@@ -1,9 +1,11 @@
 """The same queries on DuckDB and Spark (local mode) give the same rows; Databricks too.
 
-DuckDB runs `project.run`; one local SparkSession (spark_engine.py) runs the SQL compiled for
-`dialect="spark"`. All of QUERIES run: about 30 s on two cores after 10–15 s of start-up and
-loading. Databricks SQL is Spark SQL: `test_databricks_sql_is_spark_sql` checks metricql
-compiles every query to the same SQL for both, so the Spark rows vouch for Databricks.
+DuckDB runs `project.run`; so does Spark, through `project.run(query, connection=spark)` on
+the run's one local SparkSession (spark_engine.py), with the SQL compiled for Spark and the
+rows fetched through Spark's Arrow path (`toArrow`). All of QUERIES run: about 30 s on two
+cores after 10–15 s of start-up and loading. Databricks SQL is Spark SQL:
+`test_databricks_sql_is_spark_sql` checks metricql compiles every query to the same SQL for
+both, so the Spark rows vouch for Databricks.
 
 Engine differences that are not metricql bugs, and how the comparison allows for them:
 - Number types: `1.0 * x / y` (return_rate) gives DECIMAL(38, 16) where DuckDB gives DOUBLE;
@@ -11,9 +13,9 @@ Engine differences that are not metricql bugs, and how the comparison allows for
 - Ties and LIMIT: as for PostgreSQL (test_postgres.py), rows tied on the sort keys may come in
   any order; `compare` checks the key sequence and compares tied rows as multisets.
 - Zoned timestamps: DATE_TRUNC to the hour, minute, second or millisecond of a TIMESTAMP_NTZ
-  column gives Spark's zoned TIMESTAMP; in the UTC session its wall clock is DuckDB's. pyspark
-  hands such values over in the Python process's zone; `run_spark` makes them aware, so they
-  compare as instants whatever TZ the tests run in.
+  column gives Spark's zoned TIMESTAMP; in the UTC session its wall clock is DuckDB's. Arrow
+  hands such values over as aware datetimes in the session zone, so they compare as instants
+  whatever TZ the tests run in.
 - ROUND: Spark rounds the shortest decimal of a double (2.675 → 2.68), DuckDB the exact binary
   value (2.67), as on Postgres; the seeds round two decimals to 0 places, where both agree.
 """
@@ -28,7 +30,6 @@ import pytest
 import metricql as mq
 from tests.engines.compare import compare, rows_of, sort_keys
 from tests.engines.queries import NOW, QUERIES
-from tests.engines.spark_engine import run_spark
 from tests.engines.test_postgres import EMPTY_ON_PURPOSE
 
 
@@ -40,7 +41,8 @@ def test_spark_rows_equal_duckdb_rows(
     query = QUERIES[name]
     want = project.run(query, connection=duck, now=NOW)
     compiled = project.compile(query, dialect="spark", now=NOW)
-    got = run_spark(spark, compiled)
+    got = project.run(query, connection=spark, now=NOW)
+    assert got.dialect == "spark" and got.sql == compiled.sql
     columns = compiled.field_ids
     assert want.columns == columns
     empty = name in EMPTY_ON_PURPOSE

@@ -26,7 +26,8 @@ class ProfileTarget:
     profile: str
     target: str
     type: str
-    settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    # repr=False: the settings hold passwords and tokens, and a repr ends up in logs.
+    settings: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), repr=False)
     file: Path | None = None
     base_dir: Path | None = None  # relative DuckDB paths resolve here (the dbt project dir)
 

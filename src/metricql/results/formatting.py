@@ -12,8 +12,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import math
 import unicodedata
@@ -38,17 +36,8 @@ def format_json(result: QueryResult) -> str:
 
 
 def format_csv(result: QueryResult) -> str:
-    """CSV with a header of field ids; NULL is an empty field."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    # With `\n` line ends the csv module does not quote a bare `\r`; quote such rows fully.
-    quote_all = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    columns = result.columns
-    writer.writerow(columns)
-    for row in result.rows:
-        cells = [text_value(row.get(c)) for c in columns]
-        (quote_all if any("\r" in cell for cell in cells) else writer).writerow(cells)
-    return out.getvalue()
+    """CSV with a header of field ids; NULL is an empty field (see `results.csv`)."""
+    return "".join(result.csv_chunks())
 
 
 def format_table(
