@@ -28,6 +28,8 @@ from metricql.query.model import (
     SortField,
     TableCalculation,
 )
+from metricql.results.csv import CsvOptions, CsvSummary, csv_row_cap, write_csv
+from metricql.results.lightdash import formatted_value, lightdash_row
 from metricql.results.result import QueryResult
 from metricql.semantic.explore import Explore, Join, Table
 from metricql.semantic.fields import Dimension, DimensionType, Metric, MetricType, TimeInterval
@@ -40,6 +42,8 @@ __all__ = [
     "CompileError",
     "CompiledField",
     "CompiledQuery",
+    "CsvOptions",
+    "CsvSummary",
     "CustomBinDimension",
     "CustomSqlDimension",
     "Dimension",
@@ -70,5 +74,9 @@ __all__ = [
     "UserContext",
     "WarehouseError",
     "__version__",
+    "csv_row_cap",
+    "formatted_value",
+    "lightdash_row",
     "load_project",
+    "write_csv",
 ]
