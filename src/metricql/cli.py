@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 import metricql
 from metricql.benchmark import bench_compile
+from metricql.catalog import explore_outline
 from metricql.errors import MetricQLError, QueryError, WarehouseError
 from metricql.query.model import MetricQuery
 from metricql.results.formatting import format_csv, format_grid, format_json, format_table
@@ -134,7 +135,7 @@ def _explores(args: argparse.Namespace) -> int:
     project = _load(args)
     explores = [project.explores[name] for name in sorted(project.explores)]
     if args.format == "json":
-        _write(sys.stdout, json.dumps({"explores": [_explore_dict(e) for e in explores]}) + "\n")
+        _write(sys.stdout, json.dumps({"explores": [explore_outline(e) for e in explores]}) + "\n")
         return 0
     rows = [
         [explore.name, field_id, kind, _value(field.type), field.label]
@@ -148,26 +149,6 @@ def _explores(args: argparse.Namespace) -> int:
     return 0
 
 
-def _explore_dict(explore: Any) -> dict[str, Any]:
-    return {
-        "name": explore.name,
-        "label": explore.label,
-        "baseTable": explore.base_table,
-        "dimensions": [_field_dict(i, f) for i, f in explore.dimensions.items()],
-        "metrics": [_field_dict(i, f) for i, f in explore.metrics.items()],
-    }
-
-
-def _field_dict(field_id: str, field: Any) -> dict[str, Any]:
-    return {
-        "id": field_id,
-        "label": field.label,
-        "type": _value(field.type),
-        "hidden": field.hidden,
-        "description": field.description,
-    }
-
-
 def _compile(args: argparse.Namespace) -> int:
     query = _read_query(args.query)  # the cheap check first
     if args.explain:
@@ -178,14 +159,7 @@ def _compile(args: argparse.Namespace) -> int:
     compiled = _load(args).compile(query, dialect=args.dialect)
     _warn(compiled.warnings)
     if args.format == "json":
-        out = {
-            "sql": compiled.sql,
-            "dialect": compiled.dialect,
-            "explore": compiled.explore,
-            "fields": [f.to_dict() for f in compiled.fields],
-            "warnings": list(compiled.warnings),
-        }
-        _write(sys.stdout, json.dumps(out, ensure_ascii=False) + "\n")
+        _write(sys.stdout, json.dumps(compiled.to_dict(), ensure_ascii=False) + "\n")
     else:
         _write(sys.stdout, compiled.sql.rstrip("\n") + "\n")
     return 0

@@ -79,7 +79,7 @@ def compile_query(
         week_start=week_start if week_start is not None else 0,
     )
     finalizer = Finalizer(explore, dialect, user=user, week_start=week_start)
-    finalizer.metric_filter = lambda m: _metric_filter_condition(explore, m, finalizer, filters)
+    finalizer.metric_filter = lambda m: metric_filter_condition(explore, m, finalizer, filters)
     fanout = fanout_warnings(plan, strict=strict)  # strict: inflated metrics raise
     tree = adapt(render_query(plan, query, finalizer, filters, restrict), dialect)
     try:
@@ -203,7 +203,7 @@ def _fields(plan: Plan) -> tuple[CompiledField, ...]:
     return dims + custom + metrics + calcs
 
 
-def _metric_filter_condition(
+def metric_filter_condition(
     explore: Explore, metric: Metric, finalizer: Finalizer, filters: FilterContext
 ) -> exp.Expr | None:
     """CASE WHEN condition from a metric's filters (all AND-ed), or None."""

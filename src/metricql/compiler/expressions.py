@@ -72,6 +72,7 @@ class Finalizer:
     user: UserContext | None = None
     week_start: int | None = None
     metric_filter: Callable[[Metric], exp.Expr | None] | None = None
+    templates: bool = False  # catalog display: user references stay `${lightdash.…}` text
     _metrics: dict[str, exp.Expr] = field(default_factory=dict)
 
     def tree(self, tree: exp.Expr) -> exp.Expr:
@@ -134,6 +135,9 @@ class Finalizer:
 
     def _attribute(self, node: exp.Expr) -> exp.Expr:
         name, kind = attribute_parts(node)
+        if self.templates:
+            group = "attributes" if kind == "attribute" else "user"
+            return exp.Var(this=f"${{lightdash.{group}.{name}}}")
         if self.user is None:
             raise ForbiddenError(
                 f"SQL uses the user {kind} {name!r}, but no user context was given",
