@@ -1,6 +1,12 @@
 """metricql: Lightdash-style semantic models from dbt YAML, compiled to SQL for any warehouse."""
 
-from metricql.api import Project, load_project
+from metricql.api import Project, load_explores_json, load_project
+from metricql.catalog import (
+    explore_outline,
+    explore_summaries,
+    explore_summary,
+    explore_to_dict,
+)
 from metricql.compiler.compiled import CompiledField, CompiledQuery
 from metricql.compiler.explain import Explanation
 from metricql.compiler.expressions import UserContext
@@ -75,8 +81,13 @@ __all__ = [
     "WarehouseError",
     "__version__",
     "csv_row_cap",
+    "explore_outline",
+    "explore_summaries",
+    "explore_summary",
+    "explore_to_dict",
     "formatted_value",
     "lightdash_row",
+    "load_explores_json",
     "load_project",
     "write_csv",
 ]

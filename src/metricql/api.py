@@ -18,6 +18,7 @@ from metricql.compiler.compiled import CompiledQuery
 from metricql.compiler.explain import Explanation, explain_query
 from metricql.compiler.expressions import UserContext
 from metricql.errors import ProjectErrors, UnknownExploreError, WarehouseError
+from metricql.project.explore_json import read_explores_json
 from metricql.project.loader import load_project_schema
 from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ProjectSchema
@@ -25,6 +26,7 @@ from metricql.query.model import MetricQuery
 from metricql.results.result import QueryResult
 from metricql.semantic.build import build_explores
 from metricql.semantic.explore import Explore
+from metricql.semantic.from_lightdash import explores_from_json
 from metricql.warehouse import dbapi
 
 
@@ -41,6 +43,7 @@ class Project:
         self._lock = threading.Lock()
         self._connection: Any = None  # opened on first use, then reused (one per project)
         self._cache = CompileCache(cache_size)
+        self._cache_size = cache_size
 
     @property
     def name(self) -> str:
@@ -66,6 +69,11 @@ class Project:
     def explores(self) -> Mapping[str, Explore]:
         """Every explore by name."""
         return self._explores
+
+    def with_explores(self, explores: Mapping[str, Explore]) -> Project:
+        """A project with this one's profile and settings serving `explores` instead (e.g. from
+        `load_explores_json`); this project is left as it is."""
+        return Project(self._schema, explores, cache_size=self._cache_size)
 
     def explores_for(self, user: UserContext | None) -> Mapping[str, Explore]:
         """The explores `user` may see, without the tables and fields it may not."""
@@ -266,3 +274,12 @@ def load_project(path: str | Path, *, target: str | None = None) -> Project:
     if problems:
         raise problems[0] if len(problems) == 1 else ProjectErrors(problems)
     return Project(schema, explores)
+
+
+def load_explores_json(source: Any) -> dict[str, Explore]:
+    """Explores from Lightdash's compiled Explore JSON (SetExplores): a list of explores, a
+    JSON file path or text. Entries that are Lightdash ExploreErrors are skipped; every problem
+    of the others is raised at once (ProjectErrors). Serve them with `project.with_explores`."""
+    entries, _ = read_explores_json(source)
+    with gc_paused():
+        return explores_from_json(entries)

@@ -207,7 +207,7 @@ def _explore(
     if spec.sql_where is not None:
         where = resolver.resolve(spec.sql_where, base.name, "where", "sql_filter")
     built[base.name] = _with_where(built[base.name], where)
-    _check_metric_cycles(built.values(), ctx)
+    check_metric_cycles(built.values(), ctx)
     dimensions = {d.id: d for t in built.values() for d in t.dimensions.values()}
     metrics = {m.id: m for t in built.values() for m in t.metrics.values()}
     return Explore(
@@ -426,7 +426,7 @@ def _metric_filters(mdef: MetricDef, key: str, resolver: _Resolver) -> tuple[Fil
     )
 
 
-def _check_metric_cycles(tables: Iterable[Table], ctx: dict[str, Any]) -> None:
+def check_metric_cycles(tables: Iterable[Table], ctx: dict[str, Any]) -> None:
     graph = {m.id: m.metric_references for t in tables for m in t.metrics.values()}
     done: set[str] = set()
 
@@ -628,4 +628,4 @@ def _interval_child(model: ModelDef, name: str) -> tuple[DimDef | None, Any]:
     return None, None
 
 
-__all__ = ["build_explores"]
+__all__ = ["build_explores", "check_metric_cycles"]
