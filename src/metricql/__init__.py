@@ -39,6 +39,7 @@ from metricql.results.lightdash import formatted_value, lightdash_row
 from metricql.results.result import QueryResult
 from metricql.semantic.explore import Explore, Join, Table
 from metricql.semantic.fields import Dimension, DimensionType, Metric, MetricType, TimeInterval
+from metricql.validate import ContentProblem
 
 __version__ = "0.1.0"
 
@@ -48,6 +49,7 @@ __all__ = [
     "CompileError",
     "CompiledField",
     "CompiledQuery",
+    "ContentProblem",
     "CsvOptions",
     "CsvSummary",
     "CustomBinDimension",

@@ -18,6 +18,7 @@ from metricql.compiler.compiled import CompiledQuery
 from metricql.compiler.explain import Explanation, explain_query
 from metricql.compiler.expressions import UserContext
 from metricql.errors import ProjectErrors, UnknownExploreError, WarehouseError
+from metricql.project.content import load_content
 from metricql.project.explore_json import read_explores_json
 from metricql.project.loader import load_project_schema
 from metricql.project.profile import ProfileTarget
@@ -27,6 +28,7 @@ from metricql.results.result import QueryResult
 from metricql.semantic.build import build_explores
 from metricql.semantic.explore import Explore
 from metricql.semantic.from_lightdash import explores_from_json
+from metricql.validate import ContentProblem, validate_content
 from metricql.warehouse import dbapi
 
 
@@ -228,6 +230,15 @@ class Project:
     def validate(self) -> list[str]:
         """Warnings of every explore (problems already raised at load time)."""
         return sorted({w for e in self._explores.values() for w in e.warnings})
+
+    def validate_content(self, path: str | Path) -> list[ContentProblem]:
+        """Charts and dashboards as code under `path` (what `lightdash download` writes),
+        checked against the explores; files that cannot be read are raised (ProjectErrors)."""
+        content = load_content(path)
+        if content.problems:
+            problems = content.problems
+            raise problems[0] if len(problems) == 1 else ProjectErrors(problems)
+        return validate_content(self, content)
 
     def close(self) -> None:
         """Close the project's own warehouse connection, if one was opened."""

@@ -21,6 +21,7 @@ import metricql
 from metricql.benchmark import bench_compile
 from metricql.catalog import explore_outline
 from metricql.errors import MetricQLError, QueryError, WarehouseError
+from metricql.project.content import load_chart
 from metricql.query.model import MetricQuery
 from metricql.results.formatting import format_csv, format_grid, format_json, format_table
 
@@ -96,7 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     compile_.set_defaults(handler=_compile)
 
     run = commands.add_parser("run", parents=[common], help="run a query, print its rows")
-    run.add_argument("query", type=Path, help="metric query JSON file ('-': stdin)")
+    run.add_argument(
+        "query", type=Path, help="metric query JSON file ('-': stdin) or a chart's YAML file"
+    )
     run.add_argument(
         "--format",
         "-f",
@@ -108,6 +111,12 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     validate = commands.add_parser("validate", parents=[common], help="check the project")
+    validate.add_argument(
+        "--content",
+        type=Path,
+        help="also check charts and dashboards as code (the folder `lightdash download` "
+        "wrote); exit 2 if any is broken",
+    )
     validate.set_defaults(handler=_validate)
 
     seed = commands.add_parser("seed", parents=[common], help="load seeds/*.csv into DuckDB")
@@ -201,7 +210,13 @@ def _validate(args: argparse.Namespace) -> int:
     count = len(project.explores)
     summary = f"ok: project {project.name!r}, {count} explore{'s' if count != 1 else ''}"
     _write(sys.stdout, f"{summary}, {len(warnings)} warning(s)\n")
-    return 0
+    if args.content is None:
+        return 0
+    problems = project.validate_content(args.content)
+    for problem in problems:
+        _write(sys.stdout, f"{problem}\n")
+    _write(sys.stdout, f"content: {len(problems)} problem(s) in {args.content}\n")
+    return 2 if problems else 0
 
 
 def _seed(args: argparse.Namespace) -> int:
@@ -227,6 +242,8 @@ def _database(project: Project) -> str:
 def _read_query(path: Path) -> MetricQuery:
     """The metric query in a JSON file (or stdin for `-`), errors naming the file."""
     name = "<stdin>" if str(path) == "-" else str(path)
+    if path.suffix in (".yml", ".yaml"):  # a chart as code: run its saved query
+        return load_chart(path).query()
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:
