@@ -10,6 +10,8 @@ from pathlib import Path
 from types import MappingProxyType, ModuleType
 from typing import Any
 
+from sqlglot import exp
+
 from metricql._gc import gc_paused
 from metricql.compiler.access import visible_explore
 from metricql.compiler.cache import CompileCache, cache_key
@@ -17,13 +19,15 @@ from metricql.compiler.compile import compile_query, compile_totals
 from metricql.compiler.compiled import CompiledQuery
 from metricql.compiler.explain import Explanation, explain_query
 from metricql.compiler.expressions import UserContext
-from metricql.errors import ProjectErrors, UnknownExploreError, WarehouseError
+from metricql.compiler.raw_sql import read_only_query
+from metricql.errors import ForbiddenError, ProjectErrors, UnknownExploreError, WarehouseError
 from metricql.project.content import load_content
 from metricql.project.explore_json import read_explores_json
 from metricql.project.loader import load_project_schema
 from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ProjectSchema
 from metricql.query.model import MetricQuery
+from metricql.results.lightdash import sql_field
 from metricql.results.result import QueryResult
 from metricql.semantic.build import build_explores
 from metricql.semantic.explore import Explore
@@ -199,6 +203,34 @@ class Project:
         connection, dialect, execute = self._executor(connection, dialect)
         compiled = self.compile(query, dialect=dialect, user=user, now=now, strict=strict)
         columns, rows = execute(connection, compiled.sql)
+        return QueryResult.from_rows(compiled, columns, rows)
+
+    def run_sql(
+        self,
+        sql: str,
+        *,
+        limit: int = 500,
+        user: UserContext | None = None,
+        connection: Any = None,
+    ) -> QueryResult:
+        """Run one read-only SELECT (RunSqlQuery) with at most `limit` rows.
+
+        Anything but a single SELECT over named tables raises ForbiddenError (see
+        `metricql.compiler.raw_sql`), as does a `user` without the custom-SQL permission.
+        Result fields are named by the query's columns, typed from their values.
+        """
+        if user is not None and not user.custom_sql:
+            raise ForbiddenError(
+                "this user may not run custom SQL",
+                hint="give the user the custom SQL permission (custom_sql: true)",
+            )
+        connection, dialect, execute = self._executor(connection, None)
+        text = read_only_query(sql, dialect, limit)
+        columns, rows = execute(connection, text)
+        fields = tuple(sql_field(c, [r[i] for r in rows]) for i, c in enumerate(columns))
+        compiled = CompiledQuery(
+            sql=text, dialect=dialect, fields=fields, explore="", tree=exp.null()
+        )
         return QueryResult.from_rows(compiled, columns, rows)
 
     def _executor(self, connection: Any, dialect: str | None) -> tuple[Any, str, Any]:

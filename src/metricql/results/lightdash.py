@@ -25,8 +25,9 @@ from typing import Any
 
 from metricql.compiler.compiled import CompiledField
 from metricql.results.values import json_value
+from metricql.semantic.fields import FieldKind
 
-__all__ = ["formatted_value", "lightdash_raw", "lightdash_row"]
+__all__ = ["formatted_value", "lightdash_raw", "lightdash_row", "sql_field"]
 
 NULL_TEXT = "∅"
 _NUMBER_TYPES = frozenset(
@@ -81,6 +82,23 @@ def lightdash_row(row: Mapping[str, Any], fields: Sequence[CompiledField]) -> di
         f.id: {"value": {"raw": lightdash_raw(row.get(f.id)), "formatted": _cell(row, f)}}
         for f in fields
     }
+
+
+def sql_field(column: str, values: Sequence[Any]) -> CompiledField:
+    """The field of a raw SQL result column, its type (Lightdash DimensionType) from its values."""
+    present = [v for v in values if v is not None]
+    kind = next(
+        (t for test, t in _VALUE_TYPES if present and all(test(v) for v in present)), "string"
+    )
+    return CompiledField(id=column, label=column, type=kind, kind=FieldKind.DIMENSION)
+
+
+_VALUE_TYPES: tuple[tuple[Callable[[Any], bool], str], ...] = (
+    (lambda v: isinstance(v, bool), "boolean"),
+    (lambda v: isinstance(v, (int, float, Decimal)), "number"),
+    (lambda v: isinstance(v, dt.datetime), "timestamp"),
+    (lambda v: isinstance(v, dt.date), "date"),
+)
 
 
 def _cell(row: Mapping[str, Any], field: CompiledField) -> str:
