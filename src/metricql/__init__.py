@@ -34,8 +34,8 @@ from metricql.query.model import (
     SortField,
     TableCalculation,
 )
-from metricql.results.csv import CsvOptions, CsvSummary, csv_row_cap, write_csv
-from metricql.results.lightdash import formatted_value, lightdash_row
+from metricql.results.csv import CSV_CELLS_LIMIT, CsvOptions, CsvSummary, csv_row_cap, write_csv
+from metricql.results.lightdash import formatted_value, lightdash_raw, lightdash_row
 from metricql.results.result import QueryResult
 from metricql.semantic.explore import Explore, Join, Table
 from metricql.semantic.fields import Dimension, DimensionType, Metric, MetricType, TimeInterval
@@ -44,6 +44,7 @@ from metricql.validate import ContentProblem
 __version__ = "0.1.0"
 
 __all__ = [
+    "CSV_CELLS_LIMIT",
     "AdditionalMetric",
     "CircularReferenceError",
     "CompileError",
@@ -88,6 +89,7 @@ __all__ = [
     "explore_summary",
     "explore_to_dict",
     "formatted_value",
+    "lightdash_raw",
     "lightdash_row",
     "load_explores_json",
     "load_project",

@@ -72,6 +72,11 @@ class Project:
         return self.target.dialect if self.target else "duckdb"
 
     @property
+    def week_start(self) -> int | None:
+        """First day of week intervals (0 = Monday … 6 = Sunday), None for the default."""
+        return self._schema.week_start
+
+    @property
     def explores(self) -> Mapping[str, Explore]:
         """Every explore by name."""
         return self._explores

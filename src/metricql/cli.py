@@ -122,12 +122,75 @@ def _parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed", parents=[common], help="load seeds/*.csv into DuckDB")
     seed.set_defaults(handler=_seed)
 
+    _serve_parser(commands)
+
     bench = commands.add_parser("bench", parents=[common], help="time compiling a query")
     bench.add_argument("query", type=Path, help="metric query JSON file ('-': stdin)")
     bench.add_argument("--dialect", "-d", help="sqlglot dialect (default: the target's)")
     bench.add_argument("--runs", "-n", type=_row_limit, default=500, help="timed runs (500)")
     bench.set_defaults(handler=_bench)
     return parser
+
+
+def _serve_parser(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve", help="serve Lightdash's query API over HTTP (needs metricql[server])"
+    )
+    serve.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+    serve.add_argument("projects", type=Path, nargs="+", metavar="PROJECT")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (8080)")
+    serve.add_argument("--tokens", type=Path, help="YAML/JSON: token → {email, attributes, …}")
+    serve.add_argument("--token", help="one token with every permission (local use)")
+    serve.add_argument("--project-uuid", help="uuid of the (single) project; default from name")
+    serve.add_argument("--target", "-t", help="profile target (default: the profile's)")
+    serve.add_argument("--content", type=Path, help="charts/dashboards as code to validate")
+    serve.add_argument("--reload", action="store_true", help="reload when project files change")
+    serve.add_argument("--no-access-log", action="store_true", help="no JSON access log")
+    for flag, kind, default, text in _SERVE_LIMITS:
+        serve.add_argument(flag, type=kind, default=default, help=f"{text} ({default})")
+    serve.set_defaults(handler=_serve)
+
+
+# Operational settings: flag, type, default, help (defaults mirror server.Settings).
+_SERVE_LIMITS: tuple[tuple[str, Callable[[str], Any], Any, str], ...] = (
+    ("--max-request-bytes", int, 1_000_000, "largest request body"),
+    ("--max-limit", int, 5000, "largest query limit"),
+    ("--page-size", int, 5000, "most rows per results page"),
+    ("--max-queries-per-user", int, 8, "queries one user may run at once"),
+    ("--query-timeout", float, 60.0, "seconds before a query times out"),
+    ("--workers", int, 16, "threads running queries"),
+    ("--shutdown-grace", float, 30.0, "seconds running requests get at shutdown"),
+)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from metricql.server.jobs import Settings
+    from metricql.server.run import serve
+
+    settings = Settings(
+        max_request_bytes=args.max_request_bytes,
+        max_limit=args.max_limit,
+        max_page_size=args.page_size,
+        max_queries_per_user=args.max_queries_per_user,
+        query_timeout=args.query_timeout,
+        workers=args.workers,
+        shutdown_grace=args.shutdown_grace,
+    )
+    serve(
+        args.projects,
+        host=args.host,
+        port=args.port,
+        tokens=args.tokens,
+        token=args.token,
+        uuid_=args.project_uuid,
+        target=args.target,
+        content=args.content,
+        reload=args.reload,
+        access_log=not args.no_access_log,
+        settings=settings,
+    )
+    return 0
 
 
 def _row_limit(text: str) -> int:
