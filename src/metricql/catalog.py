@@ -28,14 +28,15 @@ _WARNING_TYPE = "FIELD_ERROR"
 def explore_to_dict(explore: Explore, *, week_start: int | None = None) -> dict[str, Any]:
     """Lightdash's compiled Explore JSON of `explore` (camelCase keys, SPEC §1.9)."""
     render = ExploreSql(explore, week_start=week_start)
+    tables = _visible_tables(explore)
     out: dict[str, Any] = {
         "name": explore.name,
         "label": explore.label,
         "tags": [],
         "baseTable": explore.base_table,
         "groups": list(explore.groups),
-        "joinedTables": [_join(j, render) for j in explore.joins],
-        "tables": {k: _table(t, explore, render) for k, t in explore.tables.items()},
+        "joinedTables": [_join(j, render) for j in explore.joins if j.table in tables],
+        "tables": {k: _table(explore.tables[k], explore, render) for k in tables},
         "targetDatabase": explore.source_dialect,
         "warnings": [{"type": _WARNING_TYPE, "message": w} for w in explore.warnings],
     }
@@ -98,6 +99,14 @@ def _outline_field(field_id: str, field: Dimension | Metric) -> dict[str, Any]:
     }
 
 
+def _visible_tables(explore: Explore) -> list[str]:
+    """Tables with a field in the explore's field maps (which `explores_for` trims per user)."""
+    used = {d.table for d in explore.dimensions.values()} | {
+        m.table for m in explore.metrics.values()
+    }
+    return [k for k in explore.tables if k in used or k == explore.base_table]
+
+
 def _join(join: Join, render: ExploreSql) -> dict[str, Any]:
     out: dict[str, Any] = {
         "table": join.table,
@@ -129,8 +138,16 @@ def _table(table: Table, explore: Explore, render: ExploreSql) -> dict[str, Any]
         "orderFieldsBy": "INDEX",
         "hidden": table.hidden,
         "lineageGraph": {},
-        "dimensions": {d.name: _dimension(d, render) for d in table.dimensions.values()},
-        "metrics": {m.name: _metric(m, explore, render) for m in table.metrics.values()},
+        "dimensions": {
+            d.name: _dimension(d, render)
+            for d in explore.dimensions.values()
+            if d.table == table.name
+        },
+        "metrics": {
+            m.name: _metric(m, explore, render)
+            for m in explore.metrics.values()
+            if m.table == table.name
+        },
     }
     if table.sql_where is not None:
         out["uncompiledSqlWhere"] = render.template(table.sql_where)

@@ -67,6 +67,7 @@ def create_app(
         yield
         state.jobs.shutdown()  # running queries finish; then their files go
         shutil.rmtree(state.files, ignore_errors=True)
+        LOG.info("metricql server stopped: running queries finished, files removed")
 
     app = FastAPI(title="metricql", version=mq.__version__, lifespan=lifespan)
     app.state.metricql = state
