@@ -35,7 +35,12 @@ from metricql.query.model import (
     TableCalculation,
 )
 from metricql.results.csv import CSV_CELLS_LIMIT, CsvOptions, CsvSummary, csv_row_cap, write_csv
-from metricql.results.lightdash import formatted_value, lightdash_raw, lightdash_row
+from metricql.results.lightdash import (
+    formatted_value,
+    lightdash_raw,
+    lightdash_row,
+    lightdash_rows,
+)
 from metricql.results.result import QueryResult
 from metricql.semantic.explore import Explore, Join, Table
 from metricql.semantic.fields import Dimension, DimensionType, Metric, MetricType, TimeInterval
@@ -91,6 +96,7 @@ __all__ = [
     "formatted_value",
     "lightdash_raw",
     "lightdash_row",
+    "lightdash_rows",
     "load_explores_json",
     "load_project",
     "write_csv",

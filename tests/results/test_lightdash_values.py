@@ -7,6 +7,8 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from metricql import CompiledField
 from metricql.results.lightdash import formatted_value, lightdash_raw, lightdash_row
@@ -87,3 +89,33 @@ def test_row_shape_over_a_real_result(project: Any) -> None:
         assert got["orders_order_count"]["value"]["raw"] == raw["orders_order_count"]
         assert got["orders_order_count"]["value"]["formatted"] == f"{raw['orders_order_count']:,}"
         assert got["orders_status"]["value"]["formatted"] == (raw["orders_status"] or "∅")
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    value=st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
+        st.integers(-(10**6), 10**6).map(lambda i: i / 16),  # exact binary ties at 3 decimals
+        st.integers(-(10**6), 10**6).map(lambda i: i / 1000),
+    ),
+    digits=st.integers(0, 4),
+)
+def test_float_fast_path_rounds_like_the_exact_decimal(value: float, digits: int) -> None:
+    from metricql.results.lightdash import _grouped
+
+    for exact in (True, False):
+        assert _grouped(value, digits, exact=exact) == _grouped(Decimal(value), digits, exact=exact)
+
+
+def test_rows_equal_row_by_row(project: Any) -> None:
+    import metricql as mq
+
+    query = mq.MetricQuery(
+        explore_name="orders",
+        dimensions=["orders_order_date_month", "orders_status"],
+        metrics=["orders_total_revenue", "orders_average_order_value"],
+    )
+    result = project.run(query)
+    assert mq.lightdash_rows(result.rows, result.fields) == [
+        lightdash_row(r, result.fields) for r in result.rows
+    ]

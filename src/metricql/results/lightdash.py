@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -27,7 +27,7 @@ from metricql.compiler.compiled import CompiledField
 from metricql.results.values import json_value
 from metricql.semantic.fields import FieldKind
 
-__all__ = ["formatted_value", "lightdash_raw", "lightdash_row", "sql_field"]
+__all__ = ["formatted_value", "lightdash_raw", "lightdash_row", "lightdash_rows", "sql_field"]
 
 NULL_TEXT = "∅"
 _NUMBER_TYPES = frozenset(
@@ -69,19 +69,54 @@ def formatted_value(value: Any, field: CompiledField | None) -> str:
 
 def lightdash_raw(value: Any) -> Any:
     """A raw cell as Lightdash sends it: dates and timestamps as `…T…:…:….000Z` strings."""
-    if isinstance(value, dt.datetime):
-        return _utc(value).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    convert = _RAW.get(type(value))
+    return convert(value) if convert is not None else _raw_other(value)
+
+
+def lightdash_row(row: Mapping[str, Any], fields: Sequence[CompiledField]) -> dict[str, Any]:
+    """One result row as `{field_id: {"value": {"raw": …, "formatted": …}}}`."""
+    return lightdash_rows([row], fields)[0]
+
+
+def lightdash_rows(
+    rows: Iterable[Mapping[str, Any]], fields: Sequence[CompiledField]
+) -> list[dict[str, Any]]:
+    """Rows as `lightdash_row` shapes them, each field's formatter chosen once for all rows."""
+    cells = [(f.id, _formatter(f)) for f in fields]
+    raw = lightdash_raw
+    return [
+        {fid: {"value": {"raw": raw(v := row.get(fid)), "formatted": fmt(v)}} for fid, fmt in cells}
+        for row in rows
+    ]
+
+
+def _formatter(field: CompiledField) -> Callable[[Any], str]:
+    build = _FORMATTERS[_FIELD_KINDS.get(field.type, "text")]
+    return lambda value: NULL_TEXT if value is None else build(value, field)
+
+
+def _raw_datetime(value: dt.datetime) -> str:
+    return _utc(value).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _raw_other(value: Any) -> Any:
+    if isinstance(value, dt.datetime):  # subclasses (pandas Timestamp, …)
+        return _raw_datetime(value)
     if isinstance(value, dt.date):
         return value.strftime("%Y-%m-%dT00:00:00.000Z")
     return json_value(value)
 
 
-def lightdash_row(row: Mapping[str, Any], fields: Sequence[CompiledField]) -> dict[str, Any]:
-    """One result row as `{field_id: {"value": {"raw": …, "formatted": …}}}`."""
-    return {
-        f.id: {"value": {"raw": lightdash_raw(row.get(f.id)), "formatted": _cell(row, f)}}
-        for f in fields
-    }
+_RAW: Mapping[type, Callable[[Any], Any]] = {
+    type(None): lambda v: v,
+    str: lambda v: v,
+    int: lambda v: v,
+    bool: lambda v: v,
+    float: json_value,
+    Decimal: json_value,
+    dt.datetime: _raw_datetime,
+    dt.date: lambda v: v.strftime("%Y-%m-%dT00:00:00.000Z"),
+}
 
 
 def sql_field(column: str, values: Sequence[Any]) -> CompiledField:
@@ -101,10 +136,6 @@ _VALUE_TYPES: tuple[tuple[Callable[[Any], bool], str], ...] = (
 )
 
 
-def _cell(row: Mapping[str, Any], field: CompiledField) -> str:
-    return formatted_value(row.get(field.id), field)
-
-
 def _number(value: Any, field: CompiledField) -> str:
     number = _as_decimal(value)
     if number is None:
@@ -116,12 +147,14 @@ def _number(value: Any, field: CompiledField) -> str:
     if fmt == "percent":
         digits = round_ or 0
         return f"{_quantize(number * 100, digits):f}%"
+    plain: Decimal | float = value if isinstance(value, float) else number  # fast path
     currency = _CURRENCIES.get(fmt or "")
     if currency is not None:
         symbol, default = currency
-        text = _grouped(abs(number), round_ if round_ is not None else default, exact=True)
+        magnitude: Decimal | float = abs(value) if isinstance(value, float) else abs(number)
+        text = _grouped(magnitude, round_ if round_ is not None else default, exact=True)
         return f"{'-' if number < 0 else ''}{symbol}{text}"
-    text = _grouped(number, round_ if round_ is not None else 3, exact=round_ is not None)
+    text = _grouped(plain, round_ if round_ is not None else 3, exact=round_ is not None)
     return f"{text} {fmt}" if fmt in ("km", "mi") else text
 
 
@@ -198,9 +231,14 @@ def _quantize(number: Decimal, digits: int) -> Decimal:
     return number.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 
-def _grouped(number: Decimal, digits: int, *, exact: bool) -> str:
+def _grouped(number: Decimal | float, digits: int, *, exact: bool) -> str:
     """`1,234.5`: at most (or, `exact`, exactly) `digits` decimals, trailing zeros cut."""
-    text = f"{_quantize(number, digits):,f}"
+    if isinstance(number, float) and not (number * 2 ** (digits + 1)).is_integer():
+        # A tie (…5 exactly past the last digit) needs x·2^(digits+1) to be whole; without one
+        # Python's correctly rounded float formatting agrees with half-away-from-zero.
+        text = f"{number:,.{digits}f}"
+    else:
+        text = f"{_quantize(Decimal(number), digits):,f}"
     if not exact and "." in text:
         text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text

@@ -70,7 +70,7 @@ async def run_query(request: Request, project_uuid: str, explore_id: str) -> JSO
     def work() -> dict[str, Any]:
         result = project.run(query, user=principal.user)
         return {
-            "rows": [mq.lightdash_row(r, result.fields) for r in result.rows],
+            "rows": mq.lightdash_rows(result.rows, result.fields),
             "fields": items_map(result.fields),
             "metricQuery": query.model_dump(mode="json", by_alias=True),
             "cacheMetadata": {"cacheHit": False},
@@ -120,9 +120,7 @@ async def query_page(request: Request, project_uuid: str, query_uuid: str) -> JS
     result: mq.QueryResult = value
     start = dt.datetime.now()
     chunk = result.rows[(page - 1) * size : page * size]
-    rows = await _run(
-        request, principal, lambda: [mq.lightdash_row(r, result.fields) for r in chunk]
-    )
+    rows = await _run(request, principal, lambda: mq.lightdash_rows(chunk, result.fields))
     total = len(result.rows)
     pages = math.ceil(total / size)
     out = {
