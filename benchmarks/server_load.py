@@ -173,6 +173,8 @@ def _report(phases: Sequence[Phase], clients: int) -> None:
         )
         if p.errors:
             print(f"  errors: {p.errors}")
+        marks = [p.memory[min(len(p.memory) - 1, len(p.memory) * q // 4)] for q in range(5)]
+        print("  RSS over the run: " + ", ".join(f"{t:.0f}s {m:.0f}MiB" for t, m in marks))
 
 
 if __name__ == "__main__":

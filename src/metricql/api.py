@@ -21,8 +21,6 @@ from metricql.compiler.explain import Explanation, explain_query
 from metricql.compiler.expressions import UserContext
 from metricql.compiler.raw_sql import read_only_query
 from metricql.errors import ForbiddenError, ProjectErrors, UnknownExploreError, WarehouseError
-from metricql.project.content import load_content
-from metricql.project.explore_json import read_explores_json
 from metricql.project.loader import load_project_schema
 from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ProjectSchema
@@ -31,7 +29,6 @@ from metricql.results.lightdash import sql_field
 from metricql.results.result import QueryResult
 from metricql.semantic.build import build_explores
 from metricql.semantic.explore import Explore
-from metricql.semantic.from_lightdash import explores_from_json
 from metricql.validate import ContentProblem, validate_content
 from metricql.warehouse import dbapi
 
@@ -271,6 +268,8 @@ class Project:
     def validate_content(self, path: str | Path) -> list[ContentProblem]:
         """Charts and dashboards as code under `path` (what `lightdash download` writes),
         checked against the explores; files that cannot be read are raised (ProjectErrors)."""
+        from metricql.project.content import load_content  # pydantic models: load on use
+
         content = load_content(path)
         if content.problems:
             problems = content.problems
@@ -328,6 +327,9 @@ def load_explores_json(source: Any) -> dict[str, Explore]:
     """Explores from Lightdash's compiled Explore JSON (SetExplores): a list of explores, a
     JSON file path or text. Entries that are Lightdash ExploreErrors are skipped; every problem
     of the others is raised at once (ProjectErrors). Serve them with `project.with_explores`."""
+    from metricql.project.explore_json import read_explores_json  # pydantic: load on use
+    from metricql.semantic.from_lightdash import explores_from_json
+
     entries, _ = read_explores_json(source)
     with gc_paused():
         return explores_from_json(entries)

@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from metricql.errors import MetricQLError
-from metricql.project.content import ChartAsCode, Content, DashboardAsCode
 from metricql.semantic.explore import Explore
 
 if TYPE_CHECKING:
     from metricql.api import Project
+    from metricql.project.content import ChartAsCode, Content, DashboardAsCode
 
 __all__ = ["ContentProblem", "validate_content"]
 
