@@ -50,7 +50,11 @@ def _sdk_query(client: Any) -> Any:
         dimensions=[m.dimensions.status, m.dimensions.order_date_month],
         metrics=[m.metrics.order_count, m.metrics.total_revenue],
         filters=(m.dimensions.status != "returned") & (m.dimensions.order_date >= "2024-01-01"),
-        sort=[m.dimensions.order_date_month.asc(), m.metrics.order_count.desc()],
+        sort=[
+            m.dimensions.order_date_month.asc(),
+            m.metrics.order_count.desc(),
+            m.dimensions.status.asc(),  # no ties: both runs give one order
+        ],
         limit=40,
     )
 
@@ -79,6 +83,7 @@ LIBRARY_QUERY = mq.MetricQuery.model_validate(
         "sorts": [
             {"fieldId": "orders_order_date_month", "descending": False},
             {"fieldId": "orders_order_count", "descending": True},
+            {"fieldId": "orders_status", "descending": False},
         ],
         "limit": 40,
     }

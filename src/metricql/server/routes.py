@@ -17,9 +17,9 @@ from fastapi.responses import FileResponse, JSONResponse
 from pydantic import ValidationError
 
 import metricql as mq
-from metricql.server.app import caller, json_body, require, served, state_of
 from metricql.server.auth import Principal
 from metricql.server.jobs import Job, Settings
+from metricql.server.requests import caller, json_body, require, served, state_of
 from metricql.server.schemas import (
     ApiError,
     CsvRequest,
