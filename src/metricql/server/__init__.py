@@ -8,7 +8,7 @@ serves the routes Lightdash's clients call (the official `lightdash` Python SDK 
 
 from __future__ import annotations
 
-from metricql.errors import MissingDependencyError
+from metricql import MissingDependencyError
 
 try:
     import fastapi  # noqa: F401
