@@ -177,6 +177,7 @@ def test_run_query_rows_equal_the_library(live: Live) -> None:
     assert first["formatted"] == f"{want.rows[0]['orders_order_count']:,}"
     assert got["fields"]["orders_total_revenue"]["label"] == "Total revenue"
     assert got["fields"]["orders_status"]["fieldType"] == "dimension"
+    assert got["metricQuery"]["filters"] == QUERY["filters"]  # echoed as Lightdash JSON
 
 
 def test_forbidden_fields_are_403(live: Live) -> None:

@@ -65,14 +65,15 @@ async def compile_query(request: Request, project_uuid: str, explore_id: str) ->
 
 
 async def run_query(request: Request, project_uuid: str, explore_id: str) -> JSONResponse:
-    principal, project, query = await _query_request(request, project_uuid, explore_id)
+    body = await json_body(request)
+    principal, project, query = await _query_request(request, project_uuid, explore_id, body)
 
     def work() -> dict[str, Any]:
         result = project.run(query, user=principal.user)
         return {
             "rows": mq.lightdash_rows(result.rows, result.fields),
             "fields": items_map(result.fields),
-            "metricQuery": query.model_dump(mode="json", by_alias=True),
+            "metricQuery": _echo(body, query),
             "cacheMetadata": {"cacheHit": False},
         }
 
@@ -95,7 +96,7 @@ async def submit_query(request: Request, project_uuid: str) -> JSONResponse:
             {
                 "queryUuid": job.id,
                 "fields": items_map(compiled.fields),
-                "metricQuery": query.model_dump(mode="json", by_alias=True),
+                "metricQuery": _echo(inner, query),
                 "warnings": [{"message": w} for w in compiled.warnings],
                 "cacheMetadata": {"cacheHit": False},
                 "parameterReferences": [],
@@ -302,6 +303,12 @@ async def _query_request(
     if query.limit is not None and query.limit > max_limit:
         raise ApiError("ParameterError", 400, f"Query limit can not exceed {max_limit}")
     return principal, project, query
+
+
+def _echo(body: Any, query: mq.MetricQuery) -> dict[str, Any]:
+    """The MetricQuery as the client sent it (Lightdash's JSON), with its explore and limit."""
+    sent = dict(body) if isinstance(body, dict) else {}
+    return {**sent, "exploreName": query.explore_name, "limit": query.limit}
 
 
 async def _run(request: Request, principal: Principal, call: Callable[[], Any]) -> Any:
