@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType, ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
@@ -19,18 +19,18 @@ from metricql.compiler.compile import compile_query, compile_totals
 from metricql.compiler.compiled import CompiledQuery
 from metricql.compiler.explain import Explanation, explain_query
 from metricql.compiler.expressions import UserContext
-from metricql.compiler.raw_sql import read_only_query
 from metricql.errors import ForbiddenError, ProjectErrors, UnknownExploreError, WarehouseError
 from metricql.project.loader import load_project_schema
 from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ProjectSchema
 from metricql.query.model import MetricQuery
-from metricql.results.lightdash import sql_field
 from metricql.results.result import QueryResult
 from metricql.semantic.build import build_explores
 from metricql.semantic.explore import Explore
-from metricql.validate import ContentProblem, validate_content
 from metricql.warehouse import dbapi
+
+if TYPE_CHECKING:
+    from metricql.validate import ContentProblem
 
 
 class Project:
@@ -227,6 +227,9 @@ class Project:
                 hint="give the user the custom SQL permission (custom_sql: true)",
             )
         connection, dialect, execute = self._executor(connection, None)
+        from metricql.compiler.raw_sql import read_only_query  # on use: keep imports light
+        from metricql.results.lightdash import sql_field
+
         text = read_only_query(sql, dialect, limit)
         columns, rows = execute(connection, text)
         fields = tuple(sql_field(c, [r[i] for r in rows]) for i, c in enumerate(columns))
@@ -269,6 +272,7 @@ class Project:
         """Charts and dashboards as code under `path` (what `lightdash download` writes),
         checked against the explores; files that cannot be read are raised (ProjectErrors)."""
         from metricql.project.content import load_content  # pydantic models: load on use
+        from metricql.validate import validate_content
 
         content = load_content(path)
         if content.problems:
