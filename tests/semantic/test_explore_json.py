@@ -31,8 +31,8 @@ EXTRA = [
                 ],
             }
         },
-        "sorts": [{"fieldId": "orders_order_date_week"}],
-        "limit": 50,
+        "sorts": [{"fieldId": "orders_order_date_week"}, {"fieldId": "customers_country"}],
+        "limit": 5000,  # all rows: a limit would cut among ties differently on each run
     },
     {  # custom dimensions, table calculations and an additional metric on a loaded explore
         "exploreName": "orders",

@@ -85,7 +85,7 @@ def _registry(
             "--project-uuid names one project, but several were given",
             hint="serve one project per --project-uuid, or let uuids derive from names",
         )
-    loaders = [functools.partial(mq.load_project, p, target=target) for p in paths]
+    loaders = [functools.partial(_load, p, target) for p in paths]
     projects = [load() for load in loaders]
     uuids = [_checked_uuid(uuid_)] if uuid_ else [project_uuid(p.name) for p in projects]
     folders = {uuids[0]: content} if content is not None else {}
@@ -94,6 +94,15 @@ def _registry(
         reloaders=dict(zip(uuids, loaders, strict=True)),
         content=folders,
     )
+
+
+def _load(path: Path, target: str | None) -> mq.Project:
+    """Load a project and, on a DuckDB target, load its seeds now: before it serves (a reload
+    swaps it in only after this), so no request waits on seeding or races a second loader."""
+    project = mq.load_project(path, target=target)
+    if project.target is not None and project.target.type == "duckdb":
+        project.ensure_seeded()
+    return project
 
 
 def _checked_uuid(text: str) -> str:
