@@ -58,13 +58,6 @@ def serve(
     auth = _auth(tokens, token)
     _logging(access_log)
     app = create_app(registry, auth=auth, settings=settings)
-    for served in registry.all():
-        count = len(served.project.explores)
-        print(f"serving project {served.project.name!r} ({count} explores) as {served.uuid}")
-    print(f"listening on http://{host}:{port} (Ctrl+C to stop; SIGHUP reloads)", flush=True)
-    signal.signal(signal.SIGHUP, lambda *_: _in_thread(lambda: _reload(registry)))
-    if reload:
-        _in_thread(lambda: _watch(registry, paths))
     config = uvicorn.Config(
         app,
         host=host,
@@ -72,9 +65,18 @@ def serve(
         log_level="warning",
         access_log=False,  # ours is structured (middleware.AccessLog)
         timeout_graceful_shutdown=int(settings.shutdown_grace),
-        limit_concurrency=None,
     )
-    uvicorn.Server(config).run()
+    sock = config.bind_socket()  # bound before "listening" is printed: clients may connect
+    signal.signal(signal.SIGHUP, lambda *_: _in_thread(lambda: _reload(registry)))
+    if reload:
+        seen = _stamps(paths)  # taken now: any edit after start-up is a change
+        _in_thread(lambda: _watch(registry, paths, seen))
+    for served in registry.all():
+        count = len(served.project.explores)
+        print(f"serving project {served.project.name!r} ({count} explores) as {served.uuid}")
+    bound = sock.getsockname()[1]
+    print(f"listening on http://{host}:{bound} (Ctrl+C to stop; SIGHUP reloads)", flush=True)
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _registry(
@@ -143,8 +145,7 @@ def _reload(registry: Registry) -> None:
         LOG.info(line)
 
 
-def _watch(registry: Registry, paths: Sequence[Path]) -> None:
-    seen = _stamps(paths)
+def _watch(registry: Registry, paths: Sequence[Path], seen: dict[Path, float]) -> None:
     while True:
         time.sleep(_WATCH_EVERY)
         now = _stamps(paths)
