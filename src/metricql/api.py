@@ -7,7 +7,9 @@ from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from types import MappingProxyType, ModuleType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from sqlglot import exp
 
 from metricql._gc import gc_paused
 from metricql.compiler.cache import CompileCache, cache_key
@@ -19,6 +21,7 @@ from metricql.compiler.options import CompileOptions
 from metricql.compiler.plan.access import visible_explore
 from metricql.context import UserContext
 from metricql.errors import (
+    ForbiddenError,
     Issue,
     ProjectError,
     ProjectErrors,
@@ -41,6 +44,9 @@ from metricql.warehouse.profiles import open_warehouse
 
 _T = TypeVar("_T")
 
+if TYPE_CHECKING:
+    from metricql.validate import ContentProblem
+
 
 class Project:
     """A loaded dbt project: its explores, and compile/run over them. Immutable once built."""
@@ -56,6 +62,7 @@ class Project:
         self._lock = threading.Lock()
         self._warehouse: Warehouse | None = None  # opened on first use, closed by close()
         self._cache = CompileCache(cache_size)
+        self._cache_size = cache_size
 
     @property
     def name(self) -> str:
@@ -78,9 +85,19 @@ class Project:
         return self.target.dialect if self.target else "duckdb"
 
     @property
+    def week_start(self) -> int | None:
+        """First day of week intervals (0 = Monday … 6 = Sunday), None for the default."""
+        return self._schema.week_start
+
+    @property
     def explores(self) -> Mapping[str, Explore]:
         """Every explore by name."""
         return self._explores
+
+    def with_explores(self, explores: Mapping[str, Explore]) -> Project:
+        """A project with this one's profile and settings serving `explores` instead (e.g. from
+        `load_explores_json`); this project is left as it is."""
+        return Project(self._schema, explores, cache_size=self._cache_size)
 
     def explores_for(self, user: UserContext | None) -> Mapping[str, Explore]:
         """The explores `user` may see, without the tables and fields it may not."""
@@ -228,6 +245,37 @@ class Project:
             self.ensure_seeded()
         return warehouse
 
+    def run_sql(
+        self,
+        sql: str,
+        *,
+        limit: int = 500,
+        user: UserContext | None = None,
+        connection: Any = None,
+    ) -> QueryResult:
+        """Run one read-only SELECT (RunSqlQuery) with at most `limit` rows.
+
+        Anything but a single SELECT over named tables raises ForbiddenError (see
+        `metricql.compiler.raw_sql`), as does a `user` without the custom-SQL permission.
+        Result fields are named by the query's columns, typed from their values.
+        """
+        if user is not None and not user.custom_sql:
+            raise ForbiddenError(
+                "this user may not run custom SQL",
+                hint="give the user the custom SQL permission (custom_sql: true)",
+            )
+        warehouse = self._warehouse_for(connection, None)
+        from metricql.compiler.raw_sql import read_only_query  # on use: keep imports light
+        from metricql.results.lightdash import sql_field
+
+        text = read_only_query(sql, warehouse.dialect, limit)
+        columns, rows = warehouse.execute(text)
+        fields = tuple(sql_field(c, [r[i] for r in rows]) for i, c in enumerate(columns))
+        compiled = CompiledQuery(
+            sql=text, dialect=warehouse.dialect, fields=fields, explore="", tree=exp.null()
+        )
+        return QueryResult.from_rows(compiled, columns, rows)
+
     def seed(self, connection: Any = None) -> list[str]:
         """Load seeds/*.csv into the DuckDB target (like `dbt seed`); returns table names."""
         conn = connection if connection is not None else self._target_connection()
@@ -272,6 +320,18 @@ class Project:
             origin = self._origins.get(table.original_name, "the model's name")
             out[name] = (table.relation.sql(dialect=self.dialect), origin)
         return out
+
+    def validate_content(self, path: str | Path) -> list[ContentProblem]:
+        """Charts and dashboards as code under `path` (what `lightdash download` writes),
+        checked against the explores; files that cannot be read are raised (ProjectErrors)."""
+        from metricql.project.content import load_content  # pydantic models: load on use
+        from metricql.validate import validate_content
+
+        content = load_content(path)
+        if content.problems:
+            problems = content.problems
+            raise problems[0] if len(problems) == 1 else ProjectErrors(problems)
+        return validate_content(self, content)
 
     def close(self) -> None:
         """Close the warehouse connections the project opened (never a caller's own)."""
@@ -349,3 +409,15 @@ def load_project(
         explores, problems = build_explores(schema)
     raise_all(problems)
     return Project(schema, explores)
+
+
+def load_explores_json(source: Any) -> dict[str, Explore]:
+    """Explores from Lightdash's compiled Explore JSON (SetExplores): a list of explores, a
+    JSON file path or text. Entries that are Lightdash ExploreErrors are skipped; every problem
+    of the others is raised at once (ProjectErrors). Serve them with `project.with_explores`."""
+    from metricql.project.explore_json import read_explores_json  # pydantic: load on use
+    from metricql.semantic.from_lightdash import explores_from_json
+
+    entries, _ = read_explores_json(source)
+    with gc_paused():
+        return explores_from_json(entries)

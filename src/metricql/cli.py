@@ -22,7 +22,9 @@ from sqlglot import exp
 
 import metricql
 from metricql.benchmark import bench_compile
+from metricql.catalog import explore_outline
 from metricql.errors import MetricQLError, QueryError, WarehouseError
+from metricql.project.content import load_chart
 from metricql.query.model import MetricQuery
 from metricql.results.formatting import format_csv, format_grid, format_json, format_table
 from metricql.warehouse.profiles import driver_version
@@ -103,7 +105,9 @@ def _parser() -> argparse.ArgumentParser:
     compile_.set_defaults(handler=_compile)
 
     run = commands.add_parser("run", parents=[common], help="run a query, print its rows")
-    run.add_argument("query", type=Path, help="metric query JSON file ('-': stdin)")
+    run.add_argument(
+        "query", type=Path, help="metric query JSON file ('-': stdin) or a chart's YAML file"
+    )
     run.add_argument(
         "--format",
         "-f",
@@ -116,6 +120,12 @@ def _parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
 
     validate = commands.add_parser("validate", parents=[common], help="check the project")
+    validate.add_argument(
+        "--content",
+        type=Path,
+        help="also check charts and dashboards as code (the folder `lightdash download` "
+        "wrote); exit 2 if any is broken",
+    )
     validate.set_defaults(handler=_validate)
 
     seed = commands.add_parser("seed", parents=[common], help="load seeds/*.csv into DuckDB")
@@ -126,12 +136,75 @@ def _parser() -> argparse.ArgumentParser:
     )
     debug.set_defaults(handler=_debug)
 
+    _serve_parser(commands)
+
     bench = commands.add_parser("bench", parents=[common], help="time compiling a query")
     bench.add_argument("query", type=Path, help="metric query JSON file ('-': stdin)")
     bench.add_argument("--dialect", "-d", help="sqlglot dialect (default: the target's)")
     bench.add_argument("--runs", "-n", type=_row_limit, default=500, help="timed runs (500)")
     bench.set_defaults(handler=_bench)
     return parser
+
+
+def _serve_parser(commands: Any) -> None:
+    serve = commands.add_parser(
+        "serve", help="serve Lightdash's query API over HTTP (needs metricql[server])"
+    )
+    serve.add_argument("--debug", action="store_true", default=argparse.SUPPRESS)
+    serve.add_argument("projects", type=Path, nargs="+", metavar="PROJECT")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8080, help="port (8080)")
+    serve.add_argument("--tokens", type=Path, help="YAML/JSON: token → {email, attributes, …}")
+    serve.add_argument("--token", help="one token with every permission (local use)")
+    serve.add_argument("--project-uuid", help="uuid of the (single) project; default from name")
+    serve.add_argument("--target", "-t", help="profile target (default: the profile's)")
+    serve.add_argument("--content", type=Path, help="charts/dashboards as code to validate")
+    serve.add_argument("--reload", action="store_true", help="reload when project files change")
+    serve.add_argument("--no-access-log", action="store_true", help="no JSON access log")
+    for flag, kind, default, text in _SERVE_LIMITS:
+        serve.add_argument(flag, type=kind, default=default, help=f"{text} ({default})")
+    serve.set_defaults(handler=_serve)
+
+
+# Operational settings: flag, type, default, help (defaults mirror server.Settings).
+_SERVE_LIMITS: tuple[tuple[str, Callable[[str], Any], Any, str], ...] = (
+    ("--max-request-bytes", int, 1_000_000, "largest request body"),
+    ("--max-limit", int, 5000, "largest query limit"),
+    ("--page-size", int, 5000, "most rows per results page"),
+    ("--max-queries-per-user", int, 8, "queries one user may run at once"),
+    ("--query-timeout", float, 60.0, "seconds before a query times out"),
+    ("--workers", int, 16, "threads running queries"),
+    ("--shutdown-grace", float, 30.0, "seconds running requests get at shutdown"),
+)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from metricql.server.jobs import Settings
+    from metricql.server.run import serve
+
+    settings = Settings(
+        max_request_bytes=args.max_request_bytes,
+        max_limit=args.max_limit,
+        max_page_size=args.page_size,
+        max_queries_per_user=args.max_queries_per_user,
+        query_timeout=args.query_timeout,
+        workers=args.workers,
+        shutdown_grace=args.shutdown_grace,
+    )
+    serve(
+        args.projects,
+        host=args.host,
+        port=args.port,
+        tokens=args.tokens,
+        token=args.token,
+        uuid_=args.project_uuid,
+        target=args.target,
+        content=args.content,
+        reload=args.reload,
+        access_log=not args.no_access_log,
+        settings=settings,
+    )
+    return 0
 
 
 def _row_limit(text: str) -> int:
@@ -158,7 +231,7 @@ def _explores(args: argparse.Namespace) -> int:
     project = _load(args)
     explores = [project.explores[name] for name in sorted(project.explores)]
     if args.format == "json":
-        _write(sys.stdout, json.dumps({"explores": [_explore_dict(e) for e in explores]}) + "\n")
+        _write(sys.stdout, json.dumps({"explores": [explore_outline(e) for e in explores]}) + "\n")
         return 0
     rows = [
         [explore.name, field_id, kind, _value(field.type), field.label]
@@ -172,26 +245,6 @@ def _explores(args: argparse.Namespace) -> int:
     return 0
 
 
-def _explore_dict(explore: Any) -> dict[str, Any]:
-    return {
-        "name": explore.name,
-        "label": explore.label,
-        "baseTable": explore.base_table,
-        "dimensions": [_field_dict(i, f) for i, f in explore.dimensions.items()],
-        "metrics": [_field_dict(i, f) for i, f in explore.metrics.items()],
-    }
-
-
-def _field_dict(field_id: str, field: Any) -> dict[str, Any]:
-    return {
-        "id": field_id,
-        "label": field.label,
-        "type": _value(field.type),
-        "hidden": field.hidden,
-        "description": field.description,
-    }
-
-
 def _compile(args: argparse.Namespace) -> int:
     query = _read_query(args.query)  # the cheap check first
     if args.explain:
@@ -202,14 +255,7 @@ def _compile(args: argparse.Namespace) -> int:
     compiled = _load(args).compile(query, dialect=args.dialect)
     _warn(compiled.warnings)
     if args.format == "json":
-        out = {
-            "sql": compiled.sql,
-            "dialect": compiled.dialect,
-            "explore": compiled.explore,
-            "fields": [f.to_dict() for f in compiled.fields],
-            "warnings": list(compiled.warnings),
-        }
-        _write(sys.stdout, json.dumps(out, ensure_ascii=False) + "\n")
+        _write(sys.stdout, json.dumps(compiled.to_dict(), ensure_ascii=False) + "\n")
     else:
         _write(sys.stdout, compiled.sql.rstrip("\n") + "\n")
     return 0
@@ -259,7 +305,13 @@ def _validate(args: argparse.Namespace) -> int:
     count = len(project.explores)
     summary = f"ok: project {project.name!r}, {count} explore{'s' if count != 1 else ''}"
     _write(sys.stdout, f"{summary}, {len(warnings)} warning(s)\n")
-    return 0
+    if args.content is None:
+        return 0
+    problems = project.validate_content(args.content)
+    for problem in problems:
+        _write(sys.stdout, f"{problem}\n")
+    _write(sys.stdout, f"content: {len(problems)} problem(s) in {args.content}\n")
+    return 2 if problems else 0
 
 
 def _seed(args: argparse.Namespace) -> int:
@@ -332,6 +384,8 @@ def _database(project: Project) -> str:
 def _read_query(path: Path) -> MetricQuery:
     """The metric query in a JSON file (or stdin for `-`), errors naming the file."""
     name = "<stdin>" if str(path) == "-" else str(path)
+    if path.suffix in (".yml", ".yaml"):  # a chart as code: run its saved query
+        return load_chart(path).query()
     try:
         text = sys.stdin.read() if str(path) == "-" else path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as err:

@@ -13,6 +13,8 @@ class UserContext:
     attributes: Mapping[str, str | tuple[str, ...]] = field(default_factory=dict)
     email: str | None = None
     user_uuid: str | None = None
+    custom_sql: bool = False
+    """Permission to send custom SQL; enforced by the compiler."""
 
     def intrinsic(self, name: str) -> str | None:
         """`${lightdash.user.<name>}` value."""

@@ -160,7 +160,9 @@ def test_arrow_batches_of_a_snowflake_like_cursor_are_used_and_capped() -> None:
                 yield pa.table({"a": list(range(start, start + 10)), "b": ["x"] * 10})
 
     connection = FakeConnection()
-    connection.cursor = lambda: connection.cursors.append(ArrowCursor(connection)) or connection.cursors[-1]  # type: ignore[method-assign]  # noqa: E501
+    connection.cursor = lambda: (
+        connection.cursors.append(ArrowCursor(connection)) or connection.cursors[-1]
+    )  # type: ignore[method-assign]  # noqa: E501
     fetched = DBAPIWarehouse(connection, "snowflake").fetch("SELECT a, b", Execution(max_rows=15))
     assert fetched.table.column("a").to_pylist() == list(range(15))
     assert connection.cursors[-1].asked == [0, 10]  # the third batch was never read

@@ -64,3 +64,13 @@ class CompiledQuery:
     def field_ids(self) -> tuple[str, ...]:
         """Output column names, in order."""
         return tuple(f.id for f in self.fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form: sql, dialect, explore, fields and warnings."""
+        return {
+            "sql": self.sql,
+            "dialect": self.dialect,
+            "explore": self.explore,
+            "fields": [f.to_dict() for f in self.fields],
+            "warnings": list(self.warnings),
+        }

@@ -177,7 +177,7 @@ def _explore(
     if spec.sql_where is not None:
         where = resolver.resolve(spec.sql_where, base.name, "where", "sql_filter")
     built[base.name] = _with_where(built[base.name], where)
-    _check_metric_cycles(built.values(), ctx)
+    check_metric_cycles(built.values(), ctx)
     dimensions = {d.id: d for t in built.values() for d in t.dimensions.values()}
     metrics = {m.id: m for t in built.values() for m in t.metrics.values()}
     return Explore(
@@ -237,7 +237,7 @@ def _join(meta: JoinMeta, snippet: Snippet, resolver: Resolver) -> Join:
     )
 
 
-def _check_metric_cycles(tables: Iterable[Table], ctx: dict[str, Any]) -> None:
+def check_metric_cycles(tables: Iterable[Table], ctx: dict[str, Any]) -> None:
     graph = {m.id: m.metric_references for t in tables for m in t.metrics.values()}
     done: set[str] = set()
 
@@ -260,4 +260,4 @@ def _check_metric_cycles(tables: Iterable[Table], ctx: dict[str, Any]) -> None:
         visit(start, [])
 
 
-__all__ = ["build_explores"]
+__all__ = ["build_explores", "check_metric_cycles"]

@@ -293,6 +293,20 @@ def _metric_def(
     )
 
 
+def relation_of(parsed: exp.Expr) -> exp.Expr | None:
+    """A parsed FROM relation as a table or subquery tree; None when it is neither."""
+    if isinstance(parsed, exp.Column):  # db.schema.table parses as a column reference
+        parts = parsed.parts
+        return exp.Table(
+            this=parts[-1],
+            db=parts[-2] if len(parts) > 1 else None,
+            catalog=parts[-3] if len(parts) > 2 else None,
+        )
+    if isinstance(parsed, exp.Query):
+        return exp.Subquery(this=parsed)
+    return parsed if isinstance(parsed, (exp.Subquery, exp.Table)) else None
+
+
 def _relation(
     model: ModelSchema, project: ProjectSchema, dialect: str, ctx: dict[str, Any]
 ) -> exp.Expr:
@@ -309,17 +323,9 @@ def _relation(
                 field="sql_from",
                 **ctx,
             ) from None
-        if isinstance(parsed, exp.Column):  # db.schema.table parses as a column reference
-            parts = [p for p in parsed.parts]
-            return exp.Table(
-                this=parts[-1],
-                db=parts[-2] if len(parts) > 1 else None,
-                catalog=parts[-3] if len(parts) > 2 else None,
-            )
-        if isinstance(parsed, exp.Query):
-            return exp.Subquery(this=parsed)
-        if isinstance(parsed, (exp.Subquery, exp.Table)):
-            return parsed
+        relation = relation_of(parsed)
+        if relation is not None:
+            return relation
         raise CompileError(
             f"sql_from of model {model.name!r} is not a table or subquery: {raw!r}",
             hint="write a table name (db.schema.table) or a parenthesised SELECT",

@@ -114,6 +114,12 @@ def bind_filters(
     )
 
 
+def metric_filter_targets(explore: Explore) -> Mapping[str, FilteredField]:
+    """Every dimension the YAML `filters:` of the explore's metrics compare, bound."""
+    ids = {r.target.field_id for m in explore.metrics.values() for r in m.filters}
+    return MappingProxyType({fid: _dimension_target(explore, {}, fid) for fid in ids})
+
+
 def _dimension_target(explore: Explore, custom: Mapping[str, CustomDim], fid: str) -> FilteredField:
     found = custom.get(fid)
     if found is not None:  # custom dimensions keep the default: case-sensitive

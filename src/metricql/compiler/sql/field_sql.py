@@ -66,6 +66,7 @@ class Finalizer:
     week_start: int | None = None
     filters: FilterContext | None = None
     targets: Mapping[str, FilteredField] = field(default_factory=dict)
+    templates: bool = False  # catalog display: user references stay `${lightdash.…}` text
     _metrics: dict[str, exp.Expr] = field(default_factory=dict)
 
     def tree(self, tree: exp.Expr) -> exp.Expr:
@@ -137,6 +138,9 @@ class Finalizer:
 
     def _attribute(self, node: exp.Expr) -> exp.Expr:
         name, kind = attribute_parts(node)
+        if self.templates:
+            group = "attributes" if kind == "attribute" else "user"
+            return exp.Var(this=f"${{lightdash.{group}.{name}}}")
         if self.user is None:
             raise ForbiddenError(
                 f"SQL uses the user {kind} {name!r}, but no user context was given",
