@@ -28,7 +28,7 @@ from metricql.project.content import load_chart
 from metricql.query.model import MetricQuery
 from metricql.results.formatting import format_csv, format_grid, format_json, format_table
 from metricql.warehouse.profiles import driver_version
-from metricql.warehouse.relations import relation_checks
+from metricql.warehouse.relations import missing_relations, relation_checks
 
 if TYPE_CHECKING:
     from metricql.api import Project
@@ -302,9 +302,13 @@ def _validate(args: argparse.Namespace) -> int:
     width = max((len(name) for name in relations), default=0)
     for name, (relation, origin) in relations.items():
         _write(sys.stdout, f"{name:<{width}}  reads {relation}\n{'':<{width}}    ({origin})\n")
+    missing = _missing_relations(project) if args.target else 0
     count = len(project.explores)
-    summary = f"ok: project {project.name!r}, {count} explore{'s' if count != 1 else ''}"
-    _write(sys.stdout, f"{summary}, {len(warnings)} warning(s)\n")
+    summary = f"project {project.name!r}, {count} explore{'s' if count != 1 else ''}"
+    if missing:
+        _write(sys.stdout, f"FAILED: {summary}, {missing} relation(s) missing on the target\n")
+        return 2
+    _write(sys.stdout, f"ok: {summary}, {len(warnings)} warning(s)\n")
     if args.content is None:
         return 0
     problems = project.validate_content(args.content)
@@ -312,6 +316,22 @@ def _validate(args: argparse.Namespace) -> int:
         _write(sys.stdout, f"{problem}\n")
     _write(sys.stdout, f"content: {len(problems)} problem(s) in {args.content}\n")
     return 2 if problems else 0
+
+
+def _missing_relations(project: Project) -> int:
+    """With an explicit --target: every relation the explores read that the warehouse lacks,
+    printed with the name metricql expected and where that name came from; their number."""
+    with closing(project):
+        checks = missing_relations(project.warehouse, project.explores.values())
+    for check in checks:
+        explore, _, table = check.used_by[0].partition(".")
+        model = project.explores[explore].tables[table].original_name
+        origin = project.relation_origin(model) or "the model's name"
+        users = ", ".join(check.used_by)
+        reason = (check.problem or "").splitlines()[0]
+        _write(sys.stdout, f"missing: {check.relation} (read by {users}; named from {origin})\n"
+                           f"    {reason}\n")  # fmt: skip
+    return len(checks)
 
 
 def _seed(args: argparse.Namespace) -> int:

@@ -162,7 +162,7 @@ def test_arrow_batches_of_a_snowflake_like_cursor_are_used_and_capped() -> None:
     connection = FakeConnection()
     connection.cursor = lambda: (
         connection.cursors.append(ArrowCursor(connection)) or connection.cursors[-1]
-    )  # type: ignore[method-assign]  # noqa: E501
+    )  # type: ignore[method-assign]
     fetched = DBAPIWarehouse(connection, "snowflake").fetch("SELECT a, b", Execution(max_rows=15))
     assert fetched.table.column("a").to_pylist() == list(range(15))
     assert connection.cursors[-1].asked == [0, 10]  # the third batch was never read

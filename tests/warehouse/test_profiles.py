@@ -263,3 +263,50 @@ def test_bigquery_service_account_and_job_settings(
     assert client["credentials"][:2] == ("from-file", "/keys/sa.json")
     assert "https://www.googleapis.com/auth/bigquery" in client["credentials"][2]
     assert drivers["google.cloud.bigquery.dbapi"].calls == [{"client": client}]
+
+
+@pytest.mark.parametrize(
+    ("template", "env", "expected"),
+    [
+        ("{{ env_var('MQ_T') | as_number }}", "5433", 5433),
+        ("{{ env_var('MQ_T', '5432') | as_number }}", None, 5432),
+        ("{{ env_var('MQ_T') | as_number }}", "2.5", 2.5),
+        ("{{ env_var('MQ_T') | int }}", "8", 8),
+        ("{{ env_var('MQ_T') | as_bool }}", "True", True),
+        ("{{ env_var('MQ_T') | as_bool }}", "false", False),
+        ("{{ env_var('MQ_T') | as_text }}", "0042", "0042"),
+        ("{{ env_var('MQ_T') }}", "0042", 42),
+        ("{{env_var('MQ_T')|lower|trim}}", "  ABC ", "abc"),
+        ("host-{{ env_var('MQ_T') | as_number }}.example", "7", "host-7.example"),
+    ],
+)
+def test_env_var_filters_give_the_type_dbt_gives(
+    template: str, env: str | None, expected: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metricql.project.profile import _env
+
+    if env is None:
+        monkeypatch.delenv("MQ_T", raising=False)
+    else:
+        monkeypatch.setenv("MQ_T", env)
+    got = _env(template)
+    assert got == expected and type(got) is type(expected)
+
+
+@pytest.mark.parametrize(
+    ("template", "words"),
+    [
+        ("{{ env_var('MQ_T') | as_number }}", "cannot be converted"),
+        ("{{ env_var('MQ_T') | b64decode }}", "'b64decode'"),
+    ],
+)
+def test_env_var_filter_problems_are_named_without_the_value(
+    template: str, words: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metricql.errors import ProjectError
+    from metricql.project.profile import _env
+
+    monkeypatch.setenv("MQ_T", "hunter2-secret")
+    with pytest.raises(ProjectError) as caught:
+        _env(template)
+    assert words in caught.value.message and "hunter2" not in str(caught.value)

@@ -4,18 +4,37 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
+
+import yaml
 
 from metricql.dialects import ADAPTERS
 from metricql.errors import MetricQLError, ProjectError
 from metricql.project.yaml_io import LineDict, read_yaml
 
 _ENV_VAR = re.compile(
-    r"\{\{\s*env_var\(\s*['\"]([^'\"]+)['\"]\s*(?:,\s*['\"]([^'\"]*)['\"]\s*)?\)\s*\}\}"
+    r"\{\{\s*env_var\(\s*['\"]([^'\"]+)['\"]\s*(?:,\s*['\"]([^'\"]*)['\"]\s*)?\)"
+    r"((?:\s*\|\s*\w+)*)\s*\}\}"
+)
+# Jinja filters dbt profiles apply to env_var() (`{{ env_var('PORT') | as_number }}`): how each
+# turns the text into the value the adapter receives.
+_FILTERS: Mapping[str, Callable[[str], Any]] = MappingProxyType(
+    {
+        "as_number": lambda text: float(text) if "." in text else int(text),
+        "int": int,
+        "float": float,
+        "as_bool": lambda text: text.strip().lower() in ("true", "1", "yes", "on"),
+        "as_text": str,
+        "string": str,
+        "as_native": lambda text: yaml.safe_load(text),
+        "lower": str.lower,
+        "upper": str.upper,
+        "trim": str.strip,
+    }
 )
 
 
@@ -131,25 +150,49 @@ def _profile_target(file: Path, root: Path, profile_name: str, target: str | Non
 
 
 def _env(value: Any) -> Any:
-    """Resolve dbt's `{{ env_var('NAME', 'default') }}` in profile values."""
+    """Resolve dbt's `{{ env_var('NAME', 'default') | filter }}` in profile values: a value that
+    is one such template takes the filters' type; digits alone become an integer."""
     if not isinstance(value, str) or "env_var" not in value:
         return value
+    whole = _ENV_VAR.fullmatch(value.strip())
+    if whole is not None:
+        return _filtered(whole)
+    resolved = _ENV_VAR.sub(lambda m: str(_filtered(m)), value)
+    return int(resolved) if resolved.isdigit() else resolved
 
-    def replace(m: re.Match[str]) -> str:
-        name, default = m.group(1), m.group(2)
-        if name in os.environ:
-            return os.environ[name]
-        if default is not None:
-            return default
+
+def _filtered(match: re.Match[str]) -> Any:
+    name, default, filters = match.group(1), match.group(2), match.group(3)
+    if name in os.environ:
+        text = os.environ[name]
+    elif default is not None:
+        text = default
+    else:
         raise ProjectError(
             f"environment variable {name!r} used in profiles.yml is not set",
             hint=f"export {name}=… or give env_var a default",
         )
-
-    resolved = _ENV_VAR.sub(replace, value)
-    if resolved.isdigit():
-        return int(resolved)
-    return resolved
+    names = [f.strip() for f in filters.split("|") if f.strip()]
+    if not names:
+        return int(text) if text.isdigit() else text
+    value: Any = text
+    for filter_name in names:
+        convert = _FILTERS.get(filter_name)
+        if convert is None:
+            raise ProjectError(
+                f"profiles.yml applies the Jinja filter {filter_name!r} to env_var({name!r}), "
+                "which metricql does not know",
+                hint=f"use one of: {', '.join(_FILTERS)}; or set the value without a filter",
+            )
+        try:
+            value = convert(value if isinstance(value, str) else str(value))
+        except (ValueError, yaml.YAMLError):
+            raise ProjectError(
+                f"the value of env_var({name!r}) in profiles.yml cannot be converted by "
+                f"`| {filter_name}` (the value is not shown: it may be a secret)",
+                hint=f"set {name} to a value {filter_name} accepts",
+            ) from None
+    return value
 
 
 def _line(doc: Any, key: str) -> int | None:
