@@ -66,7 +66,10 @@ def serve(
         access_log=False,  # ours is structured (middleware.AccessLog)
         timeout_graceful_shutdown=int(settings.shutdown_grace),
     )
-    sock = config.bind_socket()  # bound before "listening" is printed: clients may connect
+    sock = config.bind_socket()
+    # Listening (not only bound) before "listening on" is printed: a client that connects
+    # while uvicorn still starts waits in the backlog instead of being refused.
+    sock.listen(config.backlog)
     signal.signal(signal.SIGHUP, lambda *_: _in_thread(lambda: _reload(registry)))
     if reload:
         seen = _stamps(paths)  # taken now: any edit after start-up is a change
