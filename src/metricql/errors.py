@@ -7,7 +7,9 @@
      │    ├── UnknownFieldError
      │    ├── UnknownExploreError
      │    ├── UnsupportedError   a feature that is parsed but not (yet) compiled
-     │    └── ForbiddenError     the user context may not see a table, field or row
+     │    ├── ForbiddenError     the user context may not see a table, field or row
+     │    │    └── SqlPolicyError  custom SQL breaks the custom-SQL policy
+     │    └── LimitError         a query exceeds one of the `Limits`
      ├── CompileError        a SQL snippet does not parse, a reference is circular or dangling,
      │                       a join path is missing
      ├── WarehouseError      connecting to or executing on a database failed (SQL attached)
@@ -217,6 +219,19 @@ class ForbiddenError(QueryError):
     """The user context lacks the attributes a table, field or SQL snippet requires."""
 
     code = "forbidden"
+
+
+class SqlPolicyError(ForbiddenError):
+    """A query author's custom SQL contains what the custom-SQL policy refuses (a subquery,
+    a table, a raw column, an unlisted function, ...)."""
+
+    code = "sql_policy"
+
+
+class LimitError(QueryError):
+    """A query (or project) exceeds one of the `Limits`; `limit` names it."""
+
+    code = "limit_exceeded"
 
 
 class CompileError(MetricQLError):

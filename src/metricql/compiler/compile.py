@@ -16,7 +16,12 @@ from sqlglot import exp
 
 from metricql.compiler.compiled import CompiledField, CompiledQuery
 from metricql.compiler.options import CompileOptions
-from metricql.compiler.plan.access import check_explore, check_fields, with_user_values
+from metricql.compiler.plan.access import (
+    check_custom_sql,
+    check_explore,
+    check_plan,
+    with_user_values,
+)
 from metricql.compiler.plan.plan import Plan, plan_query
 from metricql.compiler.plan.targets import metric_value_type
 from metricql.compiler.sql.dialect_rules import adapt
@@ -59,9 +64,17 @@ def compilation(explore: Explore, query: MetricQuery, options: CompileOptions) -
             f"unsupported dialect {options.dialect!r}",
             hint=f"choose one of: {', '.join(SUPPORTED)}",
         )
+    return compile_plan(checked_plan(explore, query, options), options)
+
+
+def checked_plan(explore: Explore, query: MetricQuery, options: CompileOptions) -> Plan:
+    """`query` planned once, after the explore and custom-SQL checks; its reads checked."""
     check_explore(explore, options.user)
+    check_custom_sql(explore, query, options)
     query = with_user_values(query, options.user)
-    return compile_plan(plan_query(explore, query, max_limit=options.max_limit), options)
+    plan = plan_query(explore, query, max_limit=options.max_limit)
+    check_plan(plan, options.user)
+    return plan
 
 
 def compile_plan(
@@ -72,8 +85,7 @@ def compile_plan(
     `restrict` may add joins to the aggregation (totals join the groups that pass).
     """
     explore = plan.explore
-    tables = [explore.base_table, *(j.table for j in plan.joins)]
-    check_fields(explore, options.user, plan.reads, tables)
+    check_plan(plan, options.user)
     filters = FilterContext(
         dialect=options.dialect,
         now=options.now or datetime.now(timezone.utc),

@@ -4,7 +4,7 @@ reporting every cycle of references with its whole path."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from sqlglot import exp
@@ -28,6 +28,21 @@ from metricql.semantic.refs import (
 )
 
 Mode = Literal["dimension", "aggregate", "metric", "post", "join", "where"]
+Required = Mapping[str, tuple[str, ...]]
+
+
+def merge_required(a: Required, b: Required) -> Required:
+    """Both sets of required attributes at once: an attribute in both allows the common values.
+
+    A field that reads a protected field inherits its protection this way, so selecting it
+    cannot reveal what the protected field holds.
+    """
+    if not b:
+        return a
+    out = dict(a)
+    for name, values in b.items():
+        out[name] = tuple(v for v in out[name] if v in values) if name in out else tuple(values)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +52,7 @@ class Resolved:
     tree: exp.Expr
     tables: frozenset[str]
     metrics: frozenset[str] = frozenset()
+    required: Required = field(default_factory=dict)  # of every dimension it reads
 
 
 @dataclass(slots=True)
@@ -50,6 +66,7 @@ class _State:
     prefer_dims: bool  # a number metric with its own aggregates reads dimensions on a clash
     tables: set[str] = field(default_factory=set)
     metrics: set[str] = field(default_factory=set)
+    required: Required = field(default_factory=dict)
 
 
 class Resolver:
@@ -135,7 +152,7 @@ class Resolver:
                 return None
             parent = self.dimension(key, base.name)
             tree: exp.Expr = interval_of(parent.tree.copy(), interval, base.type)
-            result = Resolved(tree, parent.tables)
+            result = Resolved(tree, parent.tables, required=parent.required)
         else:
             if (key, name) in self._stack:
                 start = self._stack.index((key, name))
@@ -153,6 +170,8 @@ class Resolver:
                 result = self.resolve(ddef.snippet, key, "dimension", f"dimension {name}")
             finally:
                 self._stack.pop()
+            own = ddef.meta.required_attributes
+            result = replace(result, required=merge_required(result.required, own))
         self._dims[(key, name)] = result
         return result
 
@@ -166,7 +185,7 @@ class Resolver:
             raise self._error(owner, bad.ref, snippet, bad.why) from None
         if uses_table:
             state.tables.add(key)
-        return Resolved(tree, frozenset(state.tables), frozenset(state.metrics))
+        return Resolved(tree, frozenset(state.tables), frozenset(state.metrics), state.required)
 
     def _reference(self, ref: str, state: _State) -> exp.Expr:
         attr = attribute_ref(ref)
@@ -200,6 +219,7 @@ class Resolver:
                 self.join_dimensions.setdefault(table, set()).add(name)
             resolved = self.dimension(table, name)
             state.tables.update(resolved.tables or {table})
+            state.required = merge_required(state.required, resolved.required)
             return exp.Paren(this=resolved.tree.copy())
         kind = "metric" if want_metric else "dimension"
         raise self._error(owner, ref, snippet, f"it matches no {kind} of table {table!r}")

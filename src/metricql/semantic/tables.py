@@ -24,7 +24,7 @@ from metricql.semantic.fields import (
     friendly_name,
 )
 from metricql.semantic.models import DimDef, MetricDef, ModelDef
-from metricql.semantic.resolve import Mode, Resolver
+from metricql.semantic.resolve import Mode, Resolver, merge_required
 from metricql.semantic.sets import expand_fields
 
 TableCache = dict[tuple[Any, ...], Table]
@@ -116,7 +116,7 @@ def _dimensions(
         "format": meta.format,
         "round": meta.round,
         "case_sensitive": meta.case_sensitive,
-        "required_attributes": MappingProxyType(dict(meta.required_attributes)),
+        "required_attributes": MappingProxyType(dict(resolved.required)),  # own + inherited
     }
     yield Dimension(
         name=ddef.name,
@@ -172,7 +172,9 @@ def _metric(
         groups=meta.groups or ((meta.group_label,) if meta.group_label else ()),
         format=meta.format,
         round=meta.round,
-        required_attributes=MappingProxyType(_metric_attributes(mdef, resolver.tables[key])),
+        required_attributes=MappingProxyType(
+            dict(merge_required(_metric_attributes(mdef, resolver.tables[key]), resolved.required))
+        ),
         show_underlying_values=meta.show_underlying_values,
         filters=_metric_filters(mdef, key, resolver),
     )

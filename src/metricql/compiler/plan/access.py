@@ -12,11 +12,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from metricql.compiler.options import CompileOptions
+from metricql.compiler.plan.plan import Plan
+from metricql.compiler.plan.sql_policy import check_snippet
 from metricql.context import UserContext
-from metricql.errors import ForbiddenError
-from metricql.query.model import FilterGroup, FilterRule, Filters, MetricQuery, rules
+from metricql.errors import CompileError, ForbiddenError, QueryError
+from metricql.query.model import (
+    CustomSqlDimension,
+    FilterGroup,
+    FilterRule,
+    Filters,
+    MetricQuery,
+    rules,
+)
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import Dimension, Metric
+from metricql.semantic.refs import parse_snippet
 
 _TOKEN = re.compile(
     r"\$\{\s*(?:lightdash|ld)\.(attributes|attribute|attr|user)\.([A-Za-z0-9_]+)\s*\}"
@@ -72,6 +83,14 @@ def check_fields(
                 explore=explore.name,
                 field=fid,
             )
+
+
+def check_plan(plan: Plan, user: UserContext | None) -> None:
+    """ForbiddenError unless `user` may read every table the plan joins and every field in
+    its access closure (`plan.reads`)."""
+    explore = plan.explore
+    tables = [explore.base_table, *(j.table for j in plan.joins)]
+    check_fields(explore, user, plan.reads, tables)
 
 
 def visible_explore(explore: Explore, user: UserContext | None) -> Explore | None:
@@ -159,3 +178,49 @@ def with_user_values(query: MetricQuery, user: UserContext | None) -> MetricQuer
 
 def _has_token(rule: FilterRule) -> bool:
     return any(isinstance(v, str) and "${" in v for v in rule.values)
+
+
+def query_snippets(query: MetricQuery) -> list[tuple[str, str, str]]:
+    """(context, owner, sql) of every SQL snippet the query author wrote."""
+    return [
+        *(
+            ("custom dimension", d.id, d.sql)
+            for d in query.custom_dimensions
+            if isinstance(d, CustomSqlDimension)
+        ),
+        *(("additional metric", f"{m.table}_{m.name}", m.sql) for m in query.additional_metrics),
+        *(("table calculation", c.name, c.sql) for c in query.table_calculations if c.sql),
+    ]
+
+
+def check_custom_sql(explore: Explore, query: MetricQuery, options: CompileOptions) -> None:
+    """The custom-SQL permission, then the policy on every snippet the query author wrote.
+
+    A user without `custom_sql` may send table calculations (over the query's own columns)
+    but no custom SQL dimension and no additional metric with SQL. The policy runs whenever a
+    user is given, or when a trusted caller asks for it (`CompileOptions.sql_policy`).
+    """
+    snippets = query_snippets(query)
+    user = options.user
+    if user is not None and not user.custom_sql:
+        for context, owner, _ in snippets:
+            if context != "table calculation":
+                raise ForbiddenError(
+                    f"{context} {owner!r} is custom SQL, which this user may not write",
+                    hint="give the user the custom SQL permission (UserContext(custom_sql=True))",
+                    field=owner,
+                )
+    if not options.enforces_policy:
+        return
+    for context, owner, sql in snippets:
+        try:
+            snippet = parse_snippet(sql, explore.source_dialect, field=owner)
+        except CompileError as err:
+            raise QueryError(err.message, hint=err.hint, field=owner) from None
+        check_snippet(
+            snippet,
+            context,
+            owner=owner,
+            dialect=explore.source_dialect,
+            extra_functions=options.allow_functions,
+        )
