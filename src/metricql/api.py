@@ -104,17 +104,19 @@ class Project:
         visible = {n: visible_explore(e, user) for n, e in self._explores.items()}
         return MappingProxyType({n: e for n, e in visible.items() if e is not None})
 
-    def explore(self, name: str) -> Explore:
-        """One explore; an unknown name raises UnknownExploreError with a suggestion."""
+    def explore(self, name: str, *, user: UserContext | None = None) -> Explore:
+        """One explore; an unknown name raises UnknownExploreError with a suggestion (drawn
+        only from the explores `user` may see, when a user is given)."""
         found = self._explores.get(name)
         if found is not None:
             return found
+        names = self._explores if user is None else self.explores_for(user)
         raise UnknownExploreError(
             f"explore {name!r} does not exist",
             hint=did_you_mean(
                 name,
-                self._explores,
-                otherwise=f"explores: {', '.join(sorted(self._explores)) or 'none'}",
+                names,
+                otherwise=f"explores: {', '.join(sorted(names)) or 'none'}",
             ),
             explore=name,
         )
@@ -135,7 +137,7 @@ class Project:
         Results are cached (bounded LRU) by everything the SQL depends on, user included;
         queries with relative-date filters and no explicit `now` are always compiled afresh.
         """
-        explore = self.explore(query.explore_name)
+        explore = self.explore(query.explore_name, user=user)
         options = self._options(dialect, user, now, max_limit=max_limit, strict=strict)
         key = cache_key(explore, query, options)
         return self._cache.get_or_compile(
@@ -151,7 +153,7 @@ class Project:
         now: datetime | None = None,
     ) -> Explanation:
         """How `query` compiles: joins and why, fan-out, where metrics and filters go."""
-        explore = self.explore(query.explore_name)
+        explore = self.explore(query.explore_name, user=user)
         return _paused(explain_query, explore, query, self._options(dialect, user, now))
 
     def compile_totals(
@@ -163,7 +165,7 @@ class Project:
         now: datetime | None = None,
     ) -> CompiledQuery:
         """The single-row grand-total query of `query` (see `totals`)."""
-        explore = self.explore(query.explore_name)
+        explore = self.explore(query.explore_name, user=user)
         return _paused(compile_totals, explore, query, self._options(dialect, user, now))
 
     def _options(

@@ -19,6 +19,10 @@ models:
   - name: accounts
     meta:
       primary_key: account_id
+      explores:
+        pii_accounts:  # Lightdash's pattern for a PII explore
+          label: PII accounts
+          required_attributes: {pii: "yes"}
       metrics:
         biggest_revenue: {type: max, sql: "${annual_revenue}"}
       sql_filter: ${TABLE}.region = ${lightdash.attributes.region}

@@ -20,6 +20,7 @@ from metricql.compiler.plan.access import (
     check_custom_sql,
     check_explore,
     check_plan,
+    visible_hint,
     with_user_values,
 )
 from metricql.compiler.plan.plan import Plan, plan_query
@@ -30,7 +31,7 @@ from metricql.compiler.sql.filters import FilterContext
 from metricql.compiler.sql.render import Restrict, render_query
 from metricql.compiler.sql.stitch import Stitching
 from metricql.dialects import SUPPORTED
-from metricql.errors import CompileError, QueryError
+from metricql.errors import CompileError, QueryError, UnknownFieldError
 from metricql.query.model import MetricQuery
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import FieldKind
@@ -72,7 +73,10 @@ def checked_plan(explore: Explore, query: MetricQuery, options: CompileOptions) 
     check_explore(explore, options.user)
     check_custom_sql(explore, query, options)
     query = with_user_values(query, options.user)
-    plan = plan_query(explore, query, max_limit=options.max_limit)
+    try:
+        plan = plan_query(explore, query, max_limit=options.max_limit)
+    except UnknownFieldError as err:  # a user's hint names only fields the user may see
+        raise err if options.user is None else visible_hint(err, explore, options.user) from None
     check_plan(plan, options.user)
     return plan
 

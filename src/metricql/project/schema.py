@@ -119,8 +119,10 @@ class ExploreMeta(_Meta):
     sql_where: str | None = None
     required_filters: tuple[dict[str, Any], ...] | None = None
     default_filters: tuple[dict[str, Any], ...] | None = None
+    required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
     _tuples = field_validator("groups", mode="before")(_as_tuple)
+    _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
 
 
 class ModelMeta(_Meta):

@@ -7,7 +7,7 @@ resolved per explore (`resolve.py`) and each table's fields built in it (`tables
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from typing import Any
 
@@ -69,6 +69,9 @@ class _ExploreSpec:
     default_filters: tuple[dict[str, Any], ...]
     case_sensitive: bool | None
     groups: tuple[str, ...]
+    required_attributes: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
 
 def _base_spec(model: ModelDef) -> _ExploreSpec:
@@ -123,6 +126,7 @@ def _extra_spec(model: ModelDef, name: str, extra: ExploreMeta, dialect: str) ->
         if extra.case_sensitive is not None
         else base.case_sensitive,
         groups=extra.groups or base.groups,
+        required_attributes=MappingProxyType(dict(extra.required_attributes)),
     )
 
 
@@ -194,6 +198,7 @@ def _explore(
         issues=tuple(i for t in tables.values() for i in t.issues),
         source_dialect=dialect,
         metric_filter_operators=_filter_operators(metrics),
+        required_attributes=spec.required_attributes,
     )
 
 

@@ -89,6 +89,10 @@ class Explore:
     metric_filter_operators: Mapping[str, frozenset[FilterOperator]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # `meta.explores.<name>.required_attributes`: who may see this explore at all
+    required_attributes: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
 
     @property
     def warnings(self) -> tuple[str, ...]:

@@ -10,13 +10,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
 from metricql.compiler.options import CompileOptions
 from metricql.compiler.plan.plan import Plan
 from metricql.compiler.plan.sql_policy import check_snippet
 from metricql.context import UserContext
-from metricql.errors import CompileError, ForbiddenError, QueryError
+from metricql.errors import (
+    CompileError,
+    ForbiddenError,
+    QueryError,
+    UnknownFieldError,
+    did_you_mean,
+)
 from metricql.query.model import (
     CustomSqlDimension,
     FilterGroup,
@@ -50,15 +57,27 @@ def allowed(required: Mapping[str, tuple[str, ...]], user: UserContext | None) -
     return True
 
 
-def check_explore(explore: Explore, user: UserContext | None) -> None:
-    """ForbiddenError when the explore's base table is protected from `user`."""
+def may_see(explore: Explore, user: UserContext | None) -> bool:
+    """True when `user` may see the explore: its own `required_attributes` (an additional
+    explore under `meta.explores`) and its base table's."""
     base = explore.tables[explore.base_table]
-    if not allowed(base.required_attributes, user):
+    return allowed(explore.required_attributes, user) and allowed(base.required_attributes, user)
+
+
+def check_explore(explore: Explore, user: UserContext | None) -> None:
+    """ForbiddenError when the explore (or its base table) is protected from `user`.
+
+    Messages name what the user asked for, never the attribute values that would open it.
+    """
+    if not may_see(explore, user):
         raise ForbiddenError(
             f"You don't have authorization to access explore {explore.name!r}",
-            hint=f"it requires user attributes {_describe(base.required_attributes)}",
+            hint=_ASK,
             explore=explore.name,
         )
+
+
+_ASK = "ask an administrator for access"
 
 
 def check_fields(
@@ -66,11 +85,10 @@ def check_fields(
 ) -> None:
     """ForbiddenError for the first protected field or joined table the query touches."""
     for table_name in tables:
-        table = explore.tables[table_name]
-        if not allowed(table.required_attributes, user):
+        if not allowed(explore.tables[table_name].required_attributes, user):
             raise ForbiddenError(
                 f"the query needs table {table_name!r}, which this user may not access",
-                hint=f"it requires user attributes {_describe(table.required_attributes)}",
+                hint=_ASK,
                 explore=explore.name,
                 table=table_name,
             )
@@ -79,7 +97,7 @@ def check_fields(
         if field is not None and not allowed(field.required_attributes, user):
             raise ForbiddenError(
                 f"field {fid!r} requires user attributes this user does not have",
-                hint=f"it requires {_describe(field.required_attributes)}",
+                hint=_ASK,
                 explore=explore.name,
                 field=fid,
             )
@@ -95,7 +113,7 @@ def check_plan(plan: Plan, user: UserContext | None) -> None:
 
 def visible_explore(explore: Explore, user: UserContext | None) -> Explore | None:
     """The explore as `user` may see it (protected tables and fields removed), or None."""
-    if not allowed(explore.tables[explore.base_table].required_attributes, user):
+    if not may_see(explore, user):
         return None
     tables = {k: t for k, t in explore.tables.items() if allowed(t.required_attributes, user)}
 
@@ -104,9 +122,20 @@ def visible_explore(explore: Explore, user: UserContext | None) -> Explore | Non
 
     return replace(
         explore,
+        tables=MappingProxyType(tables),
+        joins=tuple(j for j in explore.joins if j.table in tables),
         dimensions={k: d for k, d in explore.dimensions.items() if keep(d)},
         metrics={k: m for k, m in explore.metrics.items() if keep(m)},
     )
+
+
+def visible_hint(err: UnknownFieldError, explore: Explore, user: UserContext) -> UnknownFieldError:
+    """`err` with its "did you mean" drawn only from the fields `user` may see."""
+    visible = visible_explore(explore, user)
+    fields = [*visible.dimensions, *visible.metrics] if visible is not None else []
+    name = str(err.context.get("field", ""))
+    hint = did_you_mean(name, fields, otherwise="list the fields with explores_for(user)")
+    return UnknownFieldError(err.message, hint=hint, **err.context)
 
 
 def substitute_attributes(rule: FilterRule, user: UserContext | None) -> FilterRule:
@@ -151,10 +180,6 @@ def _attribute(
             attribute=name,
         )
     return value if isinstance(value, tuple) else str(value)
-
-
-def _describe(required: Mapping[str, tuple[str, ...]]) -> str:
-    return ", ".join(f"{k} in {list(v)}" for k, v in required.items())
 
 
 def with_user_values(query: MetricQuery, user: UserContext | None) -> MetricQuery:
