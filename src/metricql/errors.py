@@ -256,12 +256,24 @@ class WarehouseError(MetricQLError):
     """Connecting to or executing on a database failed; `sql` holds the statement, if any."""
 
     code = "warehouse_error"
+    public_text = "the warehouse could not run the query"
 
     def __init__(
         self, message: str, *, hint: str | None = None, sql: str | None = None, **context: Any
     ) -> None:
         super().__init__(message, hint=hint, **context)
         self.sql = sql
+
+    @property
+    def public_message(self) -> str:
+        """What an end user may see: the code and a generic text, never the driver's message
+        (it can quote the data a query touched)."""
+        return f"{self.public_text} ({self.code})"
+
+    @property
+    def detail(self) -> str:
+        """The full driver message and SQL, for the trusted caller only."""
+        return f"{self.message}\nsql: {self.sql}" if self.sql else self.message
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
@@ -274,6 +286,7 @@ class QueryTimeoutError(WarehouseError):
     """A statement ran longer than its timeout and was cancelled; the connection stays usable."""
 
     code = "query_timeout"
+    public_text = "the query ran past its timeout and was cancelled"
 
 
 class ResultConsumedError(MetricQLError):
