@@ -27,6 +27,7 @@ from metricql.errors import (
     UnsupportedError,
     WarehouseError,
 )
+from metricql.limits import Limits, parse_query
 from metricql.query.model import (
     AdditionalMetric,
     CustomBinDimension,
@@ -113,6 +114,7 @@ __all__ = [
     "ForbiddenError",
     "Join",
     "LimitError",
+    "Limits",
     "Metric",
     "MetricQLError",
     "MetricQuery",
@@ -147,5 +149,6 @@ __all__ = [
     "lightdash_rows",
     "load_explores_json",
     "load_project",
+    "parse_query",
     "write_csv",
 ]

@@ -30,6 +30,7 @@ from metricql.errors import (
     did_you_mean,
     raise_all,
 )
+from metricql.limits import DEFAULT_LIMITS, Limits
 from metricql.project.loader import load_project_schema
 from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ProjectSchema
@@ -63,6 +64,8 @@ class Project:
         self._warehouse: Warehouse | None = None  # opened on first use, closed by close()
         self._cache = CompileCache(cache_size)
         self._cache_size = cache_size
+        self._limits = DEFAULT_LIMITS
+        self._sql_policy = False
 
     @property
     def name(self) -> str:
@@ -97,7 +100,16 @@ class Project:
     def with_explores(self, explores: Mapping[str, Explore]) -> Project:
         """A project with this one's profile and settings serving `explores` instead (e.g. from
         `load_explores_json`); this project is left as it is."""
-        return Project(self._schema, explores, cache_size=self._cache_size)
+        project = Project(self._schema, explores, cache_size=self._cache_size)
+        project._limits, project._sql_policy = self._limits, self._sql_policy
+        return project
+
+    def with_limits(self, limits: Limits, *, sql_policy: bool = False) -> Project:
+        """A project enforcing `limits` on every query (and, with `sql_policy`, the custom-SQL
+        policy on trusted callers' queries too); this project is left as it is."""
+        project = self.with_explores(self._explores)
+        project._limits, project._sql_policy = limits, sql_policy
+        return project
 
     def explores_for(self, user: UserContext | None) -> Mapping[str, Explore]:
         """The explores `user` may see, without the tables and fields it may not."""
@@ -184,6 +196,8 @@ class Project:
             week_start=self._schema.week_start,
             max_limit=max_limit,
             strict=strict,
+            sql_policy=self._sql_policy,
+            limits=self._limits,
         )
 
     def totals(

@@ -32,6 +32,7 @@ from metricql.compiler.sql.render import Restrict, render_query
 from metricql.compiler.sql.stitch import Stitching
 from metricql.dialects import SUPPORTED
 from metricql.errors import CompileError, QueryError, UnknownFieldError
+from metricql.limits import check_query
 from metricql.query.model import MetricQuery
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import FieldKind
@@ -65,11 +66,19 @@ def compilation(explore: Explore, query: MetricQuery, options: CompileOptions) -
             f"unsupported dialect {options.dialect!r}",
             hint=f"choose one of: {', '.join(SUPPORTED)}",
         )
-    return compile_plan(checked_plan(explore, query, options), options)
+    try:
+        return compile_plan(checked_plan(explore, query, options), options)
+    except RecursionError:  # a safety net behind the Limits: never a raw RecursionError
+        raise QueryError(
+            "the query nests too deeply to compile",
+            hint="simplify nested SQL, filters or references (see metricql.Limits)",
+            explore=explore.name,
+        ) from None
 
 
 def checked_plan(explore: Explore, query: MetricQuery, options: CompileOptions) -> Plan:
     """`query` planned once, after the explore and custom-SQL checks; its reads checked."""
+    check_query(query, options.limits)  # sizes first: before any work grows with them
     check_explore(explore, options.user)
     check_custom_sql(explore, query, options)
     query = with_user_values(query, options.user)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from metricql.context import UserContext
+from metricql.limits import DEFAULT_LIMITS, Limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,7 @@ class CompileOptions:
     strict: bool = False
     sql_policy: bool = False
     allow_functions: frozenset[str] = frozenset()
+    limits: Limits = DEFAULT_LIMITS
 
     @property
     def enforces_policy(self) -> bool:
@@ -44,6 +46,7 @@ class CompileOptions:
             self.strict,
             self.enforces_policy,
             tuple(sorted(self.allow_functions)),
+            self.limits,
         )
 
 

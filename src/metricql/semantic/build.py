@@ -12,6 +12,7 @@ from types import MappingProxyType
 from typing import Any
 
 from metricql.errors import CircularReferenceError, CompileError, MetricQLError
+from metricql.limits import DEFAULT_LIMITS
 from metricql.project.schema import ExploreMeta, JoinMeta, ProjectSchema
 from metricql.query.model import FilterOperator
 from metricql.semantic.explore import Explore, Join, JoinType, Relationship, Table
@@ -257,6 +258,15 @@ def check_metric_cycles(tables: Iterable[Table], ctx: dict[str, Any]) -> None:
             )
         if node in done:
             return
+        if len(path) >= DEFAULT_LIMITS.reference_depth:  # before the recursion grows with it
+            raise CompileError(
+                f"metric {node} ends a chain of more than {DEFAULT_LIMITS.reference_depth} "
+                f"metric references, from {path[0]}",
+                hint="shorten the chain, or raise Limits.reference_depth",
+                field=node,
+                limit="reference_depth",
+                **ctx,
+            )
         for nxt in graph.get(node, ()):
             visit(nxt, [*path, node])
         done.add(node)

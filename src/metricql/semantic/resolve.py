@@ -10,6 +10,7 @@ from typing import Any, Literal
 from sqlglot import exp
 
 from metricql.errors import CircularReferenceError, CompileError, QueryError
+from metricql.limits import DEFAULT_LIMITS
 from metricql.query.model import FilterRule, FilterTarget
 from metricql.query.parse import parse_filter_entries
 from metricql.semantic.fields import (
@@ -53,6 +54,7 @@ class Resolved:
     tables: frozenset[str]
     metrics: frozenset[str] = frozenset()
     required: Required = field(default_factory=dict)  # of every dimension it reads
+    size: int = 0  # nodes of the tree, counted before it is built (see Limits.resolved_sql)
 
 
 @dataclass(slots=True)
@@ -67,6 +69,7 @@ class _State:
     tables: set[str] = field(default_factory=set)
     metrics: set[str] = field(default_factory=set)
     required: Required = field(default_factory=dict)
+    size: int = 0
 
 
 class Resolver:
@@ -165,6 +168,14 @@ class Resolver:
                     field=name,
                     **{k: v for k, v in self.ctx.items() if k != "model"},
                 )
+            if len(self._stack) >= DEFAULT_LIMITS.reference_depth:
+                raise self._limit(
+                    "reference_depth",
+                    f"dimension {name} ends a chain of more than "
+                    f"{DEFAULT_LIMITS.reference_depth} references, from "
+                    f"{self._stack[0][0]}.{self._stack[0][1]}",
+                    name,
+                )
             self._stack.append((key, name))
             try:
                 result = self.resolve(ddef.snippet, key, "dimension", f"dimension {name}")
@@ -179,13 +190,16 @@ class Resolver:
         """Copy of the snippet's tree with every reference substituted."""
         prefer_dims = mode == "metric" and any(True for _ in snippet.tree.find_all(exp.AggFunc))
         state = _State(snippet, key, mode, owner, prefer_dims)
+        state.size = sum(1 for _ in snippet.tree.walk())
         try:
             tree, uses_table = substitute(snippet, key, lambda ref: self._reference(ref, state))
         except BadReference as bad:
             raise self._error(owner, bad.ref, snippet, bad.why) from None
         if uses_table:
             state.tables.add(key)
-        return Resolved(tree, frozenset(state.tables), frozenset(state.metrics), state.required)
+        return Resolved(
+            tree, frozenset(state.tables), frozenset(state.metrics), state.required, state.size
+        )
 
     def _reference(self, ref: str, state: _State) -> exp.Expr:
         attr = attribute_ref(ref)
@@ -218,11 +232,28 @@ class Resolver:
             if mode == "join":
                 self.join_dimensions.setdefault(table, set()).add(name)
             resolved = self.dimension(table, name)
+            state.size += resolved.size
+            if state.size > DEFAULT_LIMITS.resolved_sql:  # before the copy that would grow it
+                raise self._limit(
+                    "resolved_sql",
+                    f"{owner}: its SQL, with references resolved, exceeds "
+                    f"{DEFAULT_LIMITS.resolved_sql} nodes (through ${{{ref}}})",
+                    owner,
+                )
             state.tables.update(resolved.tables or {table})
             state.required = merge_required(state.required, resolved.required)
             return exp.Paren(this=resolved.tree.copy())
         kind = "metric" if want_metric else "dimension"
         raise self._error(owner, ref, snippet, f"it matches no {kind} of table {table!r}")
+
+    def _limit(self, limit: str, message: str, owner: str) -> CompileError:
+        return CompileError(
+            f'explore "{self.explore}": {message}',
+            hint=f"simplify the references, or raise Limits.{limit}",
+            field=owner,
+            limit=limit,
+            **self.ctx,
+        )
 
     def _error(self, owner: str, ref: str, snippet: Snippet, why: str) -> CompileError:
         return CompileError(
