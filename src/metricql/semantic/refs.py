@@ -157,7 +157,21 @@ def parse_snippet(sql: str, dialect: str, **context: Any) -> Snippet:
             hint="write an expression such as ${TABLE}.amount * 2",
             **context,
         )
+    if refs:
+        _restore_quoted(tree, refs)
     return Snippet(text=sql, tree=with_source_meaning(tree, dialect), refs=tuple(refs))
+
+
+_PLACEHOLDER_IN_TEXT = re.compile(r"__mq_ref_(\d+)__")
+
+
+def _restore_quoted(tree: exp.Expr, refs: list[str]) -> None:
+    """`'${TABLE}'` inside a string literal is text, not a reference: put it back."""
+    for literal in tree.find_all(exp.Literal):
+        text = literal.this
+        if literal.is_string and isinstance(text, str) and "__mq_ref_" in text:
+            restored = _PLACEHOLDER_IN_TEXT.sub(lambda m: "${" + refs[int(m.group(1))] + "}", text)
+            literal.set("this", restored)
 
 
 def placeholder_index(node: exp.Expr) -> int | None:
