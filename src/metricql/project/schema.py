@@ -134,6 +134,7 @@ class ModelMeta(_Meta):
     group_label: str | None = None
     groups: tuple[str, ...] = ()
     sql_filter: str | None = None
+    row_filter: str | None = None  # metricql: applied to every scan of the table
     sql_where: str | None = None
     sql_from: str | None = None
     primary_key: tuple[str, ...] = ()

@@ -46,6 +46,9 @@ class Table:
     primary_key: tuple[str, ...] = ()
     sql_where: exp.Expr | None = None
     sql_where_tables: frozenset[str] = frozenset()
+    # `meta.row_filter`: a condition on this table's own columns, applied wherever it is
+    # scanned (base: WHERE; joined: the join's ON), unlike sql_filter (base only)
+    row_filter: exp.Expr | None = None
     # required_filters (enforced) and default_filters (UI hints): rule.required tells which
     default_filters: tuple[FilterRule, ...] = ()
     required_attributes: Mapping[str, tuple[str, ...]] = field(

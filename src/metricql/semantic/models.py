@@ -76,6 +76,7 @@ class ModelDef:
     sql_where: Snippet | None
     joins: tuple[tuple[JoinMeta, Snippet], ...] = ()
     issues: tuple[Issue, ...] = ()  # warnings found while reading the model
+    row_filter: Snippet | None = None  # meta.row_filter: every scan of the table
 
     @property
     def name(self) -> str:
@@ -188,6 +189,9 @@ def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> Mode
         dimensions=dims,
         metrics=metrics,
         sql_where=parse_snippet(where, dialect, field="sql_filter", **ctx) if where else None,
+        row_filter=parse_snippet(row_filter, dialect, field="row_filter", **ctx)
+        if (row_filter := model.meta.row_filter)
+        else None,
         joins=tuple(
             (
                 j,

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from types import MappingProxyType
 from typing import Any
 
+from sqlglot import exp
+
 from metricql.errors import CompileError
 from metricql.project.schema import JoinMeta
 from metricql.query.model import FilterRule
@@ -98,7 +100,25 @@ def _table(key: str, model: ModelDef, resolver: Resolver, join: JoinMeta | None)
         required_attributes=MappingProxyType(dict(meta.required_attributes)),
         hidden=bool(join and join.hidden),
         case_sensitive=meta.case_sensitive,
+        row_filter=_row_filter(key, model, resolver),
     )
+
+
+def _row_filter(key: str, model: ModelDef, resolver: Resolver) -> exp.Expr | None:
+    """The model's `row_filter` over its own columns (and user attributes), resolved."""
+    if model.row_filter is None:
+        return None
+    ctx = {"model": model.name, "file": str(model.schema.file) if model.schema.file else None}
+    resolved = resolver.resolve(model.row_filter, key, "where", f"row_filter of {key}")
+    if resolved.tables - {key}:
+        raise CompileError(
+            f"row_filter of model {model.name!r} reads other tables: "
+            f"{', '.join(sorted(resolved.tables - {key}))}",
+            hint="a row filter may use only its own table's columns and user attributes",
+            field="row_filter",
+            **ctx,
+        )
+    return resolved.tree
 
 
 def _dimensions(
