@@ -132,6 +132,16 @@ def acme_db() -> duckdb.DuckDBPyConnection:
     return conn
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """`long` tests run only when asked for (`pytest -m long`)."""
+    if "long" in (config.getoption("-m") or ""):
+        return
+    skip = pytest.mark.skip(reason="a long run: select it with -m long")
+    for item in items:
+        if "long" in item.keywords:
+            item.add_marker(skip)
+
+
 def query(**kw: object) -> mq.MetricQuery:
     """A query on the accounts explore (no limit unless given)."""
     kw.setdefault("limit", None)
