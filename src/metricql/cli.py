@@ -25,6 +25,7 @@ from metricql.benchmark import bench_compile
 from metricql.catalog import explore_outline
 from metricql.context import UserContext
 from metricql.errors import MetricQLError, QueryError, WarehouseError
+from metricql.limits import DEFAULT_LIMITS, json_depth
 from metricql.project.content import load_chart
 from metricql.query.model import MetricQuery
 from metricql.results.formatting import format_csv, format_grid, format_json, format_table
@@ -461,6 +462,8 @@ def _read_query(path: Path) -> MetricQuery:
         ) from err
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise QueryError("the query JSON nests too deeply", hint="flatten it", file=name) from None
     except json.JSONDecodeError as err:
         raise QueryError(
             f"not valid JSON: {err.msg} (column {err.colno})",
@@ -468,6 +471,8 @@ def _read_query(path: Path) -> MetricQuery:
             file=name,
             line=err.lineno,
         ) from err
+    if json_depth(data) > 2 * DEFAULT_LIMITS.nesting_depth + 8:  # before pydantic recurses
+        raise QueryError("the query JSON nests too deeply", hint="flatten it", file=name)
     try:
         return MetricQuery.model_validate(data)
     except ValidationError as err:

@@ -59,3 +59,10 @@ def test_warehouse_errors_show_the_public_text(
     assert "warehouse_error" in err and "@acme.io" not in err
     assert main(["--error-detail", *args]) == 2
     assert "@acme.io" in capsys.readouterr().err
+
+
+def test_deep_query_json_is_a_named_error(root: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = root / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    assert main(["compile", str(root), str(path)]) == 2
+    assert "nests too deeply" in capsys.readouterr().err

@@ -71,3 +71,14 @@ def test_listing_hides_protected_tables_and_joins(acme: mq.Project) -> None:
     assert all(j.table != "invoices" for j in accounts.joins)
     assert "users_email" not in accounts.dimensions
     assert "invoices" in acme.explores_for(FINANCE)["accounts"].tables
+
+
+def test_server_explore_hints_draw_only_from_visible_explores(acme: mq.Project) -> None:
+    from metricql.server.auth import Principal
+    from metricql.server.requests import explore_for
+    from metricql.server.schemas import ApiError
+
+    principal = Principal(user=ANALYST, manage=False)
+    with pytest.raises(ApiError) as err:
+        explore_for(acme, "pii_acounts", principal)
+    assert "pii_accounts" not in f"{err.value.message} {err.value.data}"

@@ -29,6 +29,7 @@ from metricql import (
     UnsupportedError,
     WarehouseError,
 )
+from metricql.limits import DEFAULT_LIMITS, json_depth
 
 __all__ = [
     "ApiError",
@@ -84,11 +85,16 @@ def from_metricql(err: MetricQLError) -> ApiError:
     return ApiError(name, status, err.message, data)
 
 
+_MAX_DEPTH = 2 * DEFAULT_LIMITS.nesting_depth + 8
+
+
 def metric_query(body: Any, explore: str | None = None) -> MetricQuery:
     """A MetricQuery from a request body; the explore in the path wins over the body's."""
     if not isinstance(body, Mapping):
         raise ApiError("ParameterError", 400, "the body must be a JSON object (a MetricQuery)")
     data = {**body, "exploreName": explore} if explore is not None else body
+    if json_depth(data) > _MAX_DEPTH:  # before pydantic recurses into it
+        raise ApiError("ParameterError", 400, f"the query nests deeper than {_MAX_DEPTH} levels")
     try:
         return MetricQuery.model_validate(data)
     except ValidationError as err:
