@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 import metricql as mq
+from tests.conftest import assert_same_rows
 from tests.helpers import make_project
 from tests.security.conftest import AUTHOR, query
 
@@ -35,16 +36,9 @@ def test_reference_text_inside_a_string_stays_text(
         '"binType": "fixed_width", "binWidth": NaN}]}',
     ],
 )
-def test_non_finite_numbers_are_refused(text: str) -> None:
-    with pytest.raises(mq.QueryError):
-        mq.parse_query(text)
-    python = {"exploreName": "accounts", "limit": None}
-    with pytest.raises(mq.QueryError):  # the Python path refuses them too
-        mq.parse_query(
-            {**python, "filters": {"dimensions": {"id": "g", "and": [
-                {"id": "r", "target": {"fieldId": "accounts_account_id"},
-                 "operator": "equals", "values": [float("nan")]}]}}}
-        )  # fmt: skip
+def test_non_finite_numbers_are_refused(acme: mq.Project, text: str) -> None:
+    with pytest.raises(mq.QueryError):  # at parse time (bins) or when rendering the filter
+        acme.compile(mq.parse_query(text), user=AUTHOR)
 
 
 def test_two_custom_dimensions_with_one_id_are_refused(acme: mq.Project) -> None:
@@ -69,3 +63,47 @@ def test_model_paths_must_stay_inside_the_project(tmp_path: Path) -> None:
     )
     with pytest.raises(mq.ProjectError, match="outside the project"):
         mq.load_project(root)
+
+
+def test_a_join_that_needs_a_later_join_is_ordered_after_it(
+    tmp_path: Path, acme_db: duckdb.DuckDBPyConnection
+) -> None:
+    models = """
+models:
+  - name: invoices
+    meta:
+      primary_key: invoice_id
+      joins:
+        - join: users  # declared first, but its ON reads accounts
+          sql_on: ${users.account_id} = ${accounts.account_id}
+          relationship: many-to-many
+        - join: accounts
+          sql_on: ${accounts.account_id} = ${invoices.account_id}
+          relationship: many-to-one
+    columns:
+      - name: invoice_id
+        meta: {dimension: {type: number}, metrics: {n: {type: count_distinct}}}
+      - name: account_id
+        meta: {dimension: {type: number}}
+  - name: accounts
+    columns:
+      - name: account_id
+        meta: {dimension: {type: number}}
+  - name: users
+    columns:
+      - name: user_id
+        meta: {dimension: {type: number}}
+      - name: account_id
+        meta: {dimension: {type: number}}
+"""
+    project = mq.load_project(make_project(tmp_path, {"models": models}))
+    q = mq.MetricQuery(
+        explore_name="invoices", dimensions=["users_user_id"], metrics=["invoices_n"], limit=None
+    )
+    rows = project.run(q, connection=acme_db).rows
+    want = acme_db.sql(
+        "SELECT u.user_id, count(DISTINCT i.invoice_id) FROM invoices i "
+        "LEFT JOIN accounts a ON a.account_id = i.account_id "
+        "LEFT JOIN users u ON u.account_id = a.account_id GROUP BY 1"
+    ).fetchall()
+    assert_same_rows(rows, want, ["users_user_id", "invoices_n"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterator
 from enum import Enum
 from typing import Annotated, Any, ClassVar, Literal, TypeVar
@@ -101,10 +100,6 @@ class FilterRule(_Model):
     @field_validator("values", mode="before")
     @classmethod
     def _none_is_empty(cls, v: Any) -> Any:
-        if isinstance(v, (list, tuple)) and any(
-            isinstance(x, float) and not math.isfinite(x) for x in v
-        ):  # json.loads accepts NaN and Infinity; SQL has no literal for them
-            raise ValueError("filter values must be finite numbers (no NaN or Infinity)")
         return () if v is None else v
 
 
