@@ -107,3 +107,28 @@ models:
         "LEFT JOIN users u ON u.account_id = a.account_id GROUP BY 1"
     ).fetchall()
     assert_same_rows(rows, want, ["users_user_id", "invoices_n"])
+
+
+@pytest.mark.parametrize(
+    ("models", "culprit"),
+    [
+        (
+            "models:\n  - name: m\n    columns:\n"
+            "      - name: a\n        meta: {dimension: {type: number, sql: '1'}}\n"
+            "      - name: a\n        meta: {dimension: {type: number, sql: '2'}}\n",
+            "listed twice",
+        ),
+        (
+            "models:\n  - name: a_b\n    meta:\n      joins:\n        - join: a\n"
+            "          sql_on: '1=1'\n    columns:\n"
+            "      - name: c\n        meta: {dimension: {type: number}}\n"
+            "  - name: a\n    columns:\n"
+            "      - name: b_c\n        meta: {dimension: {type: number}}\n",
+            "share the id 'a_b_c'",
+        ),
+    ],
+)
+def test_colliding_names_are_errors_not_silent(tmp_path: Path, models: str, culprit: str) -> None:
+    make_project(tmp_path, {"models": models})
+    with pytest.raises(mq.ProjectError, match=culprit):
+        mq.load_project(tmp_path)

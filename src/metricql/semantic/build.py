@@ -9,14 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from metricql.errors import CircularReferenceError, CompileError, MetricQLError
 from metricql.limits import DEFAULT_LIMITS
 from metricql.project.schema import ExploreMeta, JoinMeta, ProjectSchema
 from metricql.query.model import FilterOperator
 from metricql.semantic.explore import Explore, Join, JoinType, Relationship, Table
-from metricql.semantic.fields import Metric, friendly_name
+from metricql.semantic.fields import Dimension, Metric, friendly_name
 from metricql.semantic.models import ModelDef, build_model_defs
 from metricql.semantic.refs import Snippet, parse_snippet
 from metricql.semantic.resolve import Resolved, Resolver
@@ -183,8 +183,8 @@ def _explore(
         where = resolver.resolve(spec.sql_where, base.name, "where", "sql_filter")
     built[base.name] = _with_where(built[base.name], where)
     check_metric_cycles(built.values(), ctx)
-    dimensions = {d.id: d for t in built.values() for d in t.dimensions.values()}
-    metrics = {m.id: m for t in built.values() for m in t.metrics.values()}
+    dimensions = _unique_ids([d for t in built.values() for d in t.dimensions.values()], ctx)
+    metrics = _unique_ids([m for t in built.values() for m in t.metrics.values()], ctx)
     return Explore(
         name=spec.name,
         label=spec.label,
@@ -201,6 +201,26 @@ def _explore(
         metric_filter_operators=_filter_operators(metrics),
         required_attributes=spec.required_attributes,
     )
+
+
+_F = TypeVar("_F", Dimension, Metric)
+
+
+def _unique_ids(fields: list[_F], ctx: dict[str, Any]) -> dict[str, _F]:
+    """Fields by id; two fields of different tables with one id (`a_b`.`c` and `a`.`b_c`)
+    are a CompileError instead of one silently hiding the other."""
+    out: dict[str, _F] = {}
+    for f in fields:
+        other = out.get(f.id)
+        if other is not None and (other.table, other.name) != (f.table, f.name):
+            raise CompileError(
+                f"fields {other.table}.{other.name} and {f.table}.{f.name} share the id {f.id!r}",
+                hint="rename one of them, or join the table under an alias",
+                field=f.id,
+                **ctx,
+            )
+        out[f.id] = f
+    return out
 
 
 def _filter_operators(metrics: Mapping[str, Metric]) -> Mapping[str, frozenset[FilterOperator]]:

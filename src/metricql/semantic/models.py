@@ -159,7 +159,16 @@ def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> Mode
     dims: dict[str, DimDef] = {}
     metrics: dict[str, MetricDef] = {}
     issues: list[Issue] = []
+    seen: set[str] = set()
     for column in model.columns:
+        if column.name in seen:  # the second would silently replace the first
+            raise CompileError(
+                f"column {column.name!r} is listed twice in model {model.name!r}",
+                hint="merge the two entries into one",
+                field=column.name,
+                **ctx,
+            )
+        seen.add(column.name)
         _column_fields(column, dialect, ctx, dims, metrics, issues)
     for name, meta in model.meta.metrics.items():
         if meta.sql is None:
