@@ -116,3 +116,32 @@ def test_the_project_may_allow_more_functions(acme: mq.Project) -> None:
         explore, q, CompileOptions(user=AUTHOR, allow_functions=frozenset({"md5"}))
     ).sql
     assert "MD5" in sql.upper()
+
+
+def _ui_metric(column: str, base: str) -> mq.MetricQuery:
+    made = mq.AdditionalMetric(
+        table="accounts",
+        name="s",
+        type="sum",
+        sql=f"${{TABLE}}.{column}",
+        base_dimension_name=base,
+    )  # what Lightdash's UI sends for "sum of this dimension"
+    return query(metrics=["accounts_s"], additional_metrics=[made])
+
+
+def test_ui_made_metrics_need_no_permission(
+    acme: mq.Project, acme_db: duckdb.DuckDBPyConnection
+) -> None:
+    rows = acme.run(_ui_metric("account_id", "account_id"), user=ANALYST, connection=acme_db).rows
+    (want,) = acme_db.sql("SELECT sum(account_id) FROM accounts WHERE region = 'NA'").fetchall()
+    assert rows == [{"accounts_s": want[0]}]
+    with pytest.raises(mq.ForbiddenError, match="accounts_annual_revenue"):  # still protected
+        acme.compile(_ui_metric("annual_revenue", "annual_revenue"), user=AUTHOR)
+
+
+def test_a_ui_made_metric_that_lies_about_its_dimension_is_custom_sql(acme: mq.Project) -> None:
+    lying = _ui_metric("annual_revenue", "account_id")
+    with pytest.raises(mq.ForbiddenError, match="may not write"):
+        acme.compile(lying, user=ANALYST)
+    with pytest.raises(mq.SqlPolicyError):
+        acme.compile(lying, user=AUTHOR)

@@ -13,6 +13,8 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
+from sqlglot import exp
+
 from metricql.compiler.options import CompileOptions
 from metricql.compiler.plan.plan import Plan
 from metricql.compiler.plan.sql_policy import check_snippet
@@ -25,6 +27,7 @@ from metricql.errors import (
     did_you_mean,
 )
 from metricql.query.model import (
+    AdditionalMetric,
     CustomSqlDimension,
     FilterGroup,
     FilterRule,
@@ -205,7 +208,25 @@ def _has_token(rule: FilterRule) -> bool:
     return any(isinstance(v, str) and "${" in v for v in rule.values)
 
 
-def query_snippets(query: MetricQuery) -> list[tuple[str, str, str]]:
+_COLUMN_OF_TABLE = re.compile(r"^\$\{TABLE\}\.([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+def over_dimension(explore: Explore, metric: AdditionalMetric) -> str | None:
+    """The dimension id a UI-made additional metric aggregates (`baseDimensionName` set and
+    `sql` exactly that dimension's `${TABLE}.column`), else None. Such a metric is no custom
+    SQL: it needs no permission, and the access closure reads that dimension."""
+    if not metric.base_dimension_name:
+        return None
+    plain = _COLUMN_OF_TABLE.match(metric.sql.strip())
+    dim = explore.dimensions.get(f"{metric.table}_{metric.base_dimension_name}")
+    if plain is None or dim is None or dim.table != metric.table:
+        return None
+    tree = dim.sql
+    same = isinstance(tree, exp.Column) and tree.name == plain.group(1) and tree.table == dim.table
+    return dim.id if same else None
+
+
+def query_snippets(explore: Explore, query: MetricQuery) -> list[tuple[str, str, str]]:
     """(context, owner, sql) of every SQL snippet the query author wrote."""
     return [
         *(
@@ -213,7 +234,11 @@ def query_snippets(query: MetricQuery) -> list[tuple[str, str, str]]:
             for d in query.custom_dimensions
             if isinstance(d, CustomSqlDimension)
         ),
-        *(("additional metric", f"{m.table}_{m.name}", m.sql) for m in query.additional_metrics),
+        *(
+            ("additional metric", f"{m.table}_{m.name}", m.sql)
+            for m in query.additional_metrics
+            if over_dimension(explore, m) is None
+        ),
         *(("table calculation", c.name, c.sql) for c in query.table_calculations if c.sql),
     ]
 
@@ -225,7 +250,7 @@ def check_custom_sql(explore: Explore, query: MetricQuery, options: CompileOptio
     but no custom SQL dimension and no additional metric with SQL. The policy runs whenever a
     user is given, or when a trusted caller asks for it (`CompileOptions.sql_policy`).
     """
-    snippets = query_snippets(query)
+    snippets = query_snippets(explore, query)
     user = options.user
     if user is not None and not user.custom_sql:
         for context, owner, _ in snippets:
