@@ -23,7 +23,7 @@ from sqlglot import exp
 import metricql
 from metricql.benchmark import bench_compile
 from metricql.catalog import explore_outline
-from metricql.context import UserContext
+from metricql.cli_user import user_flags, user_from
 from metricql.errors import MetricQLError, QueryError, WarehouseError
 from metricql.limits import DEFAULT_LIMITS, json_depth
 from metricql.project.content import load_chart
@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     explores.set_defaults(handler=_explores)
 
     compile_ = commands.add_parser(
-        "compile", parents=[common, _user_flags()], help="print a query's SQL"
+        "compile", parents=[common, user_flags()], help="print a query's SQL"
     )
     compile_.add_argument("query", type=Path, help="metric query JSON file ('-': stdin)")
     compile_.add_argument("--dialect", "-d", help="sqlglot dialect (default: the target's)")
@@ -113,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     compile_.set_defaults(handler=_compile)
 
     run = commands.add_parser(
-        "run", parents=[common, _user_flags()], help="run a query, print its rows"
+        "run", parents=[common, user_flags()], help="run a query, print its rows"
     )
     run.add_argument(
         "query", type=Path, help="metric query JSON file ('-': stdin) or a chart's YAML file"
@@ -258,41 +258,14 @@ def _explores(args: argparse.Namespace) -> int:
 _DETAIL_HELP = "show the warehouse's own error message and SQL (they may quote data)"
 
 
-def _user_flags() -> argparse.ArgumentParser:
-    """Flags that run a query as an end user: attributes, email, the custom-SQL permission."""
-    flags = argparse.ArgumentParser(add_help=False)
-    flags.add_argument(
-        "--user-attributes",
-        metavar="JSON",
-        help='run as a user with these attributes, e.g. \'{"region": ["NA", "EMEA"]}\'',
-    )
-    flags.add_argument("--user-email", help="run as a user with this email")
-    flags.add_argument("--custom-sql", action="store_true", help="the user may write custom SQL")
-    return flags
-
-
-def _user(args: argparse.Namespace) -> UserContext | None:
-    """The user context the flags describe; None (a trusted caller) without any."""
-    if args.user_attributes is None and args.user_email is None and not args.custom_sql:
-        return None
-    try:
-        attributes = json.loads(args.user_attributes) if args.user_attributes else {}
-    except json.JSONDecodeError as err:
-        raise QueryError(
-            f"--user-attributes is not JSON: {err.msg}",
-            hint='pass an object, e.g. \'{"region": "NA"}\'',
-        ) from None
-    return UserContext(attributes=attributes, email=args.user_email, custom_sql=args.custom_sql)
-
-
 def _compile(args: argparse.Namespace) -> int:
     query = _read_query(args.query)  # the cheap check first
     if args.explain:
-        explanation = _load(args).explain(query, dialect=args.dialect, user=_user(args))
+        explanation = _load(args).explain(query, dialect=args.dialect, user=user_from(args))
         _warn(explanation.warnings)
         _write(sys.stdout, json.dumps(explanation.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return 0
-    user = _user(args)
+    user = user_from(args)
     options: dict[str, Any] = {"user": user} if user is not None else {}
     compiled = _load(args).compile(query, dialect=args.dialect, **options)
     _warn(compiled.warnings)
@@ -319,7 +292,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     query = _read_query(args.query)  # the cheap check first
-    user = _user(args)
+    user = user_from(args)
     project = _load(args)
     if args.limit is not None:
         query = query.model_copy(update={"limit": args.limit})
