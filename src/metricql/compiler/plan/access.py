@@ -1,8 +1,14 @@
-"""Access control: `required_attributes` on tables and fields, user attributes in filter values.
+"""Access control: `required_attributes` on explores, tables and fields; the custom-SQL
+permission and policy; user attributes in filter values.
 
 A table or field with `required_attributes: {attr: value | [values]}` is visible only to users
 who have every listed attribute with one of the listed values. Without a user context nothing
 protected is visible: the safe default for a library that cannot know who is asking.
+
+The check is one walk over the plan's access closure (`Plan.reads`: every explore field the
+compiled SQL reads, through custom dimensions, bins, additional metrics and their filters,
+metric references, calculations and totals) and the tables it joins. Messages and hints name
+only what the user asked for or may see, never the attribute values that would open access.
 """
 
 from __future__ import annotations
@@ -44,6 +50,9 @@ _TOKEN = re.compile(
 )
 
 
+_ASK = "ask an administrator for access"
+
+
 def allowed(required: Mapping[str, tuple[str, ...]], user: UserContext | None) -> bool:
     """True when `user` has every required attribute with an allowed value."""
     if not required:
@@ -78,9 +87,6 @@ def check_explore(explore: Explore, user: UserContext | None) -> None:
             hint=_ASK,
             explore=explore.name,
         )
-
-
-_ASK = "ask an administrator for access"
 
 
 def check_fields(
