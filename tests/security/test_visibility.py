@@ -82,3 +82,11 @@ def test_server_explore_hints_draw_only_from_visible_explores(acme: mq.Project) 
     with pytest.raises(ApiError) as err:
         explore_for(acme, "pii_acounts", principal)
     assert "pii_accounts" not in f"{err.value.message} {err.value.data}"
+
+
+def test_unknown_field_message_does_not_confirm_a_protected_field(acme: mq.Project) -> None:
+    as_metric = query(metrics=["accounts_annual_revenue"])  # a protected dimension
+    assert "it is a dimension" in str(_error(acme, as_metric, None))
+    assert "it is a dimension" not in str(_error(acme, as_metric, ANALYST))
+    visible = query(metrics=["accounts_region"])
+    assert "it is a dimension" in str(_error(acme, visible, ANALYST))

@@ -144,7 +144,8 @@ def visible_hint(err: UnknownFieldError, explore: Explore, user: UserContext) ->
     fields = [*visible.dimensions, *visible.metrics] if visible is not None else []
     name = str(err.context.get("field", ""))
     hint = did_you_mean(name, fields, otherwise="list the fields with explores_for(user)")
-    return UnknownFieldError(err.message, hint=hint, **err.context)
+    message = err.message if name in fields else err.message.split(" (it is a")[0]
+    return UnknownFieldError(message, hint=hint, **err.context)
 
 
 def substitute_attributes(rule: FilterRule, user: UserContext | None) -> FilterRule:
