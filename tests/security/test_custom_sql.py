@@ -57,6 +57,8 @@ HOSTILE = [
     ("${TABLE}.annual_revenue", r"\$\{TABLE\}"),  # raw column of the YAML author
     ("annual_revenue", "raw column"),  # a bare column the warehouse would resolve
     ("getvariable('x')", "function getvariable"),
+    ("CAST(${accounts.name} AS JSON)", "type JSON"),  # an extension type: a network install
+    ("CAST(${accounts.name} AS GEOMETRY)", "type"),
 ]
 
 

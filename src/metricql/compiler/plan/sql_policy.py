@@ -72,6 +72,16 @@ CONTEXTS: Mapping[str, tuple[frozenset[type[exp.Expr]], frozenset[str]]] = Mappi
 )
 """Per context: allowed node classes (structure and functions) and allowed unparsed names."""
 
+# CAST targets: plain scalar types only (a JSON, spatial or other extension type can make
+# DuckDB install an extension from the network).
+_TYPE_NAMES = (
+    "TEXT VARCHAR CHAR NCHAR NVARCHAR BOOLEAN TINYINT SMALLINT INT BIGINT HUGEINT UTINYINT "
+    "USMALLINT UINT UBIGINT DECIMAL DOUBLE FLOAT DATE TIMESTAMP TIMESTAMPTZ DATETIME"
+)
+_TYPES = frozenset(
+    getattr(exp.DataType.Type, t) for t in _TYPE_NAMES.split() if hasattr(exp.DataType.Type, t)
+)
+
 _FORBIDDEN: tuple[tuple[type[exp.Expr], str], ...] = (
     (exp.SetOperation, "a set operation"),
     (exp.Query, "a subquery"),
@@ -115,6 +125,8 @@ def _refusal(
             return what
     if isinstance(node, exp.Column):
         return _column_refusal(node, snippet)
+    if isinstance(node, exp.DataType) and node.this not in _TYPES:
+        return f"the type {node.sql()}"
     if type(node) in classes:
         return None
     if isinstance(node, exp.Func):
