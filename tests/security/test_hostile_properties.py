@@ -193,7 +193,9 @@ def _only_named_errors(acme: mq.Project, body: dict[str, Any]) -> None:
         pass
 
 
-@DEFAULT
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(body=queries)
 def test_random_query_json_raises_only_metricql_errors(
     acme: mq.Project, body: dict[str, Any]
