@@ -191,3 +191,13 @@ def test_long_metric_chain_is_a_named_error(tmp_path: Path) -> None:
     )
     err = _load_problem(tmp_path, models)
     assert "reference_depth" in str(err.hint)
+
+
+def test_deeply_nested_yaml_sql_is_a_named_error(tmp_path: Path) -> None:
+    deep = "(" * 5000 + "${TABLE}.id" + ")" * 5000
+    models = (
+        "models:\n  - name: m\n    columns:\n      - name: id\n"
+        f"        meta: {{dimension: {{type: number, sql: '{deep}'}}}}\n"
+    )
+    err = _load_problem(tmp_path, models)
+    assert "nests too deeply" in str(err)

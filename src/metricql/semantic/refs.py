@@ -145,6 +145,12 @@ def parse_snippet(sql: str, dialect: str, **context: Any) -> Snippet:
         )
     try:
         tree = sqlglot.parse_one(text, read=dialect)
+    except RecursionError:  # the parser recurses once per bracket
+        raise CompileError(
+            f"SQL nests too deeply to parse ({len(sql)} characters)",
+            hint="flatten the expression",
+            **context,
+        ) from None
     except (ParseError, TokenError) as err:
         raise CompileError(
             f"SQL does not parse: {sql!r} ({_first_line(err)})",
