@@ -62,6 +62,9 @@ class Project:
         self._explores: Mapping[str, Explore] = MappingProxyType(dict(explores))
         self._lock = threading.Lock()
         self._warehouse: Warehouse | None = None  # opened on first use, closed by close()
+        # The opened warehouse whose seed tables were found present: a catalog query per run
+        # costs ~3 ms under the lock, so it is asked once per warehouse (again after seed()).
+        self._seeded: Warehouse | None = None
         self._cache = CompileCache(cache_size)
         self._cache_size = cache_size
         self._limits = DEFAULT_LIMITS
@@ -257,7 +260,8 @@ class Project:
         if connection is not None:
             return warehouse_for(connection, dialect or self.dialect)
         warehouse = self.warehouse
-        if warehouse.dialect == "duckdb" and self._schema.seed_paths:
+        seeds = warehouse.dialect == "duckdb" and self._schema.seed_paths
+        if seeds and self._seeded is not warehouse:
             self.ensure_seeded()
         return warehouse
 
@@ -296,22 +300,30 @@ class Project:
         """Load seeds/*.csv into the DuckDB target (like `dbt seed`); returns table names."""
         conn = connection if connection is not None else self._target_connection()
         schema = self.target.schema if self.target else None
+        with self._lock:
+            self._seeded = None  # tables were (re)created: the next run checks again
         loaded: list[str] = _duck().load_seeds(
             conn, list(self._schema.seed_paths), schema, self._schema.seed_column_types
         )
         return loaded
 
     def ensure_seeded(self, connection: Any = None) -> list[str]:
-        """Load the seeds if any seed table is missing from the DuckDB target; returns them."""
+        """Load the seeds if any seed table is missing from the DuckDB target; returns them.
+
+        `run` calls this once per opened target (again after `seed()` or `close()`).
+        """
+        own = self.warehouse if connection is None else None
         conn = connection if connection is not None else self._target_connection()
         with self._lock:
             schema = self.target.schema if self.target else None
             wanted = [(schema, p.stem) for p in self._schema.seed_paths]
-            if not wanted or not _duck().missing_tables(conn, wanted):
-                return []
-            loaded: list[str] = _duck().load_seeds(
-                conn, list(self._schema.seed_paths), schema, self._schema.seed_column_types
-            )
+            loaded: list[str] = []
+            if wanted and _duck().missing_tables(conn, wanted):
+                loaded = _duck().load_seeds(
+                    conn, list(self._schema.seed_paths), schema, self._schema.seed_column_types
+                )
+            if own is not None and own is self._warehouse:
+                self._seeded = own
         return loaded
 
     @property
@@ -353,6 +365,7 @@ class Project:
         """Close the warehouse connections the project opened (never a caller's own)."""
         with self._lock:
             warehouse, self._warehouse = self._warehouse, None
+            self._seeded = None
         if warehouse is not None:
             warehouse.close()
 

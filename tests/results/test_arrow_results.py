@@ -20,7 +20,7 @@ from metricql.results.formatting import format_csv
 from metricql.semantic.fields import FieldKind
 from metricql.warehouse import duckdb as duckwh
 from metricql.warehouse.arrow import capped_batches, capped_rows
-from metricql.warehouse.base import Execution
+from metricql.warehouse.base import Execution, Stream
 from tests.conftest import assert_same_rows
 from tests.engines.queries import NOW, QUERIES
 
@@ -237,3 +237,31 @@ def test_capped_rows_never_asks_for_more_than_the_cap() -> None:
 
     assert sum(len(c) for c in capped_rows(fetchmany, 25, 10)) == 25
     assert asked == [10, 10, 5]
+
+
+def test_iter_rows_reads_a_stream_one_chunk_at_a_time(
+    big: tuple[CompiledQuery, Any],
+) -> None:
+    compiled, con = big
+    whole = mq.QueryResult.from_fetched(compiled, duckwh.fetch(con, compiled.sql)).rows
+    stream = duckwh.stream(con, compiled.sql)
+    pulled: list[int] = []
+
+    def chunks() -> Iterator[Any]:
+        for chunk in stream:
+            pulled.append(len(chunk))
+            yield chunk
+
+    counted = Stream(stream.columns, chunks(), stream.close, stream.python)
+    with mq.QueryResult.from_stream(compiled, counted) as streamed:
+        rows = streamed.iter_rows()
+        first = next(rows)
+        assert len(pulled) == 1 and pulled[0] < len(whole)  # one batch read, not the result
+        assert [first, *rows] == whole
+    assert len(pulled) > 1
+
+
+def test_iter_rows_of_a_fetched_result_equals_rows(project: mq.Project, duck: Any) -> None:
+    for query in QUERIES.values():
+        result = project.run(query, connection=duck, now=NOW)
+        assert list(result.iter_rows()) == result.rows
