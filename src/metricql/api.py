@@ -19,6 +19,7 @@ from metricql.compiler.features.explain import Explanation, explain_query
 from metricql.compiler.features.totals import compile_totals
 from metricql.compiler.options import CompileOptions
 from metricql.compiler.plan.access import visible_explore
+from metricql.compiler.shape import ShapeCache, shape_key
 from metricql.context import UserContext
 from metricql.errors import (
     ForbiddenError,
@@ -66,6 +67,7 @@ class Project:
         # costs ~3 ms under the lock, so it is asked once per warehouse (again after seed()).
         self._seeded: Warehouse | None = None
         self._cache = CompileCache(cache_size)
+        self._shapes = ShapeCache(cache_size)
         self._cache_size = cache_size
         self._limits = DEFAULT_LIMITS
         self._sql_policy = False
@@ -151,13 +153,24 @@ class Project:
         `strict`: raise CompileError instead of warning when a join may inflate a metric.
         Results are cached (bounded LRU) by everything the SQL depends on, user included;
         queries with relative-date filters and no explicit `now` are always compiled afresh.
+        A query differing from an earlier one only in filter values is re-rendered from that
+        query shape's SQL (the shape cache), byte for byte what a fresh compile gives.
         """
         explore = self.explore(query.explore_name, user=user)
         options = self._options(dialect, user, now, max_limit=max_limit, strict=strict)
-        key = cache_key(explore, query, options)
-        return self._cache.get_or_compile(
-            key, lambda: _paused(compile_query, explore, query, options)
-        )
+
+        def fresh(q: MetricQuery) -> CompiledQuery:
+            return _paused(compile_query, explore, q, options)
+
+        shape = shape_key(explore, query, options)
+        if shape is None:  # reads the clock, or holds unhashable values
+            return self._cache.get_or_compile(
+                cache_key(explore, query, options), lambda: fresh(query)
+            )
+        # The shape and its values name the query exactly: no second walk of it for the key.
+        # Floats by repr: 0.0 == -0.0, but they render differently.
+        key = (shape[0], tuple(repr(v) if type(v) is float else v for v in shape[1]))
+        return self._cache.get_or_compile(key, lambda: self._shapes.compile(shape, query, fresh))
 
     def explain(
         self,
