@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlglot import exp
 
-from metricql._gc import gc_paused
+from metricql._gc import FREEZE_FROM_MODELS, freeze_loaded, gc_paused
 from metricql.compiler.cache import CompileCache, cache_key
 from metricql.compiler.compile import compile_query
 from metricql.compiler.compiled import CompiledQuery
@@ -434,13 +434,16 @@ def load_project(
     target: str | None = None,
     source_dialect: str | None = None,
     connection: Any = None,
+    freeze: bool | None = None,
 ) -> Project:
     """Load the dbt project at `path`; every problem in it is raised at once as ProjectErrors.
 
     `source_dialect`: the dialect the YAML's SQL is written in (default: the profile target's,
     else DuckDB, with a warning in `validate()`). Columns the YAML, manifest and catalog.json
     leave untyped are typed by `connection` (DuckDB or DB-API), else by the DuckDB target's
-    file when it exists.
+    file when it exists. `freeze` moves the loaded project out of the cyclic GC's reach
+    (`gc.freeze()`: no full-collection pauses walking it; its memory is kept for the
+    process's life); None does so for projects of 200 models or more.
     """
     with gc_paused():
         try:
@@ -450,7 +453,10 @@ def load_project(
         schema = typed_from_warehouse(schema, connection)
         explores, problems = build_explores(schema)
     raise_all(problems)
-    return Project(schema, explores)
+    project = Project(schema, explores)
+    if freeze if freeze is not None else len(explores) >= FREEZE_FROM_MODELS:
+        freeze_loaded()
+    return project
 
 
 def load_explores_json(source: Any) -> dict[str, Explore]:
