@@ -19,7 +19,7 @@ from metricql.compiler.features.explain import Explanation, explain_query
 from metricql.compiler.features.totals import compile_totals
 from metricql.compiler.options import CompileOptions
 from metricql.compiler.plan.access import visible_explore
-from metricql.compiler.shape import ShapeCache, shape_key
+from metricql.compiler.shape import HashedKey, ShapeCache, shape_key
 from metricql.context import UserContext
 from metricql.errors import (
     ForbiddenError,
@@ -169,7 +169,7 @@ class Project:
             )
         # The shape and its values name the query exactly: no second walk of it for the key.
         # Floats by repr: 0.0 == -0.0, but they render differently.
-        key = (shape[0], tuple(repr(v) if type(v) is float else v for v in shape[1]))
+        key = HashedKey((shape[0], tuple(repr(v) if type(v) is float else v for v in shape[1])))
         return self._cache.get_or_compile(key, lambda: self._shapes.compile(shape, query, fresh))
 
     def explain(

@@ -97,12 +97,31 @@ def shape_key(
     groups = (f.dimensions, f.metrics, f.table_calculations)
     filters = tuple(_signature(g, values) for g in groups)
     rest = tuple(getattr(query, name) for name in _OTHER_FIELDS)
-    key = (explore.name, id(explore), rest, filters, options.key())
     try:
-        hash(key)
+        key = HashedKey((explore.name, id(explore), rest, filters, options.key()))
     except TypeError:
         return None
     return key, values
+
+
+class HashedKey:
+    """A cache key hashed once: tuples of pydantic models re-hash every field on each use."""
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: Hashable) -> None:
+        self.value = value
+        self._hash = hash(value)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, HashedKey) or self._hash != other._hash:
+            return False
+        return bool(self.value == other.value)
 
 
 def _swappable(rule: FilterRule, value: Any) -> bool:
