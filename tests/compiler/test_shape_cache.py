@@ -188,3 +188,15 @@ def test_a_one_off_query_is_compiled_once(project: mq.Project) -> None:
     second = shaped.compile(_query(TYPICAL_SHAPE, [["c", "d"], *values[1:]], False))
     third = shaped.compile(_query(TYPICAL_SHAPE, [["e", "f"], *values[1:]], False))
     assert [type(c) for c in (first, second, third)] == [mq.CompiledQuery] * 2 + [ShapedQuery]
+
+
+def test_values_equal_in_python_but_not_in_sql_stay_apart(
+    projects: tuple[mq.Project, mq.Project],
+) -> None:
+    """0.0 == -0.0 (and they hash alike), yet they render differently: neither the compile
+    cache nor a template's remembered values may mix them up."""
+    shaped, fresh = projects
+    shape = [("orders_amount", "inBetween", "number", 2)]
+    for pair in ([1.5, 2.5], [0.0, 3.5], [-0.0, 3.5], [0.0, 3.5], [-0.0, -0.0]):
+        query = _query(shape, [pair], False)
+        assert shaped.compile(query).sql == fresh.compile(query).sql

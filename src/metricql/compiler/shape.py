@@ -40,6 +40,7 @@ from metricql.semantic.refs import MARK
 Compile = Callable[[MetricQuery], CompiledQuery]
 _MARKER = re.compile(rf"{TOKEN}(\d+)\(\)", re.IGNORECASE)
 _OTHER_FIELDS = tuple(name for name in MetricQuery.model_fields if name != "filters")
+_SEEN_VALUES = 64  # values remembered per marker
 _GENERATORS = threading.local()  # a Generator is stateful: one per thread and dialect
 
 
@@ -166,7 +167,7 @@ def _marked(query: MetricQuery) -> MetricQuery:
 class Template:
     """A compiled shape: SQL text around value markers, and how to build each marker's SQL."""
 
-    __slots__ = ("_builders", "_casts", "_parts", "_slots", "base")
+    __slots__ = ("_builders", "_casts", "_parts", "_seen", "_slots", "base")
 
     def __init__(self, base: CompiledQuery, found: Sequence[tuple[int, Builder]]) -> None:
         self.base = base  # the marked compile: fields, warnings, the tree with markers
@@ -175,6 +176,7 @@ class Template:
         self._slots = tuple(int(i) for i in pieces[1::2])  # marker number of each gap
         self._builders = tuple(found)
         self._casts: dict[int, tuple[Hashable, str, str]] = {}  # marker → (type, text around)
+        self._seen: list[dict[Hashable, str]] = [{} for _ in found]  # per marker: value → SQL
 
     def render(self, values: Sequence[Any]) -> CompiledQuery | None:
         """The compiled query for `values`, or None when only a fresh compile can answer."""
@@ -185,8 +187,7 @@ class Template:
             for marker, part in zip(self._slots, self._parts[1:], strict=True):
                 text = texts.get(marker)
                 if text is None:
-                    slot, build = self._builders[marker]
-                    text = texts[marker] = self._text(marker, build(values[slot]), dialect)
+                    text = texts[marker] = self._value_text(marker, values, dialect)
                 out += (text, part)
         except Exception:  # a bad value: the fresh compile raises it properly
             return None
@@ -194,6 +195,21 @@ class Template:
         if MARK.lower() in sql.lower():  # a fresh compile refuses this: let it say so
             return None
         return ShapedQuery(self, values, sql)
+
+    def _value_text(self, marker: int, values: Sequence[Any], dialect: str) -> str:
+        """SQL of the value at one marker; values seen lately at that marker are remembered
+        (a dashboard's filters come back to the same few values)."""
+        slot, build = self._builders[marker]
+        value = values[slot]
+        seen = (type(value), repr(value) if type(value) is float else value)  # 0.0 vs -0.0
+        memo = self._seen[marker]
+        text = memo.get(seen)
+        if text is None:
+            text = self._text(marker, build(value), dialect)
+            if len(memo) >= _SEEN_VALUES:
+                memo.clear()
+            memo[seen] = text
+        return text
 
     def _text(self, marker: int, node: exp.Expr, dialect: str) -> str:
         """SQL of one marker's literal. A CAST of a text literal (dates, timestamps) is
