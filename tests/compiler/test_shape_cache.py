@@ -200,3 +200,13 @@ def test_values_equal_in_python_but_not_in_sql_stay_apart(
     for pair in ([1.5, 2.5], [0.0, 3.5], [-0.0, 3.5], [0.0, 3.5], [-0.0, -0.0]):
         query = _query(shape, [pair], False)
         assert shaped.compile(query).sql == fresh.compile(query).sql
+
+
+def test_a_shape_with_a_value_no_marker_carries_is_never_templated(project: mq.Project) -> None:
+    """isNull ignores its values: no marker stands for them, and a template is made only when
+    every value has one (a value reaching the SQL another way would stay baked in)."""
+    shaped = project.with_explores(project.explores)
+    shape = [("orders_status", "isNull", "string", 1), ("orders_amount", "lessThan", "number", 1)]
+    got = [shaped.compile(_query(shape, [[f"x{i}"], [i]], False)) for i in range(3)]
+    assert [type(c) for c in got] == [mq.CompiledQuery] * 3
+    assert '"orders".amount < 2' in got[2].sql

@@ -291,6 +291,8 @@ def _template(
             marked = fresh(_marked(query))
     except Exception:  # not templatable; the fresh compile already answered
         return None
+    if {slot for slot, _ in found} != set(range(len(values))):
+        return None  # a value that reached the SQL by another path would stay baked in
     template = Template(marked, found)
     again = template.render(values)
     if again is None or _compared(again) != _compared(fresh_result):
