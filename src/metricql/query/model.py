@@ -324,6 +324,13 @@ class TableCalculation(_Model):
         return self
 
 
+class DateZoom(_Model):
+    """Re-bucket the chart's time axis: a grain ('Month' …) and, optionally, which dimension."""
+
+    granularity: str
+    x_axis_field_id: str | None = None
+
+
 class MetricQuery(_Model):
     """What to compute: an explore, its fields, filters, sorts, limit and extras."""
 
@@ -341,7 +348,7 @@ class MetricQuery(_Model):
     timezone: str | None = None
     metric_overrides: dict[str, Any] | None = None
     metadata: dict[str, Any] | None = None
-    date_zoom: dict[str, Any] | None = None
+    date_zoom: DateZoom | None = None
     pivot_dimensions: tuple[str, ...] | None = None
 
     @field_validator("filters", mode="before")

@@ -152,7 +152,6 @@ def reject_unsupported(query: MetricQuery) -> None:
     """UnsupportedError for query features metricql parses but does not compile."""
     features = {
         "pivotDimensions": query.pivot_dimensions,
-        "dateZoom": query.date_zoom,
     }
     for name, value in features.items():
         if value:

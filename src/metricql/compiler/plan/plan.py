@@ -10,10 +10,11 @@ them walks the explore or the query again.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from metricql.compiler.features.custom_dimensions import CustomDim
 from metricql.compiler.features.table_calculations import Calc, compile_calculations
+from metricql.compiler.features.time_grains import with_synthesised, zoomed
 from metricql.compiler.plan.closure import MetricClosure, metric_closure
 from metricql.compiler.plan.fanout import FanOutPlan, fanout_plan
 from metricql.compiler.plan.joins import JoinReason, ReasonKind, TableUses
@@ -80,7 +81,10 @@ class Plan:
 
 def plan_query(explore: Explore, query: MetricQuery, *, max_limit: int | None = None) -> Plan:
     """Resolve every id of `query` against `explore`, choose joins, route metrics."""
+    filtered = (r.target.field_id for r in rules(query.filters.dimensions))
+    explore = with_synthesised(explore, (*query.dimensions, *filtered))
     fields = query_fields(explore, query)
+    fields = replace(fields, dimensions=zoomed(explore, fields.dimensions, query.date_zoom))
     limit = checked_limit(query.limit, max_limit)
     calc_names = [c.name for c in query.table_calculations]
     sorts = query_sorts(query, fields.dimensions, fields.metrics, fields.output_ids + calc_names)
