@@ -28,4 +28,5 @@ def test_readme_time_and_pivot_snippets_run(monkeypatch: pytest.MonkeyPatch) -> 
             exec(snippet, scope)
     printed = out.getvalue()
     assert "orders_ordered_at_hour" in printed and "datetime.date(2025, 10, 1)" in printed
+    assert "orders_total_revenue_sum_completed" in printed and "'row_index': 1" in printed
     assert os.getcwd() == str(ROOT)

@@ -15,6 +15,7 @@ import sqlglot
 from sqlglot import exp
 
 from metricql.compiler.compiled import CompiledField, CompiledQuery
+from metricql.compiler.features.pivots import pivot_fields
 from metricql.compiler.options import CompileOptions
 from metricql.compiler.plan.access import (
     check_custom_sql,
@@ -28,6 +29,7 @@ from metricql.compiler.plan.targets import metric_value_type
 from metricql.compiler.sql.dialect_rules import adapt
 from metricql.compiler.sql.field_sql import Finalizer
 from metricql.compiler.sql.filters import FilterContext
+from metricql.compiler.sql.pivot import pivot_select
 from metricql.compiler.sql.render import Restrict, render_query
 from metricql.compiler.sql.stitch import Stitching
 from metricql.dialects import SUPPORTED
@@ -115,16 +117,20 @@ def compile_plan(
         targets=plan.filters.on_dimensions,
     )
     select, stitching = render_query(plan, finalizer, filters, restrict)
+    fields = _fields(plan)
+    if plan.pivot is not None:
+        select, fields = pivot_select(select, plan.pivot), pivot_fields(fields, plan.pivot)
     tree = adapt(select, options.dialect)
     issues = (*explore.issues, *fanout)
     result = CompiledQuery(
         sql=_sql(tree, options.dialect, explore),
         dialect=options.dialect,
-        fields=_fields(plan),
+        fields=fields,
         explore=explore.name,
         tree=tree,
         warnings=tuple(str(i) for i in issues),
         issues=issues,
+        pivot=plan.pivot,
     )
     return Compilation(plan, finalizer, stitching, result)
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
 
 from metricql.errors import Issue
 from metricql.semantic.fields import FieldKind
+
+if TYPE_CHECKING:
+    from metricql.compiler.features.pivots import Pivot
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +62,7 @@ class CompiledQuery:
     tree: exp.Expr = field(repr=False, compare=False)
     warnings: tuple[str, ...] = ()  # the issues as text
     issues: tuple[Issue, ...] = ()  # the explore's warnings, then the query's (fan-out)
+    pivot: Pivot | None = field(default=None, compare=False)  # rows are a pivot's cells
 
     @property
     def field_ids(self) -> tuple[str, ...]:

@@ -331,6 +331,43 @@ class DateZoom(_Model):
     x_axis_field_id: str | None = None
 
 
+class PivotColumn(_Model):
+    """A column of a pivot by reference (a selected field id); index columns may carry a type."""
+
+    reference: str
+    type: str | None = None  # Lightdash's index type ('category', 'time'): display only
+
+
+class PivotValue(_Model):
+    """A value column of a pivot: a selected field id and how its cells are aggregated."""
+
+    reference: str
+    aggregation: Literal["sum", "count", "avg", "min", "max", "any"] = "sum"
+
+
+class PivotSort(_Model):
+    """One sort of a pivot: an index, group-by or value reference."""
+
+    reference: str
+    direction: Literal["ASC", "DESC"] = "ASC"
+
+
+class PivotConfiguration(_Model):
+    """Lightdash's PivotConfiguration: index rows x group-by columns, values aggregated."""
+
+    index_column: tuple[PivotColumn, ...] = ()
+    values_columns: tuple[PivotValue, ...]
+    group_by_columns: tuple[PivotColumn, ...] = ()
+    sort_by: tuple[PivotSort, ...] = ()
+    metrics_as_rows: bool = False
+    column_limit: int | None = Field(default=None, ge=1)  # metricql: below Lightdash's 100
+
+    @field_validator("index_column", "group_by_columns", "sort_by", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return () if v is None else (v,) if isinstance(v, (dict, BaseModel)) else v
+
+
 class MetricQuery(_Model):
     """What to compute: an explore, its fields, filters, sorts, limit and extras."""
 
@@ -350,6 +387,7 @@ class MetricQuery(_Model):
     metadata: dict[str, Any] | None = None
     date_zoom: DateZoom | None = None
     pivot_dimensions: tuple[str, ...] | None = None
+    pivot_configuration: PivotConfiguration | None = None
 
     @field_validator("filters", mode="before")
     @classmethod

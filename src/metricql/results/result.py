@@ -14,8 +14,15 @@ from types import MappingProxyType, ModuleType
 from typing import Any
 
 from metricql.compiler.compiled import CompiledField, CompiledQuery
-from metricql.errors import MissingDependencyError, ResultConsumedError, WarehouseError
+from metricql.compiler.features.pivots import Pivot
+from metricql.errors import (
+    MissingDependencyError,
+    QueryError,
+    ResultConsumedError,
+    WarehouseError,
+)
 from metricql.results.csv import csv_chunks
+from metricql.results.pivot import pivot_columns, pivot_details
 from metricql.results.values import json_value, text_value
 from metricql.warehouse.arrow import pyarrow_module, python_columns
 from metricql.warehouse.base import Fetched, Row, Stream
@@ -51,6 +58,7 @@ class QueryResult:
         "_tuples",
         "dialect",
         "fields",
+        "pivot",
         "sql",
         "warnings",
     )
@@ -67,8 +75,10 @@ class QueryResult:
         tuples: Sequence[Row] | None = None,
         stream: Stream | None = None,
         python: Mapping[str, str] | None = None,
+        pivot: Pivot | None = None,
     ) -> None:
         self.fields = tuple(fields)
+        self.pivot = pivot  # the rows are this pivot's cells
         self.sql = sql
         self.dialect = dialect
         self.warnings = tuple(warnings)
@@ -170,6 +180,24 @@ class QueryResult:
             if self._table is not None:
                 return _with_metadata(pa, self._table, self.fields)
             return _arrow_from_rows(pa, self.fields, self._row_tuples())
+
+    def pivot_details(self) -> dict[str, Any]:
+        """Lightdash's `pivotDetails` of a pivoted query: columns, values, their positions."""
+        return pivot_details(self._pivoted("pivot_details"), self.rows)
+
+    def to_pivot_arrow(self) -> Any:
+        """The pivot laid out as a `pyarrow.Table`: one row per index row, one column per
+        pivot value (`<value>_<aggregation>_<group values>`), NULL for missing cells."""
+        pa = pyarrow_module("QueryResult.to_pivot_arrow")
+        return pa.table(pivot_columns(self._pivoted("to_pivot_arrow"), self.rows))
+
+    def _pivoted(self, method: str) -> Pivot:
+        if self.pivot is None:
+            raise QueryError(
+                f"QueryResult.{method} needs a pivoted query",
+                hint="give the query a pivotConfiguration",
+            )
+        return self.pivot
 
     def to_pandas(self) -> Any:
         """A pandas DataFrame of the rows (through Arrow); needs pandas and pyarrow."""
@@ -282,6 +310,7 @@ def _meta(compiled: CompiledQuery) -> dict[str, Any]:
         "sql": compiled.sql,
         "dialect": compiled.dialect,
         "warnings": compiled.warnings,
+        "pivot": compiled.pivot,
     }
 
 

@@ -190,6 +190,7 @@ class FieldKind(str, Enum):
     METRIC = "metric"
     CUSTOM_DIMENSION = "custom_dimension"
     TABLE_CALCULATION = "table_calculation"
+    PIVOT = "pivot"  # a pivot's aggregated cell or its row/column position
 
 
 _WORDS = re.compile(r"[A-Z][a-z]+|[a-z]+|[0-9]+[a-z]+|[0-9]+|[A-Z]+")

@@ -133,7 +133,7 @@ async def query_page(request: Request, project_uuid: str, query_uuid: str) -> JS
         "pageSize": size,
         "totalResults": total,
         "totalPageCount": pages,
-        "pivotDetails": None,
+        "pivotDetails": result.pivot_details() if result.pivot is not None else None,
         "metadata": {"performance": _performance(job, start)},
     }
     out.update(

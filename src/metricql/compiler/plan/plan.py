@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from metricql.compiler.features.custom_dimensions import CustomDim
+from metricql.compiler.features.pivots import Pivot, pivot_plan
 from metricql.compiler.features.table_calculations import Calc, compile_calculations
 from metricql.compiler.features.time_grains import with_synthesised, zoomed
 from metricql.compiler.plan.closure import MetricClosure, metric_closure
@@ -54,6 +55,7 @@ class Plan:
     post_calculation_inputs: tuple[Metric, ...] = ()  # computed only for post metrics
     calculations: tuple[Calc, ...] = ()
     timezone: str = "UTC"  # of relative date filters on timestamps
+    pivot: Pivot | None = None  # the query's rows are re-aggregated into a pivot table
 
     @property
     def dimension_ids(self) -> tuple[str, ...]:
@@ -123,6 +125,7 @@ def plan_query(explore: Explore, query: MetricQuery, *, max_limit: int | None = 
         post_calculation_inputs=fields.post_inputs,
         calculations=tuple(calcs),
         timezone=query.timezone or "UTC",
+        pivot=pivot_plan(query.pivot_configuration, fields.output_ids + calc_names, limit),
     )
 
 

@@ -1,0 +1,185 @@
+"""Pivoted queries (Lightdash's `pivotConfiguration`): what to pivot, checked once at plan time.
+
+A pivot reads the query's own output columns: index columns make the rows, group-by columns
+make the columns (one per distinct combination), value columns are re-aggregated into each
+cell. The SQL is in `sql/pivot.py`; the column laid-out table and Lightdash's pivot details
+are made from the result in `results/pivot.py`.
+
+Ranking (ours, documented in the README): rows are ranked by the sorts on index columns and
+on value columns (a value ranks a row by its total over the row's cells), columns by the sorts
+on group-by columns and on value columns (a value ranks a column by its total over the rows);
+index and group-by columns ascending break ties. The row limit (the query's `limit`, else
+500) keeps the first index rows, the column limit the first column combinations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from metricql.compiler.compiled import CompiledField
+from metricql.errors import QueryError
+from metricql.query.model import PivotConfiguration
+from metricql.semantic.fields import FieldKind
+
+MAX_COLUMNS = 100  # Lightdash's MAX_PIVOT_COLUMN_LIMIT: cells of one laid-out row
+DEFAULT_ROW_LIMIT = 500  # Lightdash's DEFAULT_PIVOT_ROW_LIMIT
+ROW_INDEX = "row_index"
+COLUMN_INDEX = "column_index"
+TOTAL_ROWS = "total_rows"
+TOTAL_COLUMNS = "total_columns"
+POSITIONS = (ROW_INDEX, COLUMN_INDEX, TOTAL_ROWS, TOTAL_COLUMNS)
+
+
+@dataclass(frozen=True, slots=True)
+class PivotValue:
+    """A value column: the field it reads and how each cell aggregates it."""
+
+    reference: str
+    aggregation: str
+
+    @property
+    def column(self) -> str:
+        """Its output column, `<reference>_<aggregation>` as Lightdash names it."""
+        return f"{self.reference}_{self.aggregation}"
+
+
+@dataclass(frozen=True, slots=True)
+class PivotSortKey:
+    """One ranking key: a reference, its direction, and whether it is a value column."""
+
+    reference: str
+    descending: bool
+    is_value: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Pivot:
+    """A checked pivot: its columns, how rows and columns are ranked, and the two limits."""
+
+    index: tuple[str, ...]
+    values: tuple[PivotValue, ...]
+    group_by: tuple[str, ...]
+    row_keys: tuple[PivotSortKey, ...]  # ties broken by the index columns
+    column_keys: tuple[PivotSortKey, ...]  # ties broken by the group-by columns
+    row_limit: int | None
+    column_limit: int
+    config: PivotConfiguration
+
+    @property
+    def output_ids(self) -> tuple[str, ...]:
+        """Columns of the pivot SQL, in order."""
+        return self.index + self.group_by + tuple(v.column for v in self.values) + POSITIONS
+
+
+def pivot_plan(
+    config: PivotConfiguration | None, output_ids: Sequence[str], limit: int | None
+) -> Pivot | None:
+    """The checked pivot of a query selecting `output_ids`; None without a configuration."""
+    if config is None:
+        return None
+    index = tuple(c.reference for c in config.index_column)
+    group_by = tuple(c.reference for c in config.group_by_columns)
+    values = tuple(PivotValue(v.reference, v.aggregation) for v in config.values_columns)
+    _check_columns(index, group_by, values, output_ids)
+    row_keys, column_keys = _keys(config, index, group_by, {v.reference for v in values})
+    return Pivot(
+        index=index,
+        values=values,
+        group_by=group_by,
+        row_keys=row_keys,
+        column_keys=column_keys,
+        row_limit=limit if limit is not None else DEFAULT_ROW_LIMIT,
+        column_limit=column_limit(config, len(index), len(values)),
+        config=config,
+    )
+
+
+def pivot_fields(fields: Sequence[CompiledField], pivot: Pivot) -> tuple[CompiledField, ...]:
+    """Output fields of the pivot SQL: index and group-by fields as the query has them, one
+    field per value column, then the row and column positions."""
+    by_id = {f.id: f for f in fields}
+    cells = tuple(
+        CompiledField(
+            id=v.column,
+            label=f"{by_id[v.reference].label} ({v.aggregation})",
+            type=by_id[v.reference].type if v.aggregation in _KEEPS_TYPE else "number",
+            kind=FieldKind.PIVOT,
+            format=by_id[v.reference].format,
+            round=by_id[v.reference].round,
+        )
+        for v in pivot.values
+    )
+    positions = tuple(
+        CompiledField(id=p, label=p, type="number", kind=FieldKind.PIVOT) for p in POSITIONS
+    )
+    return tuple(by_id[r] for r in (*pivot.index, *pivot.group_by)) + cells + positions
+
+
+_KEEPS_TYPE = frozenset({"min", "max", "any"})
+
+
+def column_limit(config: PivotConfiguration, index_count: int, value_count: int) -> int:
+    """Group-by combinations kept: a laid-out row holds at most MAX_COLUMNS cells."""
+    room = max(1, MAX_COLUMNS - index_count)
+    fitting = room if config.metrics_as_rows else max(1, room // value_count)
+    return min(config.column_limit, fitting) if config.column_limit else fitting
+
+
+def _check_columns(
+    index: tuple[str, ...],
+    group_by: tuple[str, ...],
+    values: tuple[PivotValue, ...],
+    output_ids: Sequence[str],
+) -> None:
+    if not values:
+        raise _error("a pivot needs at least one values column", "valuesColumns")
+    selected = set(output_ids)
+    for ref in (*index, *group_by, *(v.reference for v in values)):
+        if ref not in selected:
+            raise _error(f"pivot column {ref!r} is not selected by the query", ref)
+    seen: set[str] = set()
+    for ref in (*index, *group_by):
+        if ref in seen:
+            raise _error(f"{ref!r} is both an index and a group-by column of the pivot", ref)
+        seen.add(ref)
+    names = [*index, *group_by, *POSITIONS]
+    for value in values:
+        if value.reference in (*index, *group_by) or value.column in names:
+            raise _error(f"pivot value {value.column!r} repeats another pivot column", value.column)
+        names.append(value.column)
+
+
+def _keys(
+    config: PivotConfiguration, index: tuple[str, ...], group_by: tuple[str, ...], values: set[str]
+) -> tuple[tuple[PivotSortKey, ...], tuple[PivotSortKey, ...]]:
+    rows: list[PivotSortKey] = []
+    columns: list[PivotSortKey] = []
+    firsts = {s.reference: s for s in reversed(config.sort_by)}  # a repeated sort: first wins
+    for sort in (s for s in config.sort_by if firsts[s.reference] is s):
+        key = PivotSortKey(sort.reference, sort.direction == "DESC", sort.reference in values)
+        if sort.reference in index or key.is_value:
+            rows.append(key)
+        if sort.reference in group_by or key.is_value:
+            columns.append(key)
+        if not (sort.reference in index or sort.reference in group_by or key.is_value):
+            raise _error(
+                f"pivot sort {sort.reference!r} is not an index, group-by or value column",
+                sort.reference,
+            )
+    return _with_ties(rows, index), _with_ties(columns, group_by)
+
+
+def _with_ties(keys: list[PivotSortKey], refs: tuple[str, ...]) -> tuple[PivotSortKey, ...]:
+    """`keys`, then every ref not sorted yet, ascending: each combination gets its own rank."""
+    sorted_refs = {k.reference for k in keys if not k.is_value}
+    return (*keys, *(PivotSortKey(r, False, False) for r in refs if r not in sorted_refs))
+
+
+def _error(message: str, field: str) -> QueryError:
+    return QueryError(
+        message,
+        hint="pivot references are field ids the query selects (dimensions, metrics, "
+        "table calculations); index and group-by columns are distinct",
+        field=field,
+    )
