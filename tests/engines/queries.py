@@ -18,6 +18,7 @@ from typing import Any
 
 import metricql as mq
 from tests.conftest import SAMPLE
+from tests.engines.pivot_queries import grain_queries, pivot_queries
 
 NOW = datetime(2024, 6, 15, 12, 34, 56, tzinfo=timezone.utc)  # a Saturday inside the data
 
@@ -570,4 +571,6 @@ QUERIES: Mapping[str, mq.MetricQuery] = MappingProxyType({
     **_timestamp_filters(),
     **_group_and_metric_filters(),
     **_feature_queries(),
+    **pivot_queries(),
+    **grain_queries(),
 })  # fmt: skip

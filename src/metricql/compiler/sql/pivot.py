@@ -40,7 +40,7 @@ CELL: Mapping[str, Aggregate] = {  # a cell from the original rows
     "avg": lambda x: exp.Avg(this=x),
     "min": lambda x: exp.Min(this=x),
     "max": lambda x: exp.Max(this=x),
-    "any": lambda x: exp.AnyValue(this=x),
+    "any": lambda x: exp.Min(this=x),  # any value: the least, so every engine picks the same
 }
 TOTAL: Mapping[str, Aggregate] = {  # a row's or column's total, from its cells
     "sum": lambda x: exp.Sum(this=x),
@@ -81,7 +81,7 @@ def pivot_select(select: exp.Select, pivot: Pivot) -> exp.Select:
     final = (
         exp.select(*(column(c) for c in pivot.output_ids))
         .from_(COUNTED)
-        .order_by(column(ROW_INDEX), column(COLUMN_INDEX))
+        .order_by(*(exp.Ordered(this=column(c)) for c in (ROW_INDEX, COLUMN_INDEX)))
     )
     limits = [column(COLUMN_INDEX) <= pivot.column_limit]
     if pivot.row_limit is not None:
