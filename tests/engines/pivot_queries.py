@@ -70,6 +70,20 @@ def pivot_queries() -> dict[str, mq.MetricQuery]:
             },
         ),
     }
+    out["pivot_totals_and_subtotals"] = _pivot(
+        ["orders_order_date_year", "orders_is_gift", "orders_status", "orders_order_date_day"],
+        ["orders_order_count"],
+        {
+            "indexColumn": _refs("orders_order_date_year", "orders_is_gift"),
+            "groupByColumns": _refs("orders_status"),
+            "valuesColumns": [_value("orders_order_count", "avg")],
+            "rowTotals": True,
+            "columnTotals": True,
+            "subtotals": True,
+            "columnLimit": 4,
+        },
+        limit=5,
+    )
     for aggregation in ("min", "max", "any"):
         out[f"pivot_cells_{aggregation}"] = _pivot(
             YEAR_STATUS,

@@ -406,3 +406,85 @@ def test_laying_out_an_unpivoted_result_is_a_query_error(project: mq.Project) ->
     result = project.run(mq.MetricQuery(explore_name="orders", metrics=["orders_order_count"]))
     with pytest.raises(mq.QueryError, match="pivotConfiguration"):
         result.pivot_details()
+
+
+# ---- totals and subtotals ----
+
+
+def _has_arrow() -> bool:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _mean(values: list[Any]) -> float | None:
+    kept = [float(v) for v in values if v is not None]
+    return sum(kept) / len(kept) if kept else None
+
+
+def test_row_column_grand_totals_and_subtotals_average_the_query_rows(
+    project: mq.Project, duck: duckdb.DuckDBPyConnection
+) -> None:
+    """Index (year, gift) × status; cells and totals average the daily order counts."""
+    dims = ["orders_order_date_year", "orders_is_gift", "orders_status", "orders_order_date_day"]
+    query = _pivot_query(
+        dims,
+        ["orders_order_count"],
+        {
+            "indexColumn": _ref("orders_order_date_year", "orders_is_gift"),
+            "valuesColumns": [{"reference": "orders_order_count", "aggregation": "avg"}],
+            "groupByColumns": _ref("orders_status"),
+            "columnLimit": 3,
+            "rowTotals": True,
+            "columnTotals": True,
+            "subtotals": True,
+        },
+        limit=4,
+    )
+    got = project.run(query, connection=duck)
+    original = duck.sql(
+        """SELECT date_trunc('year', order_date)::DATE, is_gift, status, count(order_id)
+           FROM orders GROUP BY 1, 2, 3, order_date"""
+    ).fetchall()
+
+    def total(keep: Callable[[Cell], Cell]) -> dict[Cell, float | None]:
+        groups: dict[Cell, list[Any]] = {}
+        for row in original:
+            groups.setdefault(keep(row), []).append(row[3])
+        return {k: _mean(v) for k, v in groups.items()}
+
+    cells = [(*k, v) for k, v in total(lambda r: r[:3]).items()]
+    rows_total = total(lambda r: r[:2])
+    columns_total = total(lambda r: r[2:3])
+    grand = _mean([r[3] for r in original])
+    subtotal = total(lambda r: (r[0], r[2]))
+    want = [
+        (
+            *c,
+            rows_total[c[:2]],
+            columns_total[c[2:3]],
+            grand,
+            subtotal[(c[0], c[2])],
+        )
+        for c in _expected(cells, 2, 1, row_limit=4, column_limit=3)
+    ]
+    assert len({c[2] for c in cells}) > 3 and len({c[:2] for c in cells}) > 4  # limits bite
+    assert rows_total[want[0][:2]] != _mean([c[3] for c in cells if c[:2] == want[0][:2]])
+    assert_same_rows(got.rows, want, _columns(got), ordered=True)
+    laid = got.to_pivot_arrow() if _has_arrow() else None
+    if laid is not None:
+        assert laid.column("orders_order_count_avg_row_total").to_pylist() == pytest.approx(
+            [rows_total[k] for k in sorted({c[:2] for c in want}, key=_nulls_last)]
+        )
+    assert _columns(got)[-4:] == [
+        f"orders_order_count_avg_{kind}"
+        for kind in ("row_total", "column_total", "grand_total", "subtotal")
+    ]
+
+
+def test_subtotals_need_two_index_columns(project: mq.Project) -> None:
+    with pytest.raises(mq.QueryError) as err:
+        project.compile(_year_status({"subtotals": True}))
+    assert err.value.context["field"] == "subtotals"

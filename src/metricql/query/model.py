@@ -361,6 +361,9 @@ class PivotConfiguration(_Model):
     sort_by: tuple[PivotSort, ...] = ()
     metrics_as_rows: bool = False
     column_limit: int | None = Field(default=None, ge=1)  # metricql: below Lightdash's 100
+    row_totals: bool = False  # each index row's total over every column
+    column_totals: bool = False  # each column's total over every row, and the grand total
+    subtotals: bool = False  # totals of each group of the index columns but the last
 
     @field_validator("index_column", "group_by_columns", "sort_by", mode="before")
     @classmethod

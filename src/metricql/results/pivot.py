@@ -78,7 +78,8 @@ def pivot_details(pivot: Pivot, rows: Sequence[Mapping[str, Any]]) -> dict[str, 
 
 
 def pivot_columns(pivot: Pivot, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
-    """The laid-out table as columns: index columns, then one column per pivot value."""
+    """The laid-out table as columns: index columns, one column per pivot value, then the
+    row totals when asked for."""
     if pivot.config.metrics_as_rows:
         raise UnsupportedError(
             "laying out a pivot with metricsAsRows is not supported yet",
@@ -86,12 +87,14 @@ def pivot_columns(pivot: Pivot, rows: Sequence[Mapping[str, Any]]) -> dict[str, 
             feature="metricsAsRows",
         )
     names = column_names(pivot, rows)
+    row_totals = [f"{v.column}_row_total" for v in pivot.values if "row_total" in pivot.totals]
     by_row: dict[int, dict[str, Any]] = {}
     for row in rows:
-        laid = by_row.setdefault(row[ROW_INDEX], {i: row[i] for i in pivot.index})
+        keep = (*pivot.index, *row_totals)
+        laid = by_row.setdefault(row[ROW_INDEX], {i: row[i] for i in keep})
         for name in names:
             if name.column_index == row[COLUMN_INDEX]:
                 laid[name.name] = row[name.value.column]
     ordered = [by_row[r] for r in sorted(by_row)]
-    ids = [*pivot.index, *(n.name for n in names)]
+    ids = [*pivot.index, *(n.name for n in names), *row_totals]
     return {i: [laid.get(i) for laid in ordered] for i in ids}

@@ -14,8 +14,8 @@ index and group-by columns ascending break ties. The row limit (the query's `lim
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from metricql.compiler.compiled import CompiledField
 from metricql.errors import QueryError
@@ -65,11 +65,39 @@ class Pivot:
     row_limit: int | None
     column_limit: int
     config: PivotConfiguration
+    totals: tuple[str, ...] = ()  # kinds of TOTAL_KEYS asked for, in TOTAL_KEYS order
 
     @property
     def output_ids(self) -> tuple[str, ...]:
         """Columns of the pivot SQL, in order."""
-        return self.index + self.group_by + tuple(v.column for v in self.values) + POSITIONS
+        cells = tuple(v.column for v in self.values)
+        return self.index + self.group_by + cells + POSITIONS + self.total_ids
+
+    @property
+    def total_ids(self) -> tuple[str, ...]:
+        """Total columns: per kind, one per value column (`<value column>_<kind>`)."""
+        return tuple(f"{v.column}_{kind}" for kind in self.totals for v in self.values)
+
+    def total_keys(self, kind: str) -> tuple[str, ...]:
+        """The columns a total of `kind` is grouped by."""
+        return TOTAL_KEYS[kind](self)
+
+
+# Each total kind: the columns it groups the query's rows by (SPEC §6.10, TotalQueryBuilder's
+# rowTotal / columnTotal / grandTotal / rowSubtotal). Totals aggregate the query's rows, as the
+# cells do, so an average total is the average of those rows, not of the cells.
+TOTAL_KEYS: Mapping[str, Callable[[Pivot], tuple[str, ...]]] = {
+    "row_total": lambda p: p.index,
+    "column_total": lambda p: p.group_by,
+    "grand_total": lambda p: (),
+    "subtotal": lambda p: (*p.index[:-1], *p.group_by),
+}
+_ASKED: Mapping[str, Callable[[PivotConfiguration], bool]] = {
+    "row_total": lambda c: c.row_totals,
+    "column_total": lambda c: c.column_totals,
+    "grand_total": lambda c: c.column_totals,
+    "subtotal": lambda c: c.subtotals,
+}
 
 
 def pivot_plan(
@@ -82,6 +110,8 @@ def pivot_plan(
     group_by = tuple(c.reference for c in config.group_by_columns)
     values = tuple(PivotValue(v.reference, v.aggregation) for v in config.values_columns)
     _check_columns(index, group_by, values, output_ids)
+    if config.subtotals and len(index) < 2:
+        raise _error("subtotals need at least two index columns", "subtotals")
     row_keys, column_keys = _keys(config, index, group_by, {v.reference for v in values})
     return Pivot(
         index=index,
@@ -92,6 +122,7 @@ def pivot_plan(
         row_limit=limit if limit is not None else DEFAULT_ROW_LIMIT,
         column_limit=column_limit(config, len(index), len(values)),
         config=config,
+        totals=tuple(kind for kind, asked in _ASKED.items() if asked(config)),
     )
 
 
@@ -113,7 +144,13 @@ def pivot_fields(fields: Sequence[CompiledField], pivot: Pivot) -> tuple[Compile
     positions = tuple(
         CompiledField(id=p, label=p, type="number", kind=FieldKind.PIVOT) for p in POSITIONS
     )
-    return tuple(by_id[r] for r in (*pivot.index, *pivot.group_by)) + cells + positions
+    totals = tuple(
+        replace(cell, id=f"{cell.id}_{kind}", label=f"{cell.label} {kind.replace('_', ' ')}")
+        for kind in pivot.totals
+        for cell in cells
+    )
+    dims = tuple(by_id[r] for r in (*pivot.index, *pivot.group_by))
+    return dims + cells + positions + totals
 
 
 _KEEPS_TYPE = frozenset({"min", "max", "any"})

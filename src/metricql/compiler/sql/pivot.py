@@ -78,18 +78,52 @@ def pivot_select(select: exp.Select, pivot: Pivot) -> exp.Select:
         (RANKED, _ranked(pivot)),
         (COUNTED, _counted()),
     ]
+    ctes += [(f"{kind}s", _totals(pivot, kind)) for kind in pivot.totals]
+    cells_ids = pivot.output_ids[: len(pivot.output_ids) - len(pivot.total_ids)]
     final = (
-        exp.select(*(column(c) for c in pivot.output_ids))
+        exp.select(  # aliased: ClickHouse names a qualified column `table.column`
+            *(exp.alias_(column(c, COUNTED), quoted(c), copy=False) for c in cells_ids),
+            *(
+                exp.alias_(column(f"{v.column}_{k}", f"{k}s"), quoted(f"{v.column}_{k}"))
+                for k in pivot.totals
+                for v in pivot.values
+            ),
+        )
         .from_(COUNTED)
-        .order_by(*(exp.Ordered(this=column(c)) for c in (ROW_INDEX, COLUMN_INDEX)))
+        .order_by(*(exp.Ordered(this=column(c, COUNTED)) for c in (ROW_INDEX, COLUMN_INDEX)))
     )
-    limits = [column(COLUMN_INDEX) <= pivot.column_limit]
+    for kind in pivot.totals:
+        final = _join_totals(final, kind, pivot.total_keys(kind))
+    limits = [column(COLUMN_INDEX, COUNTED) <= pivot.column_limit]
     if pivot.row_limit is not None:
-        limits.insert(0, column(ROW_INDEX) <= pivot.row_limit)
+        limits.insert(0, column(ROW_INDEX, COUNTED) <= pivot.row_limit)
     final = final.where(exp.and_(*limits), copy=False)
     for name, cte in ctes:
         final = final.with_(name, as_=cte, copy=False)
     return final
+
+
+def _totals(pivot: Pivot, kind: str) -> exp.Select:
+    """One total of `kind` per group of its keys, from the query's rows (not the cells)."""
+    keys = [column(k) for k in pivot.total_keys(kind)]
+    totals = [
+        exp.alias_(
+            CELL[v.aggregation](column(v.reference)), quoted(f"{v.column}_{kind}"), copy=False
+        )
+        for v in pivot.values
+    ]
+    return grouped(exp.select(*keys, *totals).from_(ORIGINAL), len(keys))
+
+
+def _join_totals(select: exp.Select, kind: str, keys: Sequence[str]) -> exp.Select:
+    """`select` joined to the totals of `kind` on its keys (NULL-safe; a grand total crosses)."""
+    name = f"{kind}s"
+    if not keys:
+        return select.join(exp.Table(this=quoted(name)), join_type="CROSS", copy=False)
+    on = exp.and_(
+        *(exp.NullSafeEQ(this=column(k, COUNTED), expression=column(k, name)) for k in keys)
+    )
+    return select.join(exp.Table(this=quoted(name)), on=on, join_type="LEFT", copy=False)
 
 
 def _anchor_name(side: str, key: PivotSortKey) -> str:
