@@ -488,3 +488,51 @@ def test_subtotals_need_two_index_columns(project: mq.Project) -> None:
     with pytest.raises(mq.QueryError) as err:
         project.compile(_year_status({"subtotals": True}))
     assert err.value.context["field"] == "subtotals"
+
+
+# ---- table calculations keep their pivoted meaning ----
+
+
+def test_row_and_row_total_are_pivot_aware(
+    project: mq.Project, duck: duckdb.DuckDBPyConnection
+) -> None:
+    """row() counts years within each status column; row_total() sums a year's statuses."""
+    query = _year_status(
+        {
+            "valuesColumns": [
+                {"reference": "year_number", "aggregation": "max"},
+                {"reference": "status_share", "aggregation": "max"},
+            ]
+        },
+        sorts=[{"fieldId": "orders_order_date_year"}],
+        tableCalculations=[
+            {"name": "year_number", "displayName": "n", "sql": "row()"},
+            {
+                "name": "status_share",
+                "displayName": "share",
+                "sql": "${orders.total_revenue} / row_total(${orders.total_revenue})",
+            },
+        ],
+    )
+    got = project.run(query, connection=duck)
+    flat = duck.sql(YEAR_STATUS_REVENUE).fetchall()
+    per_year: dict[Any, float] = {}
+    for year, _, value in flat:
+        per_year[year] = per_year.get(year, 0.0) + float(value or 0)
+    number: dict[tuple[Any, Any], int] = {}
+    for status in {c[1] for c in flat}:
+        years = sorted((c[0] for c in flat if c[1] == status), key=lambda y: (y is None, y or 0))
+        number |= {(y, status): i + 1 for i, y in enumerate(years)}
+    cells = [(y, s, number[(y, s)], float(v) / per_year[y]) for y, s, v in flat]
+    assert max(number.values()) < len({c[0] for c in flat}) + 1
+    assert any(n != 1 for n in number.values()) and len(set(number.values())) > 1
+    assert_same_rows(got.rows, _expected(cells, 1, 1), _columns(got), ordered=True)
+
+
+def test_grand_totals_of_a_pivoted_or_zoomed_query_are_its_metrics_totals(
+    project: mq.Project, duck: duckdb.DuckDBPyConnection
+) -> None:
+    pivoted = _year_status(dateZoom={"granularity": "Month"})
+    totals = project.totals(pivoted, connection=duck)
+    (want,) = duck.sql("SELECT SUM(amount) FROM orders").fetchall()[0]
+    assert totals["orders_total_revenue"] == pytest.approx(want)

@@ -51,6 +51,17 @@ def total_column(metric_id: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class PivotScope:
+    """Columns of a pivoted query: its pivot (group-by) columns and its other dimensions."""
+
+    columns: tuple[str, ...] = ()
+    rows: tuple[str, ...] = ()
+
+
+NO_PIVOT = PivotScope()
+
+
+@dataclass(frozen=True, slots=True)
 class _Call:
     """One helper call inside calculation `calc`: what a helper builder reads."""
 
@@ -58,6 +69,7 @@ class _Call:
     calc: str
     sorts: Sequence[OrderKey]
     totals: set[str]  # filled with the metrics whose grand total the calculation reads
+    pivot: PivotScope = NO_PIVOT  # row functions count within one pivot column
 
     @property
     def fn(self) -> str:
@@ -101,7 +113,11 @@ def _offset(call: _Call) -> exp.Expr:
     if n == 0:
         return col
     shifted = exp.Lag if n < 0 else exp.Lead
-    return window(shifted(this=col, offset=exp.Literal.number(abs(n))), order=call.sorts)
+    return window(
+        shifted(this=col, offset=exp.Literal.number(abs(n))),
+        partition=call.pivot.columns,
+        order=call.sorts,
+    )
 
 
 _EVERY_ROW = exp.WindowSpec(
@@ -112,16 +128,26 @@ _EVERY_ROW = exp.WindowSpec(
 def _index(call: _Call) -> exp.Expr:
     nth = [column(call.field()), exp.Literal.number(call.offset())]
     return window(
-        exp.Anonymous(this="NTH_VALUE", expressions=nth), order=call.sorts, spec=_EVERY_ROW.copy()
+        exp.Anonymous(this="NTH_VALUE", expressions=nth),
+        partition=call.pivot.columns,
+        order=call.sorts,
+        spec=_EVERY_ROW.copy(),
     )
+
+
+def _row_total(call: _Call) -> exp.Expr:
+    """The metric summed over the pivot columns of its row; the metric itself unpivoted."""
+    if not call.pivot.columns:
+        return column(call.field())
+    return window(exp.Sum(this=column(call.field())), partition=call.pivot.rows or ())
 
 
 # Lightdash's table-calculation functions, by lower-case name.
 HELPERS: Mapping[str, Callable[[_Call], exp.Expr]] = MappingProxyType(
     {
-        "row": lambda c: window(exp.RowNumber(), order=c.sorts),
+        "row": lambda c: window(exp.RowNumber(), partition=c.pivot.columns, order=c.sorts),
         "total": _total,
-        "row_total": lambda c: column(c.field()),  # without pivots: the metric itself
+        "row_total": _row_total,
         "offset": _offset,
         "index": _index,
     }
@@ -131,7 +157,11 @@ UNSUPPORTED = frozenset({"offset_list", "lookup", "list"})
 
 
 def rewrite_helpers(
-    name: str, tree: exp.Expr, sorts: Sequence[OrderKey], totals: set[str]
+    name: str,
+    tree: exp.Expr,
+    sorts: Sequence[OrderKey],
+    totals: set[str],
+    pivot: PivotScope = NO_PIVOT,
 ) -> exp.Expr:
     """Every helper call of `tree` rewritten to SQL over the result columns (see HELPERS)."""
 
@@ -139,6 +169,6 @@ def rewrite_helpers(
         if not isinstance(node, exp.Anonymous):
             return node
         helper = HELPERS.get(str(node.this).lower())
-        return helper(_Call(node, name, sorts, totals)) if helper is not None else node
+        return helper(_Call(node, name, sorts, totals, pivot)) if helper is not None else node
 
     return tree.transform(rewrite)

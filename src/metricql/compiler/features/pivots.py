@@ -18,6 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from metricql.compiler.compiled import CompiledField
+from metricql.compiler.features.calculation_helpers import NO_PIVOT, PivotScope
 from metricql.errors import QueryError
 from metricql.query.model import PivotConfiguration
 from metricql.semantic.fields import FieldKind
@@ -154,6 +155,15 @@ def pivot_fields(fields: Sequence[CompiledField], pivot: Pivot) -> tuple[Compile
 
 
 _KEEPS_TYPE = frozenset({"min", "max", "any"})
+
+
+def pivot_scope(config: PivotConfiguration | None, dimension_ids: Sequence[str]) -> PivotScope:
+    """What row functions of table calculations partition by: the group-by columns (row()
+    counts within a pivot column) and the other dimensions (row_total() sums across them)."""
+    if config is None or not config.group_by_columns:
+        return NO_PIVOT
+    columns = tuple(c.reference for c in config.group_by_columns)
+    return PivotScope(columns, tuple(d for d in dimension_ids if d not in columns))
 
 
 def column_limit(config: PivotConfiguration, index_count: int, value_count: int) -> int:

@@ -10,9 +10,11 @@ import sqlglot
 from sqlglot import TokenType, exp
 
 from metricql.compiler.features.calculation_helpers import (
+    NO_PIVOT,
     RUNNING,
     UNSUPPORTED,
     OrderKey,
+    PivotScope,
     rewrite_helpers,
     window,
 )
@@ -42,6 +44,7 @@ def compile_calculations(
     field_ids: Sequence[str],
     sorts: Sequence[OrderKey],
     dialect: str,
+    pivot: PivotScope = NO_PIVOT,
 ) -> list[Calc]:
     """Every calculation, validated, in an order where dependencies come first."""
     names = {c.name for c in calcs}
@@ -54,7 +57,7 @@ def compile_calculations(
             )
     if len(names) != len(calcs):
         raise QueryError("two table calculations share a name", hint="give each a unique name")
-    compiled = {c.name: _compile(c, set(field_ids), names, sorts, dialect) for c in calcs}
+    compiled = {c.name: _compile(c, set(field_ids), names, sorts, dialect, pivot) for c in calcs}
     return [compiled[n] for n in _topological(compiled)]
 
 
@@ -64,6 +67,7 @@ def _compile(
     calc_names: set[str],
     sorts: Sequence[OrderKey],
     dialect: str,
+    pivot: PivotScope = NO_PIVOT,
 ) -> Calc:
     kind = DimensionType(calc.type) if calc.type else None
     if calc.formula is not None:
@@ -80,7 +84,7 @@ def _compile(
     else:
         assert calc.sql is not None
         expression, deps = _sql(calc.name, calc.sql, field_ids, calc_names, dialect)
-        expression = rewrite_helpers(calc.name, expression, sorts, totals)
+        expression = rewrite_helpers(calc.name, expression, sorts, totals, pivot)
     if (
         kind is None
         and calc.format

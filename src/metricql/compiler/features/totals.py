@@ -37,7 +37,8 @@ def compile_totals(explore: Explore, query: MetricQuery, options: CompileOptions
     derived = totals_query(query, explore.source_dialect)
     if query.filters.metrics is None and query.filters.table_calculations is None:
         return compilation(explore, derived, options).result
-    groups = compilation(explore, query.model_copy(update={"sorts": (), "limit": None}), options)
+    flat = {"sorts": (), "limit": None, "pivot_configuration": None}  # the groups, unpivoted
+    groups = compilation(explore, query.model_copy(update=flat), options)
     keys = _group_keys(groups)
     return compile_plan(
         totals_plan(groups.plan, derived),
@@ -64,6 +65,8 @@ def totals_query(query: MetricQuery, dialect: str) -> MetricQuery:
             "limit": None,
             "table_calculations": calcs,
             "filters": Filters(dimensions=query.filters.dimensions),
+            "pivot_configuration": None,  # grand totals of the metrics, as Lightdash's
+            "date_zoom": None,  # no dimension left to zoom
         }
     )
 
@@ -95,6 +98,7 @@ def totals_plan(grouped: Plan, derived: MetricQuery) -> Plan:
         fanout=grouped.fanout.restricted(closure),
         calculations=calcs,
         filters=replace(grouped.filters, metrics=None, table_calculations=None),
+        pivot=None,
     )
 
 

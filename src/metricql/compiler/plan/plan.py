@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from metricql.compiler.features.custom_dimensions import CustomDim
-from metricql.compiler.features.pivots import Pivot, pivot_plan
+from metricql.compiler.features.pivots import Pivot, pivot_plan, pivot_scope
 from metricql.compiler.features.table_calculations import Calc, compile_calculations
 from metricql.compiler.features.time_grains import with_synthesised, zoomed
 from metricql.compiler.plan.closure import MetricClosure, metric_closure
@@ -96,7 +96,14 @@ def plan_query(explore: Explore, query: MetricQuery, *, max_limit: int | None = 
         if s.field_id not in calc_names
     ]
     calcs = compile_calculations(
-        query.table_calculations, fields.output_ids, order_keys, explore.source_dialect
+        query.table_calculations,
+        fields.output_ids,
+        order_keys,
+        explore.source_dialect,
+        pivot_scope(
+            query.pivot_configuration,
+            [*(d.id for d in fields.dimensions), *(c.id for c in fields.custom)],
+        ),
     )
     required = required_filters(explore, query)
     closure = metric_closure(explore, fields.aggregated)
