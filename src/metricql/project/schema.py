@@ -199,6 +199,14 @@ class ModelSchema(_Meta):
     line: int | None = None
 
 
+class CustomGranularitySchema(_Meta):
+    """A `custom_granularities` entry of lightdash.config.yml: SQL over `${COLUMN}`."""
+
+    label: str
+    sql: str
+    type: Literal["date", "timestamp", "string"] = "date"
+
+
 class ProjectSchema(_Meta):
     """Everything read from a dbt project, before explores are built."""
 
@@ -210,6 +218,7 @@ class ProjectSchema(_Meta):
     seed_column_types: dict[str, dict[str, str]] = Field(default_factory=dict)  # by file stem
     week_start: int | None = None
     source_dialect: str | None = None  # dialect YAML SQL is written in; None: the target's
+    custom_granularities: dict[str, CustomGranularitySchema] = Field(default_factory=dict)
     issues: tuple[Issue, ...] = ()  # load warnings
 
     @property

@@ -17,6 +17,7 @@ from metricql.project.schema import ExploreMeta, JoinMeta, ProjectSchema
 from metricql.query.model import FilterOperator
 from metricql.semantic.explore import Explore, Join, JoinType, Relationship, Table
 from metricql.semantic.fields import Dimension, Metric, friendly_name
+from metricql.semantic.granularities import custom_granularities
 from metricql.semantic.models import ModelDef, build_model_defs
 from metricql.semantic.refs import Snippet, parse_snippet
 from metricql.semantic.resolve import Resolved, Resolver
@@ -52,6 +53,13 @@ def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], list[Met
                 explores[spec.name] = _explore(model, defs, dialect, spec, shared)
             except MetricQLError as err:
                 problems.append(err)
+    try:
+        grains = custom_granularities(project, dialect)
+    except MetricQLError as err:
+        problems.append(err)
+        grains = MappingProxyType({})
+    if grains:
+        explores = {n: replace(e, custom_granularities=grains) for n, e in explores.items()}
     # A model's problem shows in each explore built on it: report it once.
     unique = {(type(p), str(p)): p for p in problems}
     return explores, list(unique.values())

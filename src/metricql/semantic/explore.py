@@ -12,6 +12,7 @@ from sqlglot import exp
 from metricql.errors import Issue
 from metricql.query.model import FilterOperator, FilterRule
 from metricql.semantic.fields import Dimension, Metric
+from metricql.semantic.granularities import CustomGranularity
 
 
 class JoinType(str, Enum):
@@ -90,6 +91,10 @@ class Explore:
     # metric id → operators of its YAML filters and of every metric it references (only
     # metrics that have some): which metrics' SQL depends on the clock, without a walk.
     metric_filter_operators: Mapping[str, frozenset[FilterOperator]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    # lightdash.config.yml's custom granularities: `<time dimension>_<name>` at query time
+    custom_granularities: Mapping[str, CustomGranularity] = field(
         default_factory=lambda: MappingProxyType({})
     )
     # `meta.explores.<name>.required_attributes`: who may see this explore at all

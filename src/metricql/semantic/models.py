@@ -103,9 +103,10 @@ def dimension_type(
 
 
 def time_intervals(
-    meta: DimensionMeta, kind: DimensionType, **context: Any
+    meta: DimensionMeta, kind: DimensionType, custom: frozenset[str] = frozenset(), **context: Any
 ) -> tuple[tuple[TimeInterval, ...], tuple[Issue, ...]]:
-    """Interval children of a date/timestamp dimension, and warnings for unknown names."""
+    """Interval children of a date/timestamp dimension, and warnings for unknown names (a
+    `custom` granularity name is known: queries reach it as `<dimension>_<name>`)."""
     if kind not in (DimensionType.DATE, DimensionType.TIMESTAMP):
         return (), ()
     raw = meta.time_intervals
@@ -125,6 +126,8 @@ def time_intervals(
         try:
             interval = TimeInterval(str(name).upper())
         except ValueError:
+            if str(name) in custom:
+                continue
             issues.append(
                 Issue(
                     "unknown_time_interval",
@@ -160,6 +163,7 @@ def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> Mode
     metrics: dict[str, MetricDef] = {}
     issues: list[Issue] = []
     seen: set[str] = set()
+    custom = frozenset(project.custom_granularities)
     for column in model.columns:
         if column.name in seen:  # the second would silently replace the first
             raise CompileError(
@@ -169,7 +173,7 @@ def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> Mode
                 **ctx,
             )
         seen.add(column.name)
-        _column_fields(column, dialect, ctx, dims, metrics, issues)
+        _column_fields(column, dialect, ctx, dims, metrics, issues, custom)
     for name, meta in model.meta.metrics.items():
         if meta.sql is None:
             raise CompileError(
@@ -221,16 +225,27 @@ def _column_fields(
     dims: dict[str, DimDef],
     metrics: dict[str, MetricDef],
     issues: list[Issue],
+    custom: frozenset[str],
 ) -> None:
     meta = column.meta.dimension or DimensionMeta()
     if meta.description is None and column.description:  # as dbt/Lightdash: the column's own
         meta = meta.model_copy(update={"description": column.description})
     default_sql = f"${{TABLE}}.{column.name}"
-    base = _dim_def(column.name, meta, default_sql, column, dialect, ctx, issues, additional=False)
+    base = _dim_def(
+        column.name,
+        meta,
+        default_sql,
+        column,
+        dialect,
+        ctx,
+        issues,
+        additional=False,
+        custom=custom,
+    )
     dims[base.name] = base
     for name, extra in column.meta.additional_dimensions.items():
         dims[name] = _dim_def(
-            name, extra, default_sql, column, dialect, ctx, issues, additional=True
+            name, extra, default_sql, column, dialect, ctx, issues, additional=True, custom=custom
         )
     for name, metric in column.meta.metrics.items():
         metrics[name] = _metric_def(name, metric, meta.sql or default_sql, base.name, dialect, ctx)
@@ -246,12 +261,13 @@ def _dim_def(
     issues: list[Issue],
     *,
     additional: bool,
+    custom: frozenset[str] = frozenset(),
 ) -> DimDef:
     # A renamed dimension keeps one consistent name for the field and its interval children.
     name = meta.name or name if not additional else name
     here = {**ctx, "field": name, "line": column.line}
     kind = dimension_type(meta.type, column.data_type, dialect, **here)
-    intervals, interval_issues = time_intervals(meta, kind, **here)
+    intervals, interval_issues = time_intervals(meta, kind, custom, **here)
     issues.extend(interval_issues)
     return DimDef(
         name=name,

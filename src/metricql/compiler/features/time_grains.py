@@ -2,8 +2,10 @@
 
 * `<base>_<grain>` for a date/timestamp base dimension whose YAML did not list that grain is
   synthesised on the fly, as Lightdash does: the explore seen by the plan gains the child.
-* A date zoom re-buckets one selected time dimension to another grain, keeping its field id;
-  only the selected column changes, so filters still compare the original expression.
+* A custom granularity of lightdash.config.yml is reached the same way: `<base>_<name>`.
+* A date zoom re-buckets one selected time dimension to another grain (standard or custom),
+  keeping its field id; only the selected column changes, so filters still compare the
+  original expression.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from metricql.semantic.fields import (
     DimensionType,
 )
 from metricql.semantic.fields import TimeInterval as TI
+from metricql.semantic.granularities import CustomGranularity
 from metricql.semantic.refs import interval_of
 
 TIME_TYPES = frozenset({DimensionType.DATE, DimensionType.TIMESTAMP})
@@ -50,14 +53,40 @@ def interval_child(base: Dimension, interval: TI) -> Dimension:
     )
 
 
+def custom_child(base: Dimension, grain: CustomGranularity) -> Dimension:
+    """The custom granularity `grain` of the time dimension `base`."""
+    return replace(
+        base,
+        name=f"{base.name}_{grain.name}",
+        type=grain.type,
+        label=f"{base.label} {grain.label}",
+        sql=grain.applied(base.sql),
+        time_interval=None,
+        time_interval_base=base.name,
+        is_interval_base=False,
+        groups=(*base.groups, base.label),
+    )
+
+
 def synthesised(explore: Explore, field_id: str) -> Dimension | None:
-    """`<base>_<grain>` built from its base time dimension, or None when `field_id` is not one."""
-    prefix, _, grain = field_id.rpartition("_")
-    interval = GRAINS.get(grain)
-    base = explore.dimensions.get(prefix)
-    if interval is None or base is None or base.time_interval is not None:
+    """`<base>_<grain>` built from its base time dimension (a standard grain or a custom
+    granularity of the project), or None when `field_id` is not one."""
+    for name, grain in explore.custom_granularities.items():
+        if field_id.endswith(f"_{name}"):
+            base = _raw_time(explore, field_id[: -len(name) - 1])
+            if base is not None:
+                return custom_child(base, grain)
+    prefix, _, name = field_id.rpartition("_")
+    interval, base = GRAINS.get(name), _raw_time(explore, prefix)
+    return interval_child(base, interval) if interval is not None and base is not None else None
+
+
+def _raw_time(explore: Explore, field_id: str) -> Dimension | None:
+    """The date or timestamp dimension `field_id` when it is not itself an interval."""
+    base = explore.dimensions.get(field_id)
+    if base is None or base.time_interval is not None or base.type not in TIME_TYPES:
         return None
-    return interval_child(base, interval) if base.type in TIME_TYPES else None
+    return base
 
 
 def with_synthesised(explore: Explore, field_ids: Iterable[str]) -> Explore:
@@ -72,16 +101,21 @@ def with_synthesised(explore: Explore, field_ids: Iterable[str]) -> Explore:
     return replace(explore, dimensions=MappingProxyType({**explore.dimensions, **extra}))
 
 
-def zoom_interval(zoom: DateZoom) -> TI:
-    """The grain a date zoom asks for ('Month', 'month' …); a QueryError for any other."""
+def zoom_grain(explore: Explore, zoom: DateZoom) -> TI | CustomGranularity:
+    """The grain a date zoom asks for ('Month', 'month', a custom granularity's name)."""
     interval = GRAINS.get(zoom.granularity.lower())
-    if interval is None:
+    custom = explore.custom_granularities.get(zoom.granularity)
+    if interval is None and custom is None:
+        names = [*(g.title() for g in GRAINS), *explore.custom_granularities]
         raise QueryError(
             f"dateZoom granularity {zoom.granularity!r} is not a time grain",
-            hint=f"use one of: {', '.join(g.title() for g in GRAINS)}",
+            hint=f"use one of: {', '.join(names)}",
             field="dateZoom.granularity",
         )
-    return interval
+    if interval is not None:
+        return interval
+    assert custom is not None
+    return custom
 
 
 def zoomed(
@@ -90,15 +124,18 @@ def zoomed(
     """`dimensions` with the zoomed one re-bucketed (same id); unchanged without a zoom."""
     if zoom is None:
         return tuple(dimensions)
-    interval = zoom_interval(zoom)
+    grain = zoom_grain(explore, zoom)
     at = _zoom_target(dimensions, zoom)
     if at is None:  # a dashboard zooms every tile; a tile without a date keeps its grain
         return tuple(dimensions)
     dim = dimensions[at]
     base = _time_base(explore, dim)
-    if base.type is DimensionType.DATE and interval in _SUB_DAY:  # a date has no hours
+    if isinstance(grain, CustomGranularity):
+        child = custom_child(base, grain)
+    elif base.type is DimensionType.DATE and grain in _SUB_DAY:  # a date has no hours
         return tuple(dimensions)
-    child = interval_child(base, interval)
+    else:
+        child = interval_child(base, grain)
     zoomed_dim = replace(child, name=dim.name, label=dim.label)
     return (*dimensions[:at], zoomed_dim, *dimensions[at + 1 :])
 
