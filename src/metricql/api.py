@@ -214,6 +214,7 @@ class Project:
             strict=strict,
             sql_policy=self._sql_policy,
             limits=self._limits,
+            timezone_buckets=self._schema.timezone_buckets,
         )
 
     def totals(

@@ -115,6 +115,7 @@ def compile_plan(
         week_start=options.week_start,
         filters=filters,
         targets=plan.filters.on_dimensions,
+        timezone=plan.timezone if options.timezone_buckets and plan.timezone != "UTC" else None,
     )
     select, stitching = render_query(plan, finalizer, filters, restrict)
     fields = _fields(plan)

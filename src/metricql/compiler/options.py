@@ -18,6 +18,8 @@ class CompileOptions:
     errors; `max_limit` caps the query's limit. The custom-SQL policy runs on the query's
     snippets whenever `user` is set; `sql_policy=True` runs it for a trusted caller too, and
     `allow_functions` adds function names it accepts.
+    `timezone_buckets` truncates TIMESTAMP intervals in the query's timezone (Lightdash's
+    timezone-aware DATE_TRUNC).
     """
 
     dialect: str = "duckdb"
@@ -29,6 +31,7 @@ class CompileOptions:
     sql_policy: bool = False
     allow_functions: frozenset[str] = frozenset()
     limits: Limits = DEFAULT_LIMITS
+    timezone_buckets: bool = False  # truncate timestamps in the query's timezone
 
     @property
     def enforces_policy(self) -> bool:
@@ -47,6 +50,7 @@ class CompileOptions:
             self.enforces_policy,
             tuple(sorted(self.allow_functions)),
             self.limits,
+            self.timezone_buckets,
         )
 
 

@@ -67,7 +67,7 @@ PRESENTATION_ONLY: Mapping[str, frozenset[str]] = MappingProxyType(
 NOT_IMPLEMENTED: Mapping[str, frozenset[str]] = MappingProxyType(
     {
         "model meta": frozenset({"any_attributes", "parameters", "pre_aggregates"}),
-        "dimension": frozenset({"any_attributes", "convert_timezone", "timestamp_domain"}),
+        "dimension": frozenset({"any_attributes", "timestamp_domain"}),
         "metric": frozenset({"any_attributes"}),
         "explore": frozenset({"additional_dimensions"}),
         "join": frozenset(),

@@ -90,7 +90,7 @@ def _schema(given: Path, target: str | None) -> ProjectSchema:
             name=name,
             seed_paths=seed_files(root, _paths(config, "seed-paths", ["seeds"])),
             week_start=_week_start(config, project_file),
-        )
+        ).model_copy(update={"timezone_buckets": _timezone_buckets(config, project_file)})
     reading = Reading(
         docs=read_docs(root, _docs_dirs(config)),
         problems=problems,
@@ -113,6 +113,7 @@ def _schema(given: Path, target: str | None) -> ProjectSchema:
             root, name, seed_dirs, config.get("seeds"), reading.seed_configs
         ),
         week_start=_week_start(config, project_file),
+        timezone_buckets=_timezone_buckets(config, project_file),
         issues=tuple(reading.issues),
     )
 
@@ -184,6 +185,21 @@ def _week_start(config: Mapping[str, Any], file: Path) -> int | None:
         file=str(file),
         key="vars.metricql.week_start",
     )
+
+
+def _timezone_buckets(config: Mapping[str, Any], file: Path) -> bool:
+    """`vars: {metricql: {timezone_buckets: true}}`: truncate timestamps in the query's zone."""
+    variables = config.get("vars") or {}
+    settings = variables.get("metricql") if isinstance(variables, Mapping) else None
+    raw = settings.get("timezone_buckets", False) if isinstance(settings, Mapping) else False
+    if not isinstance(raw, bool):
+        raise ProjectError(
+            f"vars.metricql.timezone_buckets must be true or false, got {raw!r}",
+            hint="e.g. timezone_buckets: true",
+            file=str(file),
+            key="vars.metricql.timezone_buckets",
+        )
+    return raw
 
 
 def _project_root(path: Path) -> Path:

@@ -40,6 +40,7 @@ class DimensionMeta(_Meta):
     """`meta.dimension` of a column, or one entry of `additional_dimensions`."""
 
     type: str | None = None
+    convert_timezone: bool | None = None  # false: never bucketed in the query's timezone
     name: str | None = None
     label: str | None = None
     description: str | None = None
@@ -219,6 +220,7 @@ class ProjectSchema(_Meta):
     week_start: int | None = None
     source_dialect: str | None = None  # dialect YAML SQL is written in; None: the target's
     custom_granularities: dict[str, CustomGranularitySchema] = Field(default_factory=dict)
+    timezone_buckets: bool = False  # truncate timestamps in the query's timezone (opt-in)
     issues: tuple[Issue, ...] = ()  # load warnings
 
     @property

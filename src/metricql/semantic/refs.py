@@ -68,17 +68,30 @@ def metric_ref_id(node: exp.Expr) -> str:
     return str(node.expressions[0].this)
 
 
-def interval_of(base: exp.Expr, unit: TimeInterval, base_type: DimensionType) -> exp.Expr:
-    """Marker: time-interval child `unit` of the date/timestamp tree `base`."""
+def interval_of(
+    base: exp.Expr, unit: TimeInterval, base_type: DimensionType, *, zoned: bool = True
+) -> exp.Expr:
+    """Marker: time-interval child `unit` of the date/timestamp tree `base`; `zoned` False
+    (YAML `convert_timezone: false`) keeps it out of timezone buckets."""
+    fixed = () if zoned else (exp.Literal.string("fixed"),)
     return _marker(
-        "interval", base, exp.Literal.string(unit.value), exp.Literal.string(base_type.value)
+        "interval",
+        base,
+        exp.Literal.string(unit.value),
+        exp.Literal.string(base_type.value),
+        *fixed,
     )
 
 
 def interval_parts(node: exp.Expr) -> tuple[exp.Expr, TimeInterval, DimensionType]:
     """(base tree, interval, base type) of an interval marker."""
-    base, unit, kind = node.expressions
+    base, unit, kind = node.expressions[:3]
     return base, TimeInterval(unit.this), DimensionType(kind.this)
+
+
+def interval_zoned(node: exp.Expr) -> bool:
+    """Whether an interval marker may be bucketed in the query's timezone."""
+    return len(node.expressions) < 4
 
 
 def attribute_parts(node: exp.Expr) -> tuple[str, str]:

@@ -154,7 +154,8 @@ class Resolver:
             if base is None or interval is None:
                 return None
             parent = self.dimension(key, base.name)
-            tree: exp.Expr = interval_of(parent.tree.copy(), interval, base.type)
+            zoned = base.meta.convert_timezone is not False
+            tree: exp.Expr = interval_of(parent.tree.copy(), interval, base.type, zoned=zoned)
             result = Resolved(tree, parent.tables, required=parent.required)
         else:
             if (key, name) in self._stack:

@@ -14,24 +14,26 @@ from sqlglot import exp
 from metricql.compiler.plan.targets import FilteredField
 from metricql.compiler.sql.distinct import distinct_aggregate
 from metricql.compiler.sql.filters import FilterContext, filter_condition
-from metricql.compiler.sql.timeframes import interval_expression
+from metricql.compiler.sql.timeframes import IN_TIMEZONE, interval_expression, local_time
 from metricql.context import UserContext
 from metricql.errors import ForbiddenError, UnsupportedError
 from metricql.query.model import FilterRule
 from metricql.semantic.explore import Explore
-from metricql.semantic.fields import Metric, MetricType
+from metricql.semantic.fields import DimensionType, Metric, MetricType
 from metricql.semantic.refs import (
     attribute_parts,
     interval_parts,
+    interval_zoned,
     marker_kind,
     metric_ref_id,
 )
 
 Aggregate = Callable[[exp.Expr, Metric], exp.Expr]
 
-# Final trees of explore fields per (tree id, dialect, week start). Each entry holds the source
-# tree itself, so its id cannot be reused while the entry lives; identity is checked on lookup.
-_FINAL_TREES: dict[tuple[int, str, int | None], tuple[exp.Expr, exp.Expr | None]] = {}
+# Final trees of explore fields per (tree id, dialect, week start, bucket timezone). Each entry
+# holds the source tree itself, so its id cannot be reused while the entry lives; identity is
+# checked on lookup.
+_FINAL_TREES: dict[tuple[int, str, int | None, str | None], tuple[exp.Expr, exp.Expr | None]] = {}
 _FINAL_TREES_MAX = 50_000
 
 
@@ -67,11 +69,12 @@ class Finalizer:
     filters: FilterContext | None = None
     targets: Mapping[str, FilteredField] = field(default_factory=dict)
     templates: bool = False  # catalog display: user references stay `${lightdash.…}` text
+    timezone: str | None = None  # truncate timestamps in this zone (timezone buckets)
     _metrics: dict[str, exp.Expr] = field(default_factory=dict)
 
     def tree(self, tree: exp.Expr) -> exp.Expr:
         """A copy of `tree` with every marker replaced."""
-        key = (id(tree), self.dialect, self.week_start)
+        key = (id(tree), self.dialect, self.week_start, self.timezone)
         entry = _FINAL_TREES.get(key)
         if entry is None or entry[0] is not tree:
             entry = (tree, self._final(tree))
@@ -130,14 +133,20 @@ class Finalizer:
         kind = marker_kind(node)
         if kind == "interval":
             base, unit, base_type = interval_parts(node)
-            return interval_expression(
-                self.tree(base), unit, base_type, self.dialect, self.week_start
-            )
+            column = self.tree(base)
+            if self._in_zone(node, base_type, unit):
+                column = local_time(column, self.timezone or "UTC", self.dialect)
+            return interval_expression(column, unit, base_type, self.dialect, self.week_start)
         if kind == "metric":
             return exp.Paren(this=self.metric(self.explore.metrics[metric_ref_id(node)]))
         if kind == "attribute":
             return self._attribute(node)
         return node
+
+    def _in_zone(self, node: exp.Expr, base_type: DimensionType, unit: object) -> bool:
+        """Whether an interval is truncated in the query's timezone (timestamps only)."""
+        timestamp = base_type is DimensionType.TIMESTAMP and unit in IN_TIMEZONE
+        return bool(self.timezone) and timestamp and interval_zoned(node)
 
     def _attribute(self, node: exp.Expr) -> exp.Expr:
         name, kind = attribute_parts(node)

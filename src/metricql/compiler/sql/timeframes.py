@@ -218,6 +218,48 @@ ADD_DAYS: Mapping[str, AddDays] = MappingProxyType(
 )
 
 
+LocalTime = Callable[[exp.Expr, str], exp.Expr]
+
+
+def _convert(column: exp.Expr, tz: str) -> exp.Expr:
+    return exp.ConvertTimezone(
+        source_tz=exp.Literal.string("UTC"), target_tz=exp.Literal.string(tz), timestamp=column
+    )
+
+
+def _clickhouse_local(column: exp.Expr, tz: str) -> exp.Expr:
+    """`x` plus the zone's UTC offset at `x`: wall-clock time still typed as the column."""
+    offset = exp.Anonymous(
+        this="timeZoneOffset",
+        expressions=[
+            exp.Anonymous(this="toTimeZone", expressions=[column.copy(), exp.Literal.string(tz)])
+        ],
+    )
+    return exp.Anonymous(this="addSeconds", expressions=[column, offset])
+
+
+# A naive UTC timestamp as the naive wall-clock time in a zone (sqlglot renders CONVERT_TIMEZONE
+# per dialect: `AT TIME ZONE 'UTC' AT TIME ZONE tz` on DuckDB/Postgres, DATETIME(x, tz) on
+# BigQuery); ClickHouse has neither, so its rule adds the zone's offset at that instant.
+LOCAL_TIME: Mapping[str, LocalTime] = MappingProxyType(
+    {
+        "clickhouse": _clickhouse_local,
+        # DATETIME(timestamp, zone) is the wall clock; TIMESTAMP() keeps TIMESTAMP_TRUNC usable
+        "bigquery": lambda c, tz: exp.Anonymous(
+            this="TIMESTAMP",
+            expressions=[exp.Anonymous(this="DATETIME", expressions=[c, exp.Literal.string(tz)])],
+        ),
+    }
+)
+# Intervals truncated in the query's timezone when the project asks for timezone buckets.
+IN_TIMEZONE = frozenset({*_TRUNCATED_TO_TIMESTAMP, *_TRUNCATED_TO_DATE})
+
+
+def local_time(column: exp.Expr, tz: str, dialect: str) -> exp.Expr:
+    """`column` (a naive UTC timestamp) as wall-clock time in the IANA zone `tz`."""
+    return LOCAL_TIME.get(dialect, _convert)(column, tz)
+
+
 def interval_expression(
     base: exp.Expr,
     interval: TI,
