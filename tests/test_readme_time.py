@@ -30,3 +30,15 @@ def test_readme_time_and_pivot_snippets_run(monkeypatch: pytest.MonkeyPatch) -> 
     assert "orders_ordered_at_hour" in printed and "datetime.date(2025, 10, 1)" in printed
     assert "orders_total_revenue_sum_completed" in printed and "'row_index': 1" in printed
     assert os.getcwd() == str(ROOT)
+
+
+def test_readme_check_command_runs_as_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    from metricql.cli import main
+
+    monkeypatch.chdir(ROOT)
+    text = (ROOT / "README.md").read_text()
+    line = next(x for x in text.splitlines() if x.startswith(".venv/bin/metricql check "))
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(line.split()[1:]) == 0
+    assert "ok: 10 checks hold" in out.getvalue()

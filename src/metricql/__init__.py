@@ -49,6 +49,7 @@ if TYPE_CHECKING:
         explore_summary,
         explore_to_dict,
     )
+    from metricql.relationships import RelationshipReport, RelationshipViolation
     from metricql.results.csv import (
         CSV_CELLS_LIMIT,
         CsvOptions,
@@ -81,6 +82,7 @@ _LAZY = {
         "metricql.results.lightdash",
     ),
     "ContentProblem": "metricql.validate",
+    **dict.fromkeys(("RelationshipReport", "RelationshipViolation"), "metricql.relationships"),
 }
 
 
@@ -126,6 +128,8 @@ __all__ = [
     "QueryError",
     "QueryResult",
     "QueryTimeoutError",
+    "RelationshipReport",
+    "RelationshipViolation",
     "ResultConsumedError",
     "SortField",
     "SqlPolicyError",

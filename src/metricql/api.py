@@ -47,6 +47,7 @@ from metricql.warehouse.profiles import open_warehouse
 _T = TypeVar("_T")
 
 if TYPE_CHECKING:
+    from metricql.relationships import RelationshipReport
     from metricql.validate import ContentProblem
 
 
@@ -309,6 +310,17 @@ class Project:
             sql=text, dialect=warehouse.dialect, fields=fields, explore="", tree=exp.null()
         )
         return QueryResult.from_rows(compiled, columns, rows)
+
+    def check_relationships(
+        self, connection: Any = None, *, sample: int | None = None, dialect: str | None = None
+    ) -> RelationshipReport:
+        """Check the data against the YAML: every primary key unique, every join's declared
+        `relationship` true (one statement per key and per direction). `sample` reads only
+        the first `sample` rows or keys of each table; None checks everything."""
+        from metricql.relationships import check_relationships  # on use: keep imports light
+
+        warehouse = self._warehouse_for(connection, dialect)
+        return check_relationships(self.explores.values(), warehouse, sample)
 
     def seed(self, connection: Any = None) -> list[str]:
         """Load seeds/*.csv into the DuckDB target (like `dbt seed`); returns table names."""

@@ -141,6 +141,12 @@ def _parser() -> argparse.ArgumentParser:
     seed = commands.add_parser("seed", parents=[common], help="load seeds/*.csv into DuckDB")
     seed.set_defaults(handler=_seed)
 
+    check = commands.add_parser(
+        "check", parents=[common], help="check primary keys and join relationships in the data"
+    )
+    check.add_argument("--sample", type=_row_limit, help="read only the first N rows/keys")
+    check.set_defaults(handler=_check_relationships)
+
     debug = commands.add_parser(
         "debug", parents=[common], help="check the target: profile, driver, connection, tables"
     )
@@ -350,6 +356,22 @@ def _missing_relations(project: Project) -> int:
         _write(sys.stdout, f"missing: {check.relation} (read by {users}; named from {origin})\n"
                            f"    {reason}\n")  # fmt: skip
     return len(checks)
+
+
+def _check_relationships(args: argparse.Namespace) -> int:
+    project = _load(args)
+    with closing(project):
+        target = project.target
+        if target is None or target.type == "duckdb":  # seeds load into DuckDB only
+            project.ensure_seeded()
+        report = project.check_relationships(sample=args.sample)
+    for problem in (*report.violations, *report.skipped):
+        _write(sys.stdout, f"{problem}\n")
+    if not report.ok:
+        _write(sys.stdout, f"FAILED: {len(report.violations)} of {report.checked} checks\n")
+        return 2
+    _write(sys.stdout, f"ok: {report.checked} checks hold, {len(report.skipped)} skipped\n")
+    return 0
 
 
 def _seed(args: argparse.Namespace) -> int:
