@@ -418,3 +418,28 @@ def test_access_log_is_one_json_line_per_request(
 
 def test_sample_project_is_the_one_served(live: Live) -> None:
     assert live.projects[SAMPLE_UUID].root == SAMPLE
+
+
+def test_v2_pivoted_query_has_pivot_details(live: Live) -> None:
+    """pivotConfiguration and dateZoom beside the query, as Lightdash's client sends them."""
+    client = live.client()
+    pivot = {
+        "indexColumn": {"reference": "orders_order_date_month", "type": "time"},
+        "valuesColumns": [{"reference": "orders_order_count", "aggregation": "sum"}],
+        "groupByColumns": [{"reference": "orders_status"}],
+        "sortBy": [],
+    }
+    body = {"query": QUERY, "pivotConfiguration": pivot, "dateZoom": {"granularity": "Year"}}
+    submitted = ok(client.post(f"{V2}/query/metric-query", json=body))
+    library = live.projects[SAMPLE_UUID].run(
+        mq.MetricQuery.model_validate(
+            {**QUERY, "pivotConfiguration": pivot, "dateZoom": {"granularity": "Year"}}
+        )
+    )
+    page = _wait_ready(client, submitted["queryUuid"], page=1, pageSize=500)
+    assert page["pivotDetails"] == library.pivot_details()
+    statuses = {r["orders_status"] for r in library.rows}
+    assert page["pivotDetails"]["totalColumnCount"] == len(statuses) > 1
+    assert "returned" not in statuses and None in statuses  # notEquals keeps NULL
+    months = {r["orders_order_date_month"]["value"]["raw"] for r in page["rows"]} - {None}
+    assert months and all(m[4:].startswith("-01-01") for m in months)  # zoomed to years

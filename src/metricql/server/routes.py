@@ -83,6 +83,8 @@ async def run_query(request: Request, project_uuid: str, explore_id: str) -> JSO
 async def submit_query(request: Request, project_uuid: str) -> JSONResponse:
     body = await json_body(request)
     inner = body.get("query") if isinstance(body, dict) else None
+    if isinstance(inner, dict) and isinstance(body, dict):  # Lightdash sends these beside it
+        inner = {**inner, **{k: body[k] for k in ("dateZoom", "pivotConfiguration") if k in body}}
     principal, project, query = await _query_request(request, project_uuid, None, inner)
     compiled = await _run(request, principal, lambda: project.compile(query, user=principal.user))
     job = state_of(request).jobs.submit(
