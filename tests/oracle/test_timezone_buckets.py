@@ -116,3 +116,8 @@ def test_a_bad_flag_is_a_project_error(tmp_path: Path) -> None:
     with pytest.raises(mq.MetricQLError) as err:
         mq.load_project(shop.parent)
     assert "timezone_buckets" in str(err.value) and err.value.hint
+
+
+def test_an_unknown_zone_is_a_query_error(zoned: mq.Project) -> None:
+    with pytest.raises(mq.QueryError, match="unknown timezone"):
+        zoned.compile(_query("orders_ordered_at_hour", "Mars/Olympus_Mons"))
