@@ -59,6 +59,7 @@ def pivot_queries() -> dict[str, mq.MetricQuery]:
                 "indexColumn": _refs("orders_status"),
                 "groupByColumns": _refs("orders_order_date_year", "orders_is_gift"),
                 "valuesColumns": [_value("orders_order_count", "avg")],
+                "subtotals": True,  # column subtotals: per status and year
             },
         ),
         "pivot_no_group_by_count": _pivot(

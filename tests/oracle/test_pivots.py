@@ -487,7 +487,7 @@ def test_row_column_grand_totals_and_subtotals_average_the_query_rows(
 def test_subtotals_need_two_index_columns(project: mq.Project) -> None:
     with pytest.raises(mq.QueryError) as err:
         project.compile(_year_status({"subtotals": True}))
-    assert err.value.context["field"] == "subtotals"
+    assert err.value.context["field"] == "subtotals" and "two index" in err.value.message
 
 
 # ---- table calculations keep their pivoted meaning ----
@@ -536,3 +536,30 @@ def test_grand_totals_of_a_pivoted_or_zoomed_query_are_its_metrics_totals(
     totals = project.totals(pivoted, connection=duck)
     (want,) = duck.sql("SELECT SUM(amount) FROM orders").fetchall()[0]
     assert totals["orders_total_revenue"] == pytest.approx(want)
+
+
+def test_column_subtotals_group_all_but_the_last_group_by(
+    project: mq.Project, duck: duckdb.DuckDBPyConnection
+) -> None:
+    """Status × (year, gift): the column subtotal of a cell sums its status and year."""
+    query = _pivot_query(
+        ["orders_status", "orders_order_date_year", "orders_is_gift"],
+        ["orders_total_revenue"],
+        {
+            "indexColumn": _ref("orders_status"),
+            "valuesColumns": [{"reference": "orders_total_revenue"}],
+            "groupByColumns": _ref("orders_order_date_year", "orders_is_gift"),
+            "subtotals": True,
+        },
+    )
+    got = project.run(query, connection=duck)
+    cells = duck.sql(
+        """SELECT status, date_trunc('year', order_date)::DATE, is_gift, SUM(amount)
+           FROM orders GROUP BY 1, 2, 3"""
+    ).fetchall()
+    subtotal: dict[Cell, float] = {}
+    for status, year, _, value in cells:
+        subtotal[(status, year)] = subtotal.get((status, year), 0.0) + float(value or 0)
+    want = [(*c, subtotal[(c[0], c[1])]) for c in _expected(cells, 1, 2)]
+    assert _columns(got)[-1] == "orders_total_revenue_sum_column_subtotal"
+    assert_same_rows(got.rows, want, _columns(got), ordered=True)

@@ -363,7 +363,7 @@ class PivotConfiguration(_Model):
     column_limit: int | None = Field(default=None, ge=1)  # metricql: below Lightdash's 100
     row_totals: bool = False  # each index row's total over every column
     column_totals: bool = False  # each column's total over every row, and the grand total
-    subtotals: bool = False  # totals of each group of the index columns but the last
+    subtotals: bool = False  # totals over the last index column, and over the last group-by
 
     @field_validator("index_column", "group_by_columns", "sort_by", mode="before")
     @classmethod

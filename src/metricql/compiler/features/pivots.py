@@ -92,12 +92,16 @@ TOTAL_KEYS: Mapping[str, Callable[[Pivot], tuple[str, ...]]] = {
     "column_total": lambda p: p.group_by,
     "grand_total": lambda p: (),
     "subtotal": lambda p: (*p.index[:-1], *p.group_by),
+    "column_subtotal": lambda p: (*p.index, *p.group_by[:-1]),
 }
-_ASKED: Mapping[str, Callable[[PivotConfiguration], bool]] = {
-    "row_total": lambda c: c.row_totals,
-    "column_total": lambda c: c.column_totals,
-    "grand_total": lambda c: c.column_totals,
-    "subtotal": lambda c: c.subtotals,
+# Whether a kind is asked for, given the configuration and the index and group-by counts:
+# subtotals group all index columns but the last, column subtotals all group-bys but the last.
+_ASKED: Mapping[str, Callable[[PivotConfiguration, int, int], bool]] = {
+    "row_total": lambda c, _, __: c.row_totals,
+    "column_total": lambda c, _, __: c.column_totals,
+    "grand_total": lambda c, _, __: c.column_totals,
+    "subtotal": lambda c, rows, _: c.subtotals and rows >= 2,
+    "column_subtotal": lambda c, _, columns: c.subtotals and columns >= 2,
 }
 
 
@@ -111,8 +115,8 @@ def pivot_plan(
     group_by = tuple(c.reference for c in config.group_by_columns)
     values = tuple(PivotValue(v.reference, v.aggregation) for v in config.values_columns)
     _check_columns(index, group_by, values, output_ids)
-    if config.subtotals and len(index) < 2:
-        raise _error("subtotals need at least two index columns", "subtotals")
+    if config.subtotals and len(index) < 2 and len(group_by) < 2:
+        raise _error("subtotals need two index or two group-by columns", "subtotals")
     row_keys, column_keys = _keys(config, index, group_by, {v.reference for v in values})
     return Pivot(
         index=index,
@@ -123,7 +127,7 @@ def pivot_plan(
         row_limit=limit if limit is not None else DEFAULT_ROW_LIMIT,
         column_limit=column_limit(config, len(index), len(values)),
         config=config,
-        totals=tuple(kind for kind, asked in _ASKED.items() if asked(config)),
+        totals=tuple(k for k, asked in _ASKED.items() if asked(config, len(index), len(group_by))),
     )
 
 
