@@ -69,6 +69,13 @@ def test_a_custom_granularity_of_a_date(
 
 def test_listed_in_time_intervals_without_a_warning(fiscal: mq.Project) -> None:
     assert not [i for i in fiscal.validate() if "fiscal_quarter" in str(i)]
+    explore = fiscal.explore("orders")
+    listed = explore.dimensions["orders_order_date_fiscal_quarter"]  # in the explore's fields
+    assert (listed.time_interval_base, listed.type.value) == ("order_date", "date")
+    assert "order_date_fiscal_quarter" in explore.tables["orders"].dimensions
+    assert "orders_ordered_at_fiscal_quarter" not in explore.dimensions  # not listed there
+    exported = mq.explore_to_dict(explore)
+    assert "order_date_fiscal_quarter" in exported["tables"]["orders"]["dimensions"]
 
 
 def test_a_string_granularity_of_a_timestamp_sorted_descending(

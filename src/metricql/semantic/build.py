@@ -17,7 +17,11 @@ from metricql.project.schema import ExploreMeta, JoinMeta, ProjectSchema
 from metricql.query.model import FilterOperator
 from metricql.semantic.explore import Explore, Join, JoinType, Relationship, Table
 from metricql.semantic.fields import Dimension, Metric, friendly_name
-from metricql.semantic.granularities import custom_granularities
+from metricql.semantic.granularities import (
+    CustomGranularity,
+    custom_child,
+    custom_granularities,
+)
 from metricql.semantic.models import ModelDef, build_model_defs
 from metricql.semantic.refs import Snippet, parse_snippet
 from metricql.semantic.resolve import Resolved, Resolver
@@ -59,7 +63,7 @@ def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], list[Met
         problems.append(err)
         grains = MappingProxyType({})
     if grains:
-        explores = {n: replace(e, custom_granularities=grains) for n, e in explores.items()}
+        explores = {n: _with_custom(e, grains, defs) for n, e in explores.items()}
     # A model's problem shows in each explore built on it: report it once.
     unique = {(type(p), str(p)): p for p in problems}
     return explores, list(unique.values())
@@ -208,6 +212,34 @@ def _explore(
         source_dialect=dialect,
         metric_filter_operators=_filter_operators(metrics),
         required_attributes=spec.required_attributes,
+    )
+
+
+def _with_custom(
+    explore: Explore, grains: Mapping[str, CustomGranularity], defs: Mapping[str, ModelDef]
+) -> Explore:
+    """`explore` knowing the project's custom granularities, with a `<dimension>_<name>`
+    field for each one a dimension's `time_intervals` lists."""
+    tables = dict(explore.tables)
+    for alias, table in explore.tables.items():
+        model = defs.get(table.original_name)
+        children = {
+            f"{alias}_{d.name}_{g}": custom_child(table.dimensions[d.name], grains[g])
+            for d in (model.dimensions.values() if model else ())
+            if d.name in table.dimensions
+            for g in d.custom_intervals
+        }
+        if children:
+            by_name = {c.name: c for c in children.values()}
+            tables[alias] = replace(
+                table, dimensions=MappingProxyType({**table.dimensions, **by_name})
+            )
+    added = {d.id: d for t in tables.values() for d in t.dimensions.values()}
+    return replace(
+        explore,
+        tables=MappingProxyType(tables),
+        dimensions=MappingProxyType({**explore.dimensions, **added}),
+        custom_granularities=grains,
     )
 
 

@@ -4,7 +4,7 @@ time dimension by putting the dimension's tree where `${COLUMN}` was."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import sqlglot
@@ -12,7 +12,7 @@ from sqlglot import exp
 
 from metricql.errors import ProjectError
 from metricql.project.schema import ProjectSchema
-from metricql.semantic.fields import DimensionType
+from metricql.semantic.fields import Dimension, DimensionType
 
 _PLACEHOLDER = "__metricql_granularity_column__"
 
@@ -35,6 +35,21 @@ class CustomGranularity:
             return node
 
         return self.tree.copy().transform(put)
+
+
+def custom_child(base: Dimension, grain: CustomGranularity) -> Dimension:
+    """The custom granularity `grain` of the time dimension `base`: `<base>_<name>`."""
+    return replace(
+        base,
+        name=f"{base.name}_{grain.name}",
+        type=grain.type,
+        label=f"{base.label} {grain.label}",
+        sql=grain.applied(base.sql),
+        time_interval=None,
+        time_interval_base=base.name,
+        is_interval_base=False,
+        groups=(*base.groups, base.label),
+    )
 
 
 def custom_granularities(project: ProjectSchema, dialect: str) -> Mapping[str, CustomGranularity]:

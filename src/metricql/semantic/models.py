@@ -47,6 +47,7 @@ class DimDef:
     intervals: tuple[TimeInterval, ...] = ()
     is_additional: bool = False
     line: int | None = None
+    custom_intervals: tuple[str, ...] = ()  # custom granularities its time_intervals list
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,7 +279,18 @@ def _dim_def(
         intervals=intervals,
         is_additional=additional,
         line=column.line,
+        custom_intervals=_custom_listed(meta, custom) if kind in _TIME else (),
     )
+
+
+_TIME = (DimensionType.DATE, DimensionType.TIMESTAMP)
+
+
+def _custom_listed(meta: DimensionMeta, custom: frozenset[str]) -> tuple[str, ...]:
+    """The custom granularities a dimension's `time_intervals` list names, in order."""
+    raw = meta.time_intervals
+    names = raw if isinstance(raw, (list, tuple)) else ()
+    return tuple(dict.fromkeys(str(n) for n in names if str(n) in custom))
 
 
 def _metric_def(

@@ -24,7 +24,7 @@ from metricql.semantic.fields import (
     DimensionType,
 )
 from metricql.semantic.fields import TimeInterval as TI
-from metricql.semantic.granularities import CustomGranularity
+from metricql.semantic.granularities import CustomGranularity, custom_child
 from metricql.semantic.refs import interval_of
 
 TIME_TYPES = frozenset({DimensionType.DATE, DimensionType.TIMESTAMP})
@@ -47,21 +47,6 @@ def interval_child(base: Dimension, interval: TI) -> Dimension:
         label=f"{base.label} {INTERVAL_LABELS[interval].lower()}",
         sql=interval_of(base.sql.copy(), interval, base.type),
         time_interval=interval,
-        time_interval_base=base.name,
-        is_interval_base=False,
-        groups=(*base.groups, base.label),
-    )
-
-
-def custom_child(base: Dimension, grain: CustomGranularity) -> Dimension:
-    """The custom granularity `grain` of the time dimension `base`."""
-    return replace(
-        base,
-        name=f"{base.name}_{grain.name}",
-        type=grain.type,
-        label=f"{base.label} {grain.label}",
-        sql=grain.applied(base.sql),
-        time_interval=None,
         time_interval_base=base.name,
         is_interval_base=False,
         groups=(*base.groups, base.label),
