@@ -563,3 +563,23 @@ def test_column_subtotals_group_all_but_the_last_group_by(
     want = [(*c, subtotal[(c[0], c[1])]) for c in _expected(cells, 1, 2)]
     assert _columns(got)[-1] == "orders_total_revenue_sum_column_subtotal"
     assert_same_rows(got.rows, want, _columns(got), ordered=True)
+
+
+def test_summing_a_string_is_a_query_error_not_a_warehouse_error(project: mq.Project) -> None:
+    query = _pivot_query(
+        ["orders_status", "orders_order_date_year"],
+        ["orders_order_count"],
+        {"indexColumn": _ref("orders_order_date_year"), "valuesColumns": _ref("orders_status")},
+    )
+    with pytest.raises(mq.QueryError, match="cannot be aggregated with sum") as err:
+        project.compile(query)
+    assert err.value.context["field"] == "orders_status"
+    counted = _pivot_query(
+        ["orders_status", "orders_order_date_year"],
+        ["orders_order_count"],
+        {
+            "indexColumn": _ref("orders_order_date_year"),
+            "valuesColumns": [{"reference": "orders_status", "aggregation": "count"}],
+        },
+    )
+    assert 'COUNT("orders_status")' in project.compile(counted).sql

@@ -21,7 +21,7 @@ from metricql.compiler.compiled import CompiledField
 from metricql.compiler.features.calculation_helpers import NO_PIVOT, PivotScope
 from metricql.errors import QueryError
 from metricql.query.model import PivotConfiguration
-from metricql.semantic.fields import FieldKind
+from metricql.semantic.fields import DimensionType, FieldKind
 
 MAX_COLUMNS = 100  # Lightdash's MAX_PIVOT_COLUMN_LIMIT: cells of one laid-out row
 DEFAULT_ROW_LIMIT = 500  # Lightdash's DEFAULT_PIVOT_ROW_LIMIT
@@ -106,19 +106,28 @@ _ASKED: Mapping[str, Callable[[PivotConfiguration, int, int], bool]] = {
 
 
 def pivot_plan(
-    config: PivotConfiguration | None, output_ids: Sequence[str], limit: int | None
+    config: PivotConfiguration | None, output_types: Mapping[str, DimensionType], limit: int | None
 ) -> Pivot | None:
-    """The checked pivot of a query selecting `output_ids`; None without a configuration."""
+    """The checked pivot of a query whose output columns have `output_types` (by id, in
+    order); None without a configuration."""
     if config is None:
         return None
     index = tuple(c.reference for c in config.index_column)
     group_by = tuple(c.reference for c in config.group_by_columns)
     values = tuple(PivotValue(v.reference, v.aggregation) for v in config.values_columns)
-    _check_columns(index, group_by, values, output_ids)
+    _check_columns(index, group_by, values, list(output_types))
+    for value in values:
+        kind = output_types[value.reference]
+        if value.aggregation in _NUMERIC and kind is not DimensionType.NUMBER:
+            raise _error(
+                f"pivot value {value.reference!r} is a {kind.value}: it cannot be "
+                f"aggregated with {value.aggregation}",
+                value.reference,
+            )
     if config.subtotals and len(index) < 2 and len(group_by) < 2:
         raise _error("subtotals need two index or two group-by columns", "subtotals")
     row_keys, column_keys = _keys(config, index, group_by, {v.reference for v in values})
-    return Pivot(
+    pivot = Pivot(
         index=index,
         values=values,
         group_by=group_by,
@@ -129,6 +138,12 @@ def pivot_plan(
         config=config,
         totals=tuple(k for k, asked in _ASKED.items() if asked(config, len(index), len(group_by))),
     )
+    seen: set[str] = set()
+    for name in pivot.output_ids:  # a selected field named `row_index`, `x_sum_row_total` …
+        if name in seen:
+            raise _error(f"pivot column {name!r} would appear twice in the result", name)
+        seen.add(name)
+    return pivot
 
 
 def pivot_fields(fields: Sequence[CompiledField], pivot: Pivot) -> tuple[CompiledField, ...]:
@@ -159,6 +174,7 @@ def pivot_fields(fields: Sequence[CompiledField], pivot: Pivot) -> tuple[Compile
 
 
 _KEEPS_TYPE = frozenset({"min", "max", "any"})
+_NUMERIC = frozenset({"sum", "avg"})  # aggregations that need numbers
 
 
 def pivot_scope(config: PivotConfiguration | None, dimension_ids: Sequence[str]) -> PivotScope:

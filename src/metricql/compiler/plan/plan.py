@@ -26,11 +26,11 @@ from metricql.compiler.plan.lookup import (
     query_sorts,
     required_filters,
 )
-from metricql.compiler.plan.targets import PlanFilters, bind_filters
+from metricql.compiler.plan.targets import PlanFilters, bind_filters, metric_value_type
 from metricql.compiler.sql.ordering import sort_key
 from metricql.query.model import FilterRule, MetricQuery, SortField, rules
 from metricql.semantic.explore import Explore, Join
-from metricql.semantic.fields import Dimension, Metric
+from metricql.semantic.fields import Dimension, DimensionType, Metric
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +132,20 @@ def plan_query(explore: Explore, query: MetricQuery, *, max_limit: int | None = 
         post_calculation_inputs=fields.post_inputs,
         calculations=tuple(calcs),
         timezone=query.timezone or "UTC",
-        pivot=pivot_plan(query.pivot_configuration, fields.output_ids + calc_names, limit),
+        pivot=pivot_plan(query.pivot_configuration, _output_types(explore, fields, calcs), limit),
     )
+
+
+def _output_types(
+    explore: Explore, fields: QueryFields, calcs: list[Calc]
+) -> dict[str, DimensionType]:
+    """The type of each output column, in select order (what a pivot may aggregate)."""
+    return {
+        **{d.id: d.type for d in fields.dimensions},
+        **{c.id: c.type for c in fields.custom},
+        **{m.id: metric_value_type(explore, m) for m in fields.metrics},
+        **{c.name: c.type or DimensionType.NUMBER for c in calcs},
+    }
 
 
 def _uses(
