@@ -241,9 +241,18 @@ def _clickhouse_local(column: exp.Expr, tz: str) -> exp.Expr:
 # A naive UTC timestamp as the naive wall-clock time in a zone (sqlglot renders CONVERT_TIMEZONE
 # per dialect: `AT TIME ZONE 'UTC' AT TIME ZONE tz` on DuckDB/Postgres, DATETIME(x, tz) on
 # BigQuery); ClickHouse has neither, so its rule adds the zone's offset at that instant.
+def _trino_local(column: exp.Expr, tz: str) -> exp.Expr:
+    """Trino reads a naive timestamp in the session zone: say it is UTC, move, drop the zone."""
+    utc = exp.Anonymous(this="with_timezone", expressions=[column, exp.Literal.string("UTC")])
+    moved = exp.Anonymous(this="at_timezone", expressions=[utc, exp.Literal.string(tz)])
+    return exp.cast(moved, exp.DType.TIMESTAMP)
+
+
 LOCAL_TIME: Mapping[str, LocalTime] = MappingProxyType(
     {
         "clickhouse": _clickhouse_local,
+        "trino": _trino_local,
+        "athena": _trino_local,
         # DATETIME(timestamp, zone) is the wall clock; TIMESTAMP() keeps TIMESTAMP_TRUNC usable
         "bigquery": lambda c, tz: exp.Anonymous(
             this="TIMESTAMP",
