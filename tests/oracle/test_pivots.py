@@ -426,3 +426,39 @@ def test_summing_a_string_is_a_query_error_not_a_warehouse_error(project: mq.Pro
         },
     )
     assert 'COUNT("orders_status")' in project.compile(counted).sql
+
+
+def test_metrics_as_rows_lay_out_one_row_per_value(
+    project: mq.Project, duck: duckdb.DuckDBPyConnection
+) -> None:
+    pytest.importorskip("pyarrow")
+    query = _pivot_query(
+        ["orders_order_date_year", "orders_status"],
+        ["orders_total_revenue", "orders_order_count"],
+        {
+            "indexColumn": _ref("orders_order_date_year"),
+            "valuesColumns": _ref("orders_total_revenue", "orders_order_count"),
+            "groupByColumns": _ref("orders_status"),
+            "metricsAsRows": True,
+            "columnLimit": 2,
+        },
+    )
+    result = project.run(query, connection=duck)
+    assert '"column_index" <= 2' in result.sql
+    unlimited = query.pivot_configuration.model_copy(update={"column_limit": None})  # type: ignore[union-attr]
+    whole = project.compile(query.model_copy(update={"pivot_configuration": unlimited})).sql
+    assert '"column_index" <= 99' in whole  # metrics as rows: the 100 cells are not divided
+    table = result.to_pivot_arrow()
+    cells = duck.sql(
+        "SELECT date_trunc('year', order_date)::DATE, status, SUM(amount), COUNT(order_id) "
+        "FROM orders GROUP BY 1, 2"
+    ).fetchall()
+    statuses = sorted({c[1] for c in cells}, key=lambda s: (s is None, s or ""))[:2]
+    years = sorted({c[0] for c in cells}, key=lambda y: (y is None, y or y))
+    assert table.column_names == ["orders_order_date_year", "metric", *statuses]
+    assert table.column("metric").to_pylist() == [
+        m for _ in years for m in ("orders_total_revenue_sum", "orders_order_count_sum")
+    ]
+    by_cell = {(c[0], c[1]): c for c in cells}
+    counts = table.column(statuses[0]).to_pylist()[1::2]
+    assert counts == [by_cell.get((y, statuses[0]), (None,) * 4)[3] for y in years]

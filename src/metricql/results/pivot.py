@@ -19,7 +19,6 @@ from metricql.compiler.features.pivots import (
     Pivot,
     PivotValue,
 )
-from metricql.errors import UnsupportedError
 from metricql.results.values import json_value
 
 
@@ -79,13 +78,10 @@ def pivot_details(pivot: Pivot, rows: Sequence[Mapping[str, Any]]) -> dict[str, 
 
 def pivot_columns(pivot: Pivot, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
     """The laid-out table as columns: index columns, one column per pivot value, then the
-    row totals when asked for."""
+    row totals when asked for. With metricsAsRows: one row per index row and value column
+    (named in `metric`), one column per group-by combination."""
     if pivot.config.metrics_as_rows:
-        raise UnsupportedError(
-            "laying out a pivot with metricsAsRows is not supported yet",
-            hint="read the cells from `rows`, or set metricsAsRows to false",
-            feature="metricsAsRows",
-        )
+        return _metrics_as_rows(pivot, rows)
     names = column_names(pivot, rows)
     row_totals = [f"{v.column}_row_total" for v in pivot.values if "row_total" in pivot.totals]
     by_row: dict[int, dict[str, Any]] = {}
@@ -98,3 +94,28 @@ def pivot_columns(pivot: Pivot, rows: Sequence[Mapping[str, Any]]) -> dict[str, 
     ordered = [by_row[r] for r in sorted(by_row)]
     ids = [*pivot.index, *(n.name for n in names), *row_totals]
     return {i: [laid.get(i) for laid in ordered] for i in ids}
+
+
+METRIC = "metric"  # the column naming each row's value column when metrics are rows
+
+
+def _metrics_as_rows(pivot: Pivot, rows: Sequence[Mapping[str, Any]]) -> dict[str, list[Any]]:
+    combos: dict[int, str] = {}
+    taken = {*pivot.index, METRIC}
+    for row in rows:
+        if row[COLUMN_INDEX] not in combos:
+            parts = ["null" if row[g] is None else str(row[g]) for g in pivot.group_by]
+            name = "_".join(parts) or "value"
+            name = f"{name}__{row[COLUMN_INDEX]}" if name in taken else name
+            taken.add(name)
+            combos[row[COLUMN_INDEX]] = name
+    laid: dict[tuple[int, int], dict[str, Any]] = {}
+    for row in rows:
+        for at, value in enumerate(pivot.values):
+            line = laid.setdefault(
+                (row[ROW_INDEX], at), {**{i: row[i] for i in pivot.index}, METRIC: value.column}
+            )
+            line[combos[row[COLUMN_INDEX]]] = row[value.column]
+    ordered = [laid[k] for k in sorted(laid)]
+    ids = [*pivot.index, METRIC, *(combos[c] for c in sorted(combos))]
+    return {i: [line.get(i) for line in ordered] for i in ids}
