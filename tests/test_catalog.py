@@ -42,7 +42,7 @@ def test_compiled_metric_sql_equals_the_query_result(
     assert len(metrics) >= 5
     for metric_id in metrics:
         compiled = table["metrics"][metric_id.removeprefix("orders_")]["compiledSql"]
-        (want,) = duck.execute(f'SELECT {compiled} FROM main.orders AS "orders"').fetchone()
+        (want,) = duck.execute(f'SELECT {compiled} FROM main.orders AS "orders"').fetchall()[0]
         query = mq.MetricQuery(explore_name="orders", metrics=[metric_id])
         got = project.run(query, connection=duck).rows[0][metric_id]
         assert got == pytest.approx(want), metric_id

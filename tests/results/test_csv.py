@@ -65,7 +65,10 @@ def test_formatted_csv_uses_lightdash_formats_and_table_names(
     write_csv(result.fields, result.rows, out, CsvOptions(show_table_names=True))
     header, row = _read(out.getvalue())
     assert header == ["Orders Total revenue", "Orders Order count"]
-    revenue, count = duck.execute("SELECT SUM(amount), COUNT(order_id) FROM main.orders").fetchone()
+    # fetchall, not fetchone: an unfinished result would block the shared connection
+    ((revenue, count),) = duck.execute(
+        "SELECT SUM(amount), COUNT(order_id) FROM main.orders"
+    ).fetchall()
     assert row[1] == f"{count:,}"
     assert row[0] == f"${float(revenue):,.2f}"  # total_revenue has format: usd
 
