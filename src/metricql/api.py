@@ -21,8 +21,10 @@ from metricql.compiler.options import CompileOptions
 from metricql.compiler.plan.access import visible_explore
 from metricql.context import UserContext
 from metricql.errors import (
+    CompileError,
     ForbiddenError,
     Issue,
+    MetricQLError,
     ProjectError,
     ProjectErrors,
     UnknownExploreError,
@@ -35,7 +37,7 @@ from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ProjectSchema
 from metricql.query.model import MetricQuery
 from metricql.results.result import QueryResult
-from metricql.semantic.build import build_explores
+from metricql.semantic.build import build_explores, project_problems
 from metricql.semantic.explore import Explore
 from metricql.warehouse.base import Execution, Warehouse
 from metricql.warehouse.columns import typed_from_warehouse
@@ -52,13 +54,19 @@ class Project:
     """A loaded dbt project: its explores, and compile/run over them. Immutable once built."""
 
     def __init__(
-        self, schema: ProjectSchema, explores: Mapping[str, Explore], *, cache_size: int = 1024
+        self,
+        schema: ProjectSchema,
+        explores: Mapping[str, Explore],
+        *,
+        cache_size: int = 1024,
+        broken: Mapping[str, tuple[MetricQLError, ...]] | None = None,
     ) -> None:
         # The explores hold everything queries need; the parsed YAML of the models would only
         # double the memory of a large project.
         self._schema = schema.model_copy(update={"models": ()})
         self._origins = {m.name: m.relation_origin for m in schema.models if m.relation_origin}
         self._explores: Mapping[str, Explore] = MappingProxyType(dict(explores))
+        self._broken: Mapping[str, tuple[MetricQLError, ...]] = MappingProxyType(dict(broken or {}))
         self._lock = threading.Lock()
         self._warehouse: Warehouse | None = None  # opened on first use, closed by close()
         self._cache = CompileCache(cache_size)
@@ -104,11 +112,48 @@ class Project:
         visible = {n: visible_explore(e, user) for n, e in self._explores.items()}
         return MappingProxyType({n: e for n, e in visible.items() if e is not None})
 
+    @property
+    def broken_explores(self) -> Mapping[str, tuple[MetricQLError, ...]]:
+        """Explores that could not be built, by name, with their errors (Lightdash's
+        ExploreErrors); the other explores work without them."""
+        return self._broken
+
+    @property
+    def errors(self) -> tuple[MetricQLError, ...]:
+        """Every error of the load, each once: broken explores, then fields left out."""
+        return tuple(project_problems(self._explores, self._broken))
+
+    def explore_errors(self) -> list[dict[str, Any]]:
+        """The broken explores as Lightdash's ExploreError entries (`name`, `label`,
+        `errors: [{type, message}]`), for `explore_summaries`."""
+        kinds = {CompileError: "METADATA_PARSE_ERROR", ProjectError: "METADATA_PARSE_ERROR"}
+        return [
+            {
+                "name": name,
+                "label": name,
+                "errors": [
+                    {
+                        "type": next(
+                            (v for k, v in kinds.items() if isinstance(e, k)),
+                            "NO_DIMENSIONS_FOUND",
+                        ),
+                        "message": f"{e.where.prefix}{e.message}",
+                    }
+                    for e in errors
+                ],
+            }
+            for name, errors in sorted(self._broken.items())
+        ]
+
     def explore(self, name: str) -> Explore:
-        """One explore; an unknown name raises UnknownExploreError with a suggestion."""
+        """One explore; an unknown name raises UnknownExploreError with a suggestion, a broken
+        one raises its own error."""
         found = self._explores.get(name)
         if found is not None:
             return found
+        errors = self._broken.get(name)
+        if errors:
+            raise errors[0] if len(errors) == 1 else ProjectErrors(errors)
         raise UnknownExploreError(
             f"explore {name!r} does not exist",
             hint=did_you_mean(
@@ -305,8 +350,10 @@ class Project:
         return (*self._schema.issues, *sorted(explores, key=str))
 
     def validate(self) -> list[str]:
-        """The issues as text (problems were already raised at load time)."""
-        return [str(issue) for issue in self.issues]
+        """The errors (`file:line: message`), then the warnings, as text."""
+        return [f"{e.where.prefix}{e.message}" for e in self.errors] + [
+            str(issue) for issue in self.issues
+        ]
 
     def relation_origin(self, model: str) -> str | None:
         """How the relation of `model` was named (dbt config, macros, manifest), if known."""
@@ -392,8 +439,13 @@ def load_project(
     target: str | None = None,
     source_dialect: str | None = None,
     connection: Any = None,
+    strict: bool = False,
 ) -> Project:
-    """Load the dbt project at `path`; every problem in it is raised at once as ProjectErrors.
+    """Load the dbt project at `path` with every explore that can be built.
+
+    As in Lightdash, a broken field is left out of its explore and a broken model or explore
+    is recorded: `project.errors`, `project.broken_explores`, `explore.errors`; a query that
+    names one raises its error. `strict=True` raises every problem at once as ProjectErrors.
 
     `source_dialect`: the dialect the YAML's SQL is written in (default: the profile target's,
     else DuckDB, with a warning in `validate()`). Columns the YAML, manifest and catalog.json
@@ -402,13 +454,16 @@ def load_project(
     """
     with gc_paused():
         try:
-            schema = load_project_schema(path, target=target, source_dialect=source_dialect)
+            schema = load_project_schema(
+                path, target=target, source_dialect=source_dialect, strict=strict
+            )
         except ProjectError as err:  # includes a ProjectErrors: its problems are taken over
             raise ProjectErrors([err]) from err
         schema = typed_from_warehouse(schema, connection)
-        explores, problems = build_explores(schema)
-    raise_all(problems)
-    return Project(schema, explores)
+        explores, broken = build_explores(schema)
+    if strict:
+        raise_all(project_problems(explores, broken))
+    return Project(schema, explores, broken=broken)
 
 
 def load_explores_json(source: Any) -> dict[str, Explore]:

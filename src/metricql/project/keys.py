@@ -89,7 +89,8 @@ _SCHEMAS: Mapping[str, type[BaseModel]] = {
 def read_keys(place: str) -> frozenset[str]:
     """Keys metricql reads at `place` (its schema model's fields and their aliases)."""
     fields = _SCHEMAS[place].model_fields
-    return frozenset(fields) | {f.alias for f in fields.values() if f.alias}
+    names = frozenset(fields) - {"line"}  # where the YAML mapping sits, not a key
+    return names | {f.alias for f in fields.values() if f.alias}
 
 
 @cache

@@ -26,7 +26,11 @@ from metricql.project.yaml_models import Reading, models_in_file
 
 
 def load_project_schema(
-    path: str | Path, *, target: str | None = None, source_dialect: str | None = None
+    path: str | Path,
+    *,
+    target: str | None = None,
+    source_dialect: str | None = None,
+    strict: bool = True,
 ) -> ProjectSchema:
     """Read the dbt project at `path` into a ProjectSchema.
 
@@ -34,9 +38,11 @@ def load_project_schema(
     whose `target/manifest.json` exists is read from the manifest, which carries the relation
     names and column types dbt resolved; profiles, seeds and vars still come from the folder.
     `source_dialect` is the dialect YAML SQL is written in (default: the profile target's).
+    `strict=False` keeps the problems of single models and fields as `model_errors` (those
+    models or fields are left out) and raises only what concerns the whole project.
     """
     given = Path(path)
-    schema = _schema(given, target)
+    schema = _schema(given, target, strict)
     catalog = (given.parent if given.suffix == ".json" else schema.root / "target") / "catalog.json"
     if catalog.is_file():
         schema = with_column_types(schema, catalog_types(catalog))
@@ -63,7 +69,7 @@ def _with_source_dialect(schema: ProjectSchema, dialect: str | None) -> ProjectS
     return schema.model_copy(update={"issues": (*schema.issues, assumed)})
 
 
-def _schema(given: Path, target: str | None) -> ProjectSchema:
+def _schema(given: Path, target: str | None, strict: bool) -> ProjectSchema:
     if given.suffix == ".json":
         return manifest_schema(given)
     root = _project_root(given)
@@ -96,7 +102,8 @@ def _schema(given: Path, target: str | None) -> ProjectSchema:
         seed_configs={},
     )
     models = _yaml_models(root, config, reading)
-    raise_all(problems)
+    scoped = [] if strict else [p for p in problems if p.context.get("model")]
+    raise_all([p for p in problems if p not in scoped])
     dbt = _dbt_project(root, name, config, profile, reading.issues)
     built = dbt_models(dbt, models, reading.issues)
     seed_dirs = _paths(config, "seed-paths", ["seeds"])
@@ -111,6 +118,7 @@ def _schema(given: Path, target: str | None) -> ProjectSchema:
         ),
         week_start=_week_start(config, project_file),
         issues=tuple(reading.issues),
+        model_errors=tuple(scoped),
     )
 
 

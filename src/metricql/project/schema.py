@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from metricql.errors import Issue
+from metricql.errors import Issue, MetricQLError
 from metricql.project.profile import ProfileTarget
 
 
@@ -23,6 +23,14 @@ def _as_tuple(value: Any) -> Any:
         return ()
     if isinstance(value, str):
         return (value,)
+    return value
+
+
+def _with_line(value: Any) -> Any:
+    """A YAML mapping's own line kept as `line` (where a broken field's error points)."""
+    line = getattr(value, "line", None)
+    if isinstance(value, dict) and isinstance(line, int) and "line" not in value:
+        return {**value, "line": line}
     return value
 
 
@@ -52,9 +60,11 @@ class DimensionMeta(_Meta):
     groups: tuple[str, ...] = ()
     case_sensitive: bool | None = None
     required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    line: int | None = None  # of the YAML mapping; not a key users write
 
     _tuples = field_validator("groups", mode="before")(_as_tuple)
     _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
+    _line = model_validator(mode="before")(_with_line)
 
     @field_validator("sql", "label", "description", "format", mode="before")
     @classmethod
@@ -79,11 +89,13 @@ class MetricMeta(_Meta):
     distinct_keys: tuple[str, ...] = ()
     show_underlying_values: tuple[str, ...] = ()
     required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    line: int | None = None  # of the YAML mapping; not a key users write
 
     _tuples = field_validator(
         "groups", "distinct_keys", "show_underlying_values", "filters", mode="before"
     )(_as_tuple)
     _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
+    _line = model_validator(mode="before")(_with_line)
 
     @field_validator("sql", mode="before")
     @classmethod
@@ -199,6 +211,10 @@ class ModelSchema(_Meta):
 class ProjectSchema(_Meta):
     """Everything read from a dbt project, before explores are built."""
 
+    model_config = ConfigDict(
+        extra="allow", frozen=True, populate_by_name=True, arbitrary_types_allowed=True
+    )
+
     name: str
     root: Path
     models: tuple[ModelSchema, ...]
@@ -208,6 +224,9 @@ class ProjectSchema(_Meta):
     week_start: int | None = None
     source_dialect: str | None = None  # dialect YAML SQL is written in; None: the target's
     issues: tuple[Issue, ...] = ()  # load warnings
+    # Problems of single models (left out) and fields (left out of their model), kept when the
+    # load is not strict: explores are built without them, as Lightdash does.
+    model_errors: tuple[MetricQLError, ...] = ()
 
     @property
     def warnings(self) -> tuple[str, ...]:

@@ -19,41 +19,83 @@ from metricql.semantic.fields import Metric, friendly_name
 from metricql.semantic.models import ModelDef, build_model_defs
 from metricql.semantic.refs import Snippet, parse_snippet
 from metricql.semantic.resolve import Resolved, Resolver
-from metricql.semantic.tables import TableCache, shared_table
+from metricql.semantic.tables import TableCache, located, shared_table
+
+ExploreErrors = dict[str, tuple[MetricQLError, ...]]
 
 
-def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], list[MetricQLError]]:
-    """Every explore of the project, and every problem found while building them."""
+def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], ExploreErrors]:
+    """Every explore that can be built, and each one that cannot with its errors.
+
+    A broken field is left out of its explore (`Explore.field_errors`); a model that cannot be
+    read, or an explore whose joins or filters fail, is an explore error, as in Lightdash.
+    """
     dialect = project.source_dialect or (project.target.dialect if project.target else "duckdb")
-    defs, problems = build_model_defs(project, dialect)
+    defs, broken_models = build_model_defs(project, dialect)
     explores: dict[str, Explore] = {}
+    broken: dict[str, list[MetricQLError]] = {}
     shared: TableCache = {}
-    for model in defs.values():
-        specs = [] if model.schema.meta.hidden else [_base_spec(model)]
+    built = {m.name for m in project.models}
+    for name, error in broken_models.items():
+        if name not in built:  # left out while reading: its explore is broken
+            broken.setdefault(name, []).append(error)
+    for schema in project.models:
+        model_error = broken_models.get(schema.name)
+        if model_error is not None:
+            names = [] if schema.meta.hidden else [schema.name]
+            for name in [*names, *schema.meta.explores]:
+                broken.setdefault(name, []).append(model_error)
+            continue
+        _model_explores(defs[schema.name], defs, broken_models, dialect, (explores, broken), shared)
+    return explores, {name: _unique(errors) for name, errors in broken.items()}
+
+
+def _model_explores(
+    model: ModelDef,
+    defs: Mapping[str, ModelDef],
+    broken_models: Mapping[str, MetricQLError],
+    dialect: str,
+    out: tuple[dict[str, Explore], dict[str, list[MetricQLError]]],
+    shared: TableCache,
+) -> None:
+    """The base explore of `model` and its `meta.explores`, each built or recorded broken."""
+    explores, broken = out
+    specs = [] if model.schema.meta.hidden else [_base_spec(model)]
+    for name, extra in model.schema.meta.explores.items():
         try:
-            specs += [
-                _extra_spec(model, n, e, dialect) for n, e in model.schema.meta.explores.items()
-            ]
+            specs.append(_extra_spec(model, name, extra, dialect))
         except MetricQLError as err:
-            problems.append(err)
-        for spec in specs:
-            if spec.name in explores:
-                problems.append(
-                    CompileError(
-                        f"explore {spec.name!r} is defined twice (model {model.name!r})",
-                        hint="explore names must be unique across models and meta.explores",
-                        explore=spec.name,
-                        model=model.name,
-                    )
+            broken.setdefault(name, []).append(err)
+    for spec in specs:
+        if spec.name in explores or spec.name in broken:
+            broken.setdefault(spec.name, []).append(
+                CompileError(
+                    f"explore {spec.name!r} is defined twice (model {model.name!r})",
+                    hint="explore names must be unique across models and meta.explores",
+                    explore=spec.name,
+                    model=model.name,
+                    file=str(model.schema.file) if model.schema.file else None,
                 )
-                continue
-            try:
-                explores[spec.name] = _explore(model, defs, dialect, spec, shared)
-            except MetricQLError as err:
-                problems.append(err)
-    # A model's problem shows in each explore built on it: report it once.
-    unique = {(type(p), str(p)): p for p in problems}
-    return explores, list(unique.values())
+            )
+            explores.pop(spec.name, None)
+            continue
+        try:
+            explores[spec.name] = _explore(model, defs, broken_models, dialect, spec, shared)
+        except MetricQLError as err:
+            broken.setdefault(spec.name, []).append(err)
+
+
+def _unique(errors: Iterable[MetricQLError]) -> tuple[MetricQLError, ...]:
+    return tuple({(type(e), str(e)): e for e in errors}.values())
+
+
+def project_problems(
+    explores: Mapping[str, Explore], broken: Mapping[str, tuple[MetricQLError, ...]]
+) -> list[MetricQLError]:
+    """Every error of a build, each once: explore errors, then the fields left out."""
+    every = [e for errors in broken.values() for e in errors]
+    every += [e for explore in explores.values() for e in explore.errors]
+    return list(_unique(every))
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,14 +171,28 @@ def _extra_spec(model: ModelDef, name: str, extra: ExploreMeta, dialect: str) ->
 def _explore(
     base: ModelDef,
     defs: Mapping[str, ModelDef],
+    broken_models: Mapping[str, MetricQLError],
     dialect: str,
     spec: _ExploreSpec,
     shared: TableCache,
 ) -> Explore:
-    ctx = {"explore": spec.name, "file": str(base.schema.file) if base.schema.file else None}
+    ctx = {
+        "explore": spec.name,
+        "file": str(base.schema.file) if base.schema.file else None,
+        "line": base.schema.line,
+    }
     tables: dict[str, ModelDef] = {base.name: base}
     for meta, _ in spec.joins:
         key = meta.alias or meta.join
+        failed = broken_models.get(meta.join)
+        if failed is not None:  # its own error, not a cascade of "cannot find table"
+            raise CompileError(
+                f'Failed to compile explore "{spec.name}". Tried to join table "{meta.join}" '
+                f'to "{base.name}" but table "{meta.join}" has errors: {failed.message}',
+                hint=f"fix model {meta.join!r} first ({failed.where.prefix.rstrip(': ')})",
+                depends_on=meta.join,
+                **ctx,
+            )
         if meta.join not in defs:
             raise CompileError(
                 f'Failed to compile explore "{base.name}". Tried to join table "{meta.join}" to '
@@ -178,6 +234,7 @@ def _explore(
         where = resolver.resolve(spec.sql_where, base.name, "where", "sql_filter")
     built[base.name] = _with_where(built[base.name], where)
     check_metric_cycles(built.values(), ctx)
+    built = without_dangling_metrics(built, tables, spec.name)
     dimensions = {d.id: d for t in built.values() for d in t.dimensions.values()}
     metrics = {m.id: m for t in built.values() for m in t.metrics.values()}
     return Explore(
@@ -194,6 +251,46 @@ def _explore(
         issues=tuple(i for t in tables.values() for i in t.issues),
         source_dialect=dialect,
         metric_filter_operators=_filter_operators(metrics),
+    )
+
+
+def without_dangling_metrics(
+    tables: dict[str, Table], models: Mapping[str, ModelDef], explore: str
+) -> dict[str, Table]:
+    """Tables without the metrics that read a metric left out for its own error."""
+    present = {m.id for t in tables.values() for m in t.metrics.values()}
+    errors = {f: e for t in tables.values() for f, e in t.field_errors.items()}
+    dropped: dict[str, dict[str, MetricQLError]] = {}
+    changed = True
+    while changed:  # a metric over a dropped metric is dropped too, each saying why
+        changed = False
+        for key, table in tables.items():
+            for metric in table.metrics.values():
+                missing = sorted(r for r in metric.metric_references if r not in present)
+                if metric.id in present and missing:
+                    present.discard(metric.id)
+                    error = _dangling(metric, missing[0], errors.get(missing[0]), explore)
+                    model = models[key]
+                    line = model.metrics[metric.name].line if metric.name in model.metrics else None
+                    errors[metric.id] = located(error, model, metric.name, line)
+                    dropped.setdefault(key, {})[metric.id] = errors[metric.id]
+                    changed = True
+    for key, new in dropped.items():
+        table = tables[key]
+        tables[key] = replace(
+            table,
+            metrics=MappingProxyType({n: m for n, m in table.metrics.items() if m.id in present}),
+            field_errors=MappingProxyType({**table.field_errors, **new}),
+        )
+    return tables
+
+
+def _dangling(metric: Metric, ref: str, cause: MetricQLError | None, explore: str) -> MetricQLError:
+    why = f"which has its own error: {cause.message}" if cause else "which is not in the explore"
+    return CompileError(
+        f'metric {metric.name} in explore "{explore}" references metric {ref}, {why}',
+        hint=f"fix {ref} first",
+        depends_on=ref,
     )
 
 

@@ -6,8 +6,9 @@ A `ModelDef` is explore-independent: `${TABLE}` and other references are still p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 import sqlglot
@@ -76,6 +77,9 @@ class ModelDef:
     sql_where: Snippet | None
     joins: tuple[tuple[JoinMeta, Snippet], ...] = ()
     issues: tuple[Issue, ...] = ()  # warnings found while reading the model
+    # Fields left out because of their own error (by field name), as Lightdash leaves a broken
+    # field out of its explore and keeps the rest.
+    field_errors: Mapping[str, MetricQLError] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -141,34 +145,43 @@ def time_intervals(
 
 def build_model_defs(
     project: ProjectSchema, dialect: str
-) -> tuple[dict[str, ModelDef], list[MetricQLError]]:
-    """Parse every model's snippets once; collect every problem instead of stopping."""
+) -> tuple[dict[str, ModelDef], dict[str, MetricQLError]]:
+    """Parse every model's snippets once; a model that cannot be read at all is returned as
+    its error (by model name), a broken field as an error on its model."""
     defs: dict[str, ModelDef] = {}
-    problems: list[MetricQLError] = []
+    broken: dict[str, MetricQLError] = {}
+    read_errors: dict[str, dict[str, MetricQLError]] = {}  # model → field → error
+    for err in project.model_errors:
+        owner, name = str(err.context["model"]), err.context.get("field")
+        if name is None:
+            broken.setdefault(owner, err)
+        else:
+            read_errors.setdefault(owner, {})[str(name)] = err
     for model in project.models:
         try:
-            defs[model.name] = _model_def(model, project, dialect)
+            built = _model_def(model, project, dialect)
         except MetricQLError as err:
-            problems.append(err)
-    return defs, problems
+            broken[model.name] = err
+            continue
+        errors = {**read_errors.get(model.name, {}), **built.field_errors}
+        defs[model.name] = replace(built, field_errors=errors) if errors else built
+    return defs, broken
 
 
 def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> ModelDef:
     ctx = {"file": str(model.file) if model.file else None, "model": model.name}
+    model_ctx = {**ctx, "line": model.line}  # what is the model's own: relation, joins, filter
     dims: dict[str, DimDef] = {}
     metrics: dict[str, MetricDef] = {}
     issues: list[Issue] = []
+    errors: dict[str, MetricQLError] = {}
     for column in model.columns:
-        _column_fields(column, dialect, ctx, dims, metrics, issues)
+        _column_fields(column, dialect, ctx, (dims, metrics, errors), issues)
     for name, meta in model.meta.metrics.items():
-        if meta.sql is None:
-            raise CompileError(
-                f"metric {name!r} in model {model.name!r} is missing a sql definition",
-                hint="model-level metrics need `sql:`, e.g. sql: SUM(${TABLE}.amount)",
-                field=name,
-                **ctx,
-            )
-        metrics[name] = _metric_def(name, meta, meta.sql, None, dialect, ctx)
+        try:
+            metrics[name] = _model_metric(name, meta, dialect, ctx)
+        except MetricQLError as err:
+            errors[name] = err
     for name in [m for m in metrics if m in dims]:
         del metrics[name]
         issues.append(
@@ -184,54 +197,84 @@ def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> Mode
     return ModelDef(
         schema=model,
         label=model.meta.label or friendly_name(model.name),
-        relation=_relation(model, project, dialect, ctx),
+        relation=_relation(model, project, dialect, model_ctx),
         dimensions=dims,
         metrics=metrics,
-        sql_where=parse_snippet(where, dialect, field="sql_filter", **ctx) if where else None,
+        sql_where=parse_snippet(where, dialect, field="sql_filter", **model_ctx) if where else None,
         joins=tuple(
             (
                 j,
                 parse_snippet(
-                    j.sql_on, dialect, field=f"sql_on of join {j.alias or j.join}", **ctx
+                    j.sql_on, dialect, field=f"sql_on of join {j.alias or j.join}", **model_ctx
                 ),
             )
             for j in model.meta.joins
         ),
         issues=tuple(issues),
+        field_errors=errors,
     )
+
+
+def _model_metric(name: str, meta: MetricMeta, dialect: str, ctx: dict[str, Any]) -> MetricDef:
+    if meta.sql is None:
+        raise CompileError(
+            f"metric {name!r} in model {ctx['model']!r} is missing a sql definition",
+            hint="model-level metrics need `sql:`, e.g. sql: SUM(${TABLE}.amount)",
+            field=name,
+            line=meta.line,
+            **ctx,
+        )
+    return _metric_def(name, meta, meta.sql, None, dialect, {**ctx, "line": meta.line})
 
 
 def _column_fields(
     column: ColumnSchema,
     dialect: str,
     ctx: dict[str, Any],
-    dims: dict[str, DimDef],
-    metrics: dict[str, MetricDef],
+    out: tuple[dict[str, DimDef], dict[str, MetricDef], dict[str, MetricQLError]],
     issues: list[Issue],
 ) -> None:
+    """The column's dimension, additional dimensions and metrics; each broken one is an error."""
+    dims, metrics, errors = out
     meta = column.meta.dimension or DimensionMeta()
     if meta.description is None and column.description:  # as dbt/Lightdash: the column's own
         meta = meta.model_copy(update={"description": column.description})
     default_sql = f"${{TABLE}}.{column.name}"
-    base = _dim_def(column.name, meta, default_sql, column, dialect, ctx, issues, additional=False)
-    dims[base.name] = base
-    for name, extra in column.meta.additional_dimensions.items():
-        dims[name] = _dim_def(
-            name, extra, default_sql, column, dialect, ctx, issues, additional=True
-        )
-    for name, metric in column.meta.metrics.items():
-        metrics[name] = _metric_def(name, metric, meta.sql or default_sql, base.name, dialect, ctx)
+    dim = partial(_dim_def, default_sql=default_sql, column=column, dialect=dialect, ctx=ctx)
+    builds: list[tuple[str, Callable[[], DimDef | MetricDef]]] = [
+        (meta.name or column.name, partial(dim, column.name, meta, issues, additional=False)),
+        *(
+            (name, partial(dim, name, extra, issues, additional=True))
+            for name, extra in column.meta.additional_dimensions.items()
+        ),
+        *(
+            (name, partial(_metric_def, name, spec, meta.sql or default_sql,
+                           meta.name or column.name, dialect,
+                           {**ctx, "line": spec.line or column.line}))
+            for name, spec in column.meta.metrics.items()
+        ),
+    ]  # fmt: skip
+    for name, build in builds:
+        try:
+            built = build()
+        except MetricQLError as err:  # left out of its explore, the rest of the model works
+            errors[name] = err
+            continue
+        if isinstance(built, MetricDef):
+            metrics[name] = built
+        else:
+            dims[name] = built
 
 
 def _dim_def(
     name: str,
     meta: DimensionMeta,
+    issues: list[Issue],
+    *,
     default_sql: str,
     column: ColumnSchema,
     dialect: str,
     ctx: dict[str, Any],
-    issues: list[Issue],
-    *,
     additional: bool,
 ) -> DimDef:
     # A renamed dimension keeps one consistent name for the field and its interval children.
@@ -290,6 +333,7 @@ def _metric_def(
             for k in meta.distinct_keys
         ),
         dimension_reference=dimension,
+        line=ctx.get("line"),
     )
 
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from sqlglot import exp
 
-from metricql.errors import CircularReferenceError, CompileError, QueryError
+from metricql.errors import CircularReferenceError, CompileError, MetricQLError, QueryError
 from metricql.query.model import FilterRule, FilterTarget
 from metricql.query.parse import parse_filter_entries
 from metricql.semantic.fields import (
@@ -198,11 +198,33 @@ class Resolver:
         if not want_metric and is_dim:
             if mode == "join":
                 self.join_dimensions.setdefault(table, set()).add(name)
-            resolved = self.dimension(table, name)
+            resolved = self._dependency(table, name, owner)
             state.tables.update(resolved.tables or {table})
             return exp.Paren(this=resolved.tree.copy())
+        broken = model.field_errors.get(name)
+        if broken is not None:
+            raise self._broken(owner, f"{table}.{name}", broken)
         kind = "metric" if want_metric else "dimension"
         raise self._error(owner, ref, snippet, f"it matches no {kind} of table {table!r}")
+
+    def _dependency(self, table: str, name: str, owner: str) -> Resolved:
+        """A referenced dimension; when it is broken, the error says so (no cascade)."""
+        try:
+            return self.dimension(table, name)
+        except CircularReferenceError:
+            raise
+        except CompileError as err:
+            raise self._broken(owner, f"{table}.{name}", err) from None
+
+    def _broken(self, owner: str, ref: str, error: MetricQLError) -> CompileError:
+        return CompileError(
+            f'{owner} in explore "{self.explore}" references {ref}, which has its own '
+            f"error: {error.message}",
+            hint=f"fix {ref} first ({error.where.prefix.rstrip(': ') or 'see its error'})",
+            field=owner,
+            depends_on=ref,
+            **self.ctx,
+        )
 
     def _error(self, owner: str, ref: str, snippet: Snippet, why: str) -> CompileError:
         return CompileError(

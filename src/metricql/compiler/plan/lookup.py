@@ -210,7 +210,11 @@ def _unknown(
     candidates: Mapping[str, object],
     others: Mapping[str, object],
 ) -> UnknownFieldError:
-    """`fid` is not a `kind` of the explore; says so when it is of the other kind."""
+    """`fid` is not a `kind` of the explore; says so when it is of the other kind. A field
+    left out for its own error raises that error."""
+    broken = explore.field_error(fid)
+    if broken is not None:
+        raise broken
     other = {"dimension": "metric", "metric": "dimension"}[kind]
     hint = did_you_mean(
         fid, candidates, otherwise="run `metricql explores PROJECT` to list the fields"
