@@ -84,11 +84,20 @@ def from_metricql(err: MetricQLError) -> ApiError:
     return ApiError(name, status, err.message, data)
 
 
+# Keys of request bodies around the MetricQuery (CSV options, cache and UI context).
+REQUEST_KEYS = frozenset(
+    {"csvLimit", "onlyRaw", "showTableNames", "customLabels", "columnOrder", "hiddenFields",
+     "pivotConfig", "invalidateCache", "context", "chartUuid", "dashboardUuid"}
+)  # fmt: skip
+
+
 def metric_query(body: Any, explore: str | None = None) -> MetricQuery:
     """A MetricQuery from a request body; the explore in the path wins over the body's."""
     if not isinstance(body, Mapping):
         raise ApiError("ParameterError", 400, "the body must be a JSON object (a MetricQuery)")
-    data = {**body, "exploreName": explore} if explore is not None else body
+    data = {k: v for k, v in body.items() if k not in REQUEST_KEYS}
+    if explore is not None:
+        data["exploreName"] = explore
     try:
         return MetricQuery.model_validate(data)
     except ValidationError as err:
