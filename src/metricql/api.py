@@ -37,8 +37,9 @@ from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ProjectSchema
 from metricql.query.model import MetricQuery
 from metricql.results.result import QueryResult
-from metricql.semantic.build import build_explores, project_problems
+from metricql.semantic.build import build_explores, project_parameters, project_problems
 from metricql.semantic.explore import Explore
+from metricql.semantic.parameters import Parameter
 from metricql.warehouse.base import Execution, Warehouse
 from metricql.warehouse.columns import typed_from_warehouse
 from metricql.warehouse.connection import warehouse_for
@@ -66,6 +67,7 @@ class Project:
         self._schema = schema.model_copy(update={"models": ()})
         self._origins = {m.name: m.relation_origin for m in schema.models if m.relation_origin}
         self._explores: Mapping[str, Explore] = MappingProxyType(dict(explores))
+        self._parameters = MappingProxyType(project_parameters(schema))
         self._broken: Mapping[str, tuple[MetricQLError, ...]] = MappingProxyType(dict(broken or {}))
         self._lock = threading.Lock()
         self._warehouse: Warehouse | None = None  # opened on first use, closed by close()
@@ -96,6 +98,12 @@ class Project:
     def week_start(self) -> int | None:
         """First day of week intervals (0 = Monday … 6 = Sunday), None for the default."""
         return self._schema.week_start
+
+    @property
+    def parameters(self) -> Mapping[str, Parameter]:
+        """Every Lightdash parameter by the name SQL references it with: lightdash.config.yml's
+        as `<name>`, a model's `meta.parameters` as `<model>.<name>` (for UIs to list)."""
+        return self._parameters
 
     @property
     def explores(self) -> Mapping[str, Explore]:
@@ -173,15 +181,19 @@ class Project:
         now: datetime | None = None,
         max_limit: int | None = None,
         strict: bool = False,
+        parameters: Mapping[str, Any] | None = None,
     ) -> CompiledQuery:
         """SQL for `query` in `dialect` (default: the project's warehouse dialect).
 
         `strict`: raise CompileError instead of warning when a join may inflate a metric.
+        `parameters`: Lightdash parameter values by name (over the query's `parameters`).
         Results are cached (bounded LRU) by everything the SQL depends on, user included;
         queries with relative-date filters and no explicit `now` are always compiled afresh.
         """
         explore = self.explore(query.explore_name)
-        options = self._options(dialect, user, now, max_limit=max_limit, strict=strict)
+        options = self._options(
+            dialect, user, now, max_limit=max_limit, strict=strict, parameters=parameters
+        )
         key = cache_key(explore, query, options)
         return self._cache.get_or_compile(
             key, lambda: _paused(compile_query, explore, query, options)
@@ -219,6 +231,7 @@ class Project:
         *,
         max_limit: int | None = None,
         strict: bool = False,
+        parameters: Mapping[str, Any] | None = None,
     ) -> CompileOptions:
         return CompileOptions(
             dialect=dialect or self.dialect,
@@ -227,6 +240,7 @@ class Project:
             week_start=self._schema.week_start,
             max_limit=max_limit,
             strict=strict,
+            parameters=MappingProxyType(dict(parameters or {})),
         )
 
     def totals(
@@ -257,6 +271,7 @@ class Project:
         timeout: float | None = None,
         max_rows: int | None = None,
         stream: bool = False,
+        parameters: Mapping[str, Any] | None = None,
     ) -> QueryResult:
         """Compile and execute on `connection` or the project's profile target.
 
@@ -268,7 +283,14 @@ class Project:
         use it in a `with` block, if not read to the end).
         """
         warehouse = self._warehouse_for(connection, dialect)
-        compiled = self.compile(query, dialect=warehouse.dialect, user=user, now=now, strict=strict)
+        compiled = self.compile(
+            query,
+            dialect=warehouse.dialect,
+            user=user,
+            now=now,
+            strict=strict,
+            parameters=parameters,
+        )
         execution = Execution(timeout=timeout, max_rows=max_rows)
         if stream:
             return QueryResult.from_stream(compiled, warehouse.stream(compiled.sql, execution))

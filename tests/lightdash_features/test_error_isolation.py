@@ -21,10 +21,10 @@ VALIDATE_ERRORS = [
     "Line 1, Col: 18.)",
     "error: models/shop/refunds.yml:3: sql_from of model 'refunds' does not parse: "
     "'main.refunds WHERE' (Invalid expression / Unexpected token. Line 1, Col: 18.)",
-    'error: models/shop/orders.yml:44: dimension sales_region in explore "orders": reference '
+    'error: models/shop/orders.yml:62: dimension sales_region in explore "orders": reference '
     "${customers.regoin} in '${customers.regoin}' cannot be resolved: it matches no dimension "
     "of table 'customers'",
-    'error: models/shop/orders.yml:50: dimension region_label in explore "orders" references '
+    'error: models/shop/orders.yml:68: dimension region_label in explore "orders" references '
     'orders.sales_region, which has its own error: dimension sales_region in explore "orders": '
     "reference ${customers.regoin} in '${customers.regoin}' cannot be resolved: it matches no "
     "dimension of table 'customers'",
@@ -35,11 +35,11 @@ def test_validate_lists_every_error_with_file_and_line(capsys: pytest.CaptureFix
     assert main(["validate", str(FEATURES)]) == 2
     out = capsys.readouterr().out.splitlines()
     assert [line for line in out if line.startswith("error: ")] == VALIDATE_ERRORS
-    assert out[-1] == "FAILED: project 'lightdash_features', 2 explores, 2 broken, 4 error(s)"
+    assert out[-1] == "FAILED: project 'lightdash_features', 3 explores, 2 broken, 4 error(s)"
 
 
 def test_broken_model_and_explore_are_recorded(features: mq.Project) -> None:
-    assert sorted(features.explores) == ["customers", "orders"]
+    assert sorted(features.explores) == ["customers", "large_orders", "orders"]
     assert sorted(features.broken_explores) == ["orders_with_refunds", "refunds"]
     (own,) = features.broken_explores["refunds"]
     (joined,) = features.broken_explores["orders_with_refunds"]
@@ -58,7 +58,7 @@ def test_broken_field_is_left_out_and_the_rest_works(features: mq.Project) -> No
     assert "orders_sales_region" not in orders.dimensions
     assert "orders_region_label" not in orders.dimensions
     assert sorted(orders.field_errors) == ["orders_region_label", "orders_sales_region"]
-    assert [e.context["line"] for e in orders.errors] == [44, 50]
+    assert [e.context["line"] for e in orders.errors] == [62, 68]
     assert "orders_status" in orders.dimensions and "orders_total_revenue" in orders.metrics
 
 

@@ -25,7 +25,7 @@ EXTRA = {"table": "orders", "name": "n", "type": "count", "sql": "${TABLE}.order
 @pytest.mark.parametrize(
     ("body", "key"),
     [
-        ({**BASE, "parameters": {"region": "EU"}}, "parameters"),
+        ({**BASE, "pivotConfiguration": {"columns": []}}, "pivotConfiguration"),
         ({**BASE, "periodOverPeriod": {"granularity": "YEAR"}}, "periodOverPeriod"),
         ({**BASE, "sorts": [{"fieldId": "orders_status", "descending": True, "x": 1}]}, "x"),
         ({**BASE, "filters": {"dimensions": {"id": "g", "and": [{**RULE, "joker": 1}]}}}, "joker"),

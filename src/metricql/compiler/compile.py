@@ -8,8 +8,9 @@ so totals and explain build on it instead of compiling or planning again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from types import MappingProxyType
 
 import sqlglot
 from sqlglot import exp
@@ -17,6 +18,7 @@ from sqlglot import exp
 from metricql.compiler.compiled import CompiledField, CompiledQuery
 from metricql.compiler.options import CompileOptions
 from metricql.compiler.plan.access import check_explore, check_fields, with_user_values
+from metricql.compiler.plan.parameters import with_parameter_values
 from metricql.compiler.plan.plan import Plan, plan_query
 from metricql.compiler.plan.targets import metric_value_type
 from metricql.compiler.sql.dialect_rules import adapt
@@ -60,8 +62,15 @@ def compilation(explore: Explore, query: MetricQuery, options: CompileOptions) -
             hint=f"choose one of: {', '.join(SUPPORTED)}",
         )
     check_explore(explore, options.user)
+    supplied = {**(query.parameters or {}), **options.parameters}
+    options = replace(options, parameters=MappingProxyType(supplied))
+    query, in_filters = with_parameter_values(query, explore, supplied)
     query = with_user_values(query, options.user)
-    return compile_plan(plan_query(explore, query, max_limit=options.max_limit), options)
+    done = compile_plan(plan_query(explore, query, max_limit=options.max_limit), options)
+    if not in_filters:
+        return done
+    used = {**in_filters, **done.result.parameters}
+    return replace(done, result=replace(done.result, parameters=MappingProxyType(used)))
 
 
 def compile_plan(
@@ -88,6 +97,7 @@ def compile_plan(
         week_start=options.week_start,
         filters=filters,
         targets=plan.filters.on_dimensions,
+        parameters=options.parameters,
     )
     select, stitching = render_query(plan, finalizer, filters, restrict)
     tree = adapt(select, options.dialect)
@@ -100,6 +110,7 @@ def compile_plan(
         tree=tree,
         warnings=tuple(str(i) for i in issues),
         issues=issues,
+        parameters=MappingProxyType(dict(finalizer.used)),
     )
     return Compilation(plan, finalizer, stitching, result)
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
+from typing import Any
 
 from metricql.context import UserContext
 
@@ -23,6 +25,8 @@ class CompileOptions:
     week_start: int | None = None
     max_limit: int | None = None
     strict: bool = False
+    # Lightdash parameter values by name (over the query's own `parameters`)
+    parameters: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
     def key(self) -> Hashable:
         """Hashable form (the user by every attribute and intrinsic value), for cache keys."""
@@ -33,7 +37,13 @@ class CompileOptions:
             self.week_start,
             self.max_limit,
             self.strict,
+            parameters_key(self.parameters),
         )
+
+
+def parameters_key(values: Mapping[str, Any]) -> Hashable:
+    """Hashable form of parameter values (lists as tuples)."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in values.items()))
 
 
 def user_key(user: UserContext | None) -> Hashable:

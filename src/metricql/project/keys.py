@@ -66,7 +66,7 @@ PRESENTATION_ONLY: Mapping[str, frozenset[str]] = MappingProxyType(
 # Lightdash keys that change results or access, which metricql does not apply yet.
 NOT_IMPLEMENTED: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "model meta": frozenset({"any_attributes", "parameters", "pre_aggregates"}),
+        "model meta": frozenset({"any_attributes", "pre_aggregates"}),
         "dimension": frozenset({"any_attributes", "convert_timezone", "timestamp_domain"}),
         "metric": frozenset({"any_attributes"}),
         "explore": frozenset({"additional_dimensions"}),

@@ -16,6 +16,7 @@ from metricql.errors import Issue, MetricQLError, ProjectError, Where, raise_all
 from metricql.project.column_types import catalog_types, with_column_types
 from metricql.project.dbt_models import DbtProject, dbt_models
 from metricql.project.docs import read_docs
+from metricql.project.lightdash_config import read_parameters
 from metricql.project.manifest import manifest_schema
 from metricql.project.naming import naming_rules
 from metricql.project.profile import ProfileTarget, load_profile
@@ -43,6 +44,12 @@ def load_project_schema(
     """
     given = Path(path)
     schema = _schema(given, target, strict)
+    issues: list[Issue] = []
+    parameters = read_parameters(schema.root, issues)
+    if parameters or issues:
+        schema = schema.model_copy(
+            update={"parameters": parameters, "issues": (*schema.issues, *issues)}
+        )
     catalog = (given.parent if given.suffix == ".json" else schema.root / "target") / "catalog.json"
     if catalog.is_file():
         schema = with_column_types(schema, catalog_types(catalog))

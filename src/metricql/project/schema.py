@@ -118,6 +118,28 @@ class JoinMeta(_Meta):
     relationship: Literal["one-to-one", "one-to-many", "many-to-one", "many-to-many"] | None = None
 
 
+class OptionsFromDimension(_Meta):
+    """`options_from_dimension` of a parameter: the dimension whose values are the options."""
+
+    model: str
+    dimension: str
+
+
+class ParameterSchema(_Meta):
+    """One Lightdash parameter (lightdash.config.yml `parameters:` or model `meta.parameters`)."""
+
+    label: str | None = None
+    description: str | None = None
+    type: Literal["string", "number", "date"] = "string"
+    options: tuple[Any, ...] = ()
+    default: Any = None
+    multiple: bool = False
+    allow_custom_values: bool = False
+    options_from_dimension: OptionsFromDimension | None = None
+
+    _tuples = field_validator("options", mode="before")(_as_tuple)
+
+
 class ExploreMeta(_Meta):
     """One additional explore under model `meta.explores`."""
 
@@ -156,13 +178,14 @@ class ModelMeta(_Meta):
     case_sensitive: bool | None = None
     explores: dict[str, ExploreMeta] = Field(default_factory=dict)
     sets: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, ParameterSchema] = Field(default_factory=dict)
 
     _tuples = field_validator(
         "groups", "primary_key", "joins", "required_filters", "default_filters", mode="before"
     )(_as_tuple)
     _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
 
-    @field_validator("metrics", "explores", "sets", mode="before")
+    @field_validator("metrics", "explores", "sets", "parameters", mode="before")
     @classmethod
     def _none_is_empty(cls, v: Any) -> Any:
         return {} if v is None else v
@@ -227,6 +250,7 @@ class ProjectSchema(_Meta):
     # Problems of single models (left out) and fields (left out of their model), kept when the
     # load is not strict: explores are built without them, as Lightdash does.
     model_errors: tuple[MetricQLError, ...] = ()
+    parameters: dict[str, ParameterSchema] = Field(default_factory=dict)  # lightdash.config.yml
 
     @property
     def warnings(self) -> tuple[str, ...]:

@@ -354,6 +354,7 @@ class MetricQuery(_Model):
     timezone: str | None = None
     date_zoom: dict[str, Any] | None = None
     pivot_dimensions: tuple[str, ...] | None = None
+    parameters: dict[str, Any] | None = None  # Lightdash parameter values by name
 
     @field_validator("filters", mode="before")
     @classmethod

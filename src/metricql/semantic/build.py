@@ -12,11 +12,12 @@ from types import MappingProxyType
 from typing import Any
 
 from metricql.errors import CircularReferenceError, CompileError, MetricQLError
-from metricql.project.schema import ExploreMeta, JoinMeta, ProjectSchema
+from metricql.project.schema import ExploreMeta, JoinMeta, ParameterSchema, ProjectSchema
 from metricql.query.model import FilterOperator
 from metricql.semantic.explore import Explore, Join, JoinType, Relationship, Table
 from metricql.semantic.fields import Metric, friendly_name
 from metricql.semantic.models import ModelDef, build_model_defs
+from metricql.semantic.parameters import Parameter
 from metricql.semantic.refs import Snippet, parse_snippet
 from metricql.semantic.resolve import Resolved, Resolver
 from metricql.semantic.tables import TableCache, located, shared_table
@@ -32,6 +33,7 @@ def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], ExploreE
     """
     dialect = project.source_dialect or (project.target.dialect if project.target else "duckdb")
     defs, broken_models = build_model_defs(project, dialect)
+    parameters = project_parameters(project)
     explores: dict[str, Explore] = {}
     broken: dict[str, list[MetricQLError]] = {}
     shared: TableCache = {}
@@ -46,20 +48,58 @@ def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], ExploreE
             for name in [*names, *schema.meta.explores]:
                 broken.setdefault(name, []).append(model_error)
             continue
-        _model_explores(defs[schema.name], defs, broken_models, dialect, (explores, broken), shared)
+        context = _Context(defs, broken_models, dialect, shared, parameters)
+        _model_explores(defs[schema.name], context, (explores, broken))
     return explores, {name: _unique(errors) for name, errors in broken.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every explore of one build shares."""
+
+    defs: Mapping[str, ModelDef]
+    broken_models: Mapping[str, MetricQLError]
+    dialect: str
+    shared: TableCache
+    parameters: Mapping[str, Parameter]  # project-level by name, model-level as model.name
+
+
+def project_parameters(project: ProjectSchema) -> dict[str, Parameter]:
+    """Every parameter: lightdash.config.yml's by name, each model's as `<model>.<name>`."""
+    out = {n: _parameter(n, p) for n, p in project.parameters.items()}
+    for model in project.models:
+        out.update(
+            {
+                f"{model.name}.{n}": _parameter(f"{model.name}.{n}", p)
+                for n, p in model.meta.parameters.items()
+            }
+        )
+    return out
+
+
+def _parameter(name: str, schema: ParameterSchema) -> Parameter:
+    source = schema.options_from_dimension
+    return Parameter(
+        name=name,
+        label=schema.label or friendly_name(name.rpartition(".")[2]),
+        type=schema.type,
+        description=schema.description,
+        options=schema.options,
+        default=tuple(schema.default) if isinstance(schema.default, list) else schema.default,
+        multiple=schema.multiple,
+        allow_custom_values=schema.allow_custom_values or source is not None,
+        options_from_dimension=(source.model, source.dimension) if source else None,
+    )
 
 
 def _model_explores(
     model: ModelDef,
-    defs: Mapping[str, ModelDef],
-    broken_models: Mapping[str, MetricQLError],
-    dialect: str,
+    context: _Context,
     out: tuple[dict[str, Explore], dict[str, list[MetricQLError]]],
-    shared: TableCache,
 ) -> None:
     """The base explore of `model` and its `meta.explores`, each built or recorded broken."""
     explores, broken = out
+    dialect = context.dialect
     specs = [] if model.schema.meta.hidden else [_base_spec(model)]
     for name, extra in model.schema.meta.explores.items():
         try:
@@ -80,7 +120,7 @@ def _model_explores(
             explores.pop(spec.name, None)
             continue
         try:
-            explores[spec.name] = _explore(model, defs, broken_models, dialect, spec, shared)
+            explores[spec.name] = _explore(model, context, spec)
         except MetricQLError as err:
             broken.setdefault(spec.name, []).append(err)
 
@@ -168,14 +208,8 @@ def _extra_spec(model: ModelDef, name: str, extra: ExploreMeta, dialect: str) ->
     )
 
 
-def _explore(
-    base: ModelDef,
-    defs: Mapping[str, ModelDef],
-    broken_models: Mapping[str, MetricQLError],
-    dialect: str,
-    spec: _ExploreSpec,
-    shared: TableCache,
-) -> Explore:
+def _explore(base: ModelDef, context: _Context, spec: _ExploreSpec) -> Explore:
+    defs, broken_models, shared = context.defs, context.broken_models, context.shared
     ctx = {
         "explore": spec.name,
         "file": str(base.schema.file) if base.schema.file else None,
@@ -208,7 +242,12 @@ def _explore(
                 **ctx,
             )
         tables[key] = defs[meta.join]
-    resolver = Resolver(spec.name, tables, ctx)
+    parameters = {
+        n: p
+        for n, p in context.parameters.items()
+        if "." not in n or n.partition(".")[0] in {m.name for m in tables.values()}
+    }
+    resolver = Resolver(spec.name, tables, ctx, frozenset(parameters))
     joins = tuple(_join(meta, snippet, resolver) for meta, snippet in spec.joins)
     join_metas = {m.alias or m.join: m for m, _ in spec.joins}
     built = {
@@ -249,8 +288,9 @@ def _explore(
         case_sensitive=spec.case_sensitive,
         groups=spec.groups,
         issues=tuple(i for t in tables.values() for i in t.issues),
-        source_dialect=dialect,
+        source_dialect=context.dialect,
         metric_filter_operators=_filter_operators(metrics),
+        parameters=MappingProxyType(parameters),
     )
 
 

@@ -12,6 +12,7 @@ from sqlglot import exp
 from metricql.errors import Issue, MetricQLError
 from metricql.query.model import FilterOperator, FilterRule
 from metricql.semantic.fields import Dimension, Metric
+from metricql.semantic.parameters import Parameter
 
 
 class JoinType(str, Enum):
@@ -91,6 +92,8 @@ class Explore:
     metric_filter_operators: Mapping[str, frozenset[FilterOperator]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # Lightdash parameters its SQL may reference: the project's, and its models' (model.name)
+    parameters: Mapping[str, Parameter] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def field_errors(self) -> Mapping[str, MetricQLError]:

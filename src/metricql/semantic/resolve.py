@@ -19,11 +19,13 @@ from metricql.semantic.fields import (
     parse_field_ref,
 )
 from metricql.semantic.models import DimDef, ModelDef
+from metricql.semantic.parameters import parameter_name
 from metricql.semantic.refs import (
     Snippet,
     attribute_ref,
     interval_of,
     metric_ref,
+    parameter_ref,
     substitute,
 )
 
@@ -55,10 +57,17 @@ class _State:
 class Resolver:
     """Resolves references inside one explore, memoising dimensions and detecting cycles."""
 
-    def __init__(self, explore: str, tables: Mapping[str, ModelDef], ctx: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        explore: str,
+        tables: Mapping[str, ModelDef],
+        ctx: dict[str, Any],
+        parameters: frozenset[str] = frozenset(),
+    ) -> None:
         self.explore = explore
         self.tables = tables
         self.ctx = ctx
+        self.parameters = parameters  # names `${lightdash.parameters.…}` may reference
         self._dims: dict[tuple[str, str], Resolved] = {}
         self._stack: list[tuple[str, str]] = []
         self.join_dimensions: dict[str, set[str]] = {}
@@ -173,6 +182,14 @@ class Resolver:
         if attr is not None:
             return attr
         owner, snippet, mode = state.owner, state.snippet, state.mode
+        parameter = parameter_name(ref)
+        if parameter is not None:
+            if parameter not in self.parameters:
+                known = ", ".join(sorted(self.parameters)) or "none"
+                raise self._error(
+                    owner, ref, snippet, f"no parameter {parameter!r} (defined: {known})"
+                )
+            return parameter_ref(parameter)
         if ref.startswith(("lightdash.", "ld.")):
             raise self._error(owner, ref, snippet, "unknown lightdash.* reference")
         try:

@@ -16,15 +16,17 @@ from metricql.compiler.sql.distinct import distinct_aggregate
 from metricql.compiler.sql.filters import FilterContext, filter_condition
 from metricql.compiler.sql.timeframes import interval_expression
 from metricql.context import UserContext
-from metricql.errors import ForbiddenError, UnsupportedError
+from metricql.errors import ForbiddenError, QueryError, UnsupportedError
 from metricql.query.model import FilterRule
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import Metric, MetricType
+from metricql.semantic.parameters import parameter_literal, parameter_value
 from metricql.semantic.refs import (
     attribute_parts,
     interval_parts,
     marker_kind,
     metric_ref_id,
+    parameter_ref_name,
 )
 
 Aggregate = Callable[[exp.Expr, Metric], exp.Expr]
@@ -52,6 +54,15 @@ AGGREGATES: Mapping[MetricType, Aggregate] = {
 }
 
 
+def _flat_in(tree: exp.Expr) -> exp.Expr:
+    """`x IN ((a, b))` → `x IN (a, b)`: a multiple parameter written `IN (${…})`."""
+    for node in tree.find_all(exp.In):
+        items = node.expressions
+        if len(items) == 1 and isinstance(items[0], exp.Tuple):
+            node.set("expressions", items[0].expressions)
+    return tree
+
+
 @dataclass(slots=True)
 class Finalizer:
     """Turns explore trees into dialect SQL trees for one query; memoises metric trees.
@@ -67,6 +78,8 @@ class Finalizer:
     filters: FilterContext | None = None
     targets: Mapping[str, FilteredField] = field(default_factory=dict)
     templates: bool = False  # catalog display: user references stay `${lightdash.…}` text
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # supplied values by name
+    used: dict[str, Any] = field(default_factory=dict)  # parameter values the SQL took
     _metrics: dict[str, exp.Expr] = field(default_factory=dict)
 
     def tree(self, tree: exp.Expr) -> exp.Expr:
@@ -79,13 +92,13 @@ class Finalizer:
                 _FINAL_TREES.clear()  # bounded; refilled by the next compiles
             _FINAL_TREES[key] = entry
         final = entry[1]
-        return final.copy() if final is not None else tree.transform(self._replace)
+        return final.copy() if final is not None else _flat_in(tree.transform(self._replace))
 
     def _final(self, tree: exp.Expr) -> exp.Expr | None:
         """The user-independent final tree, or None when it depends on the query (metrics,
         user attributes), in which case it is rebuilt on each use."""
         kinds = {marker_kind(n) for n in tree.find_all(exp.Anonymous)}
-        if "attribute" in kinds or "metric" in kinds:
+        if "attribute" in kinds or "metric" in kinds or "parameter" in kinds:
             return None
         return tree.transform(self._replace) if "interval" in kinds else tree
 
@@ -134,7 +147,23 @@ class Finalizer:
             return exp.Paren(this=self.metric(self.explore.metrics[metric_ref_id(node)]))
         if kind == "attribute":
             return self._attribute(node)
+        if kind == "parameter":
+            return self._parameter(parameter_ref_name(node))
         return node
+
+    def _parameter(self, name: str) -> exp.Expr:
+        if self.templates:
+            return exp.Var(this=f"${{lightdash.parameters.{name}}}")
+        definition = self.explore.parameters.get(name)
+        if definition is None:
+            raise QueryError(
+                f"parameter {name!r} is not defined for explore {self.explore.name!r}",
+                hint="define it in lightdash.config.yml or the model's meta.parameters",
+                parameter=name,
+            )
+        value = parameter_value(definition, self.parameters)
+        self.used[name] = value
+        return parameter_literal(definition, value)
 
     def _attribute(self, node: exp.Expr) -> exp.Expr:
         name, kind = attribute_parts(node)
