@@ -16,6 +16,10 @@ import sqlglot
 from sqlglot import exp
 
 from metricql.compiler.compiled import CompiledField, CompiledQuery
+from metricql.compiler.features.period_over_period import (
+    compile_period_over_period,
+    has_period_over_period,
+)
 from metricql.compiler.options import CompileOptions
 from metricql.compiler.plan.access import check_explore, check_fields, with_user_values
 from metricql.compiler.plan.parameters import with_parameter_values
@@ -51,6 +55,10 @@ def compile_query(
     explore: Explore, query: MetricQuery, options: CompileOptions = DEFAULT_OPTIONS
 ) -> CompiledQuery:
     """SQL and output fields for `query` on `explore`, rendered for `options.dialect`."""
+    if has_period_over_period(query):  # two compilations joined on the shifted period
+        return compile_period_over_period(
+            explore, query, lambda q: compilation(explore, q, options).result
+        )
     return compilation(explore, query, options).result
 
 
