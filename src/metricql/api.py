@@ -37,9 +37,10 @@ from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ProjectSchema
 from metricql.query.model import MetricQuery
 from metricql.results.result import QueryResult
-from metricql.semantic.build import build_explores, project_parameters, project_problems
+from metricql.semantic.build import build_explores
 from metricql.semantic.explore import Explore
-from metricql.semantic.parameters import Parameter
+from metricql.semantic.isolation import project_problems
+from metricql.semantic.parameters import Parameter, project_parameters
 from metricql.warehouse.base import Execution, Warehouse
 from metricql.warehouse.columns import typed_from_warehouse
 from metricql.warehouse.connection import warehouse_for

@@ -69,7 +69,7 @@ NOT_IMPLEMENTED: Mapping[str, frozenset[str]] = MappingProxyType(
         "model meta": frozenset({"any_attributes", "pre_aggregates"}),
         "dimension": frozenset({"any_attributes", "convert_timezone", "timestamp_domain"}),
         "metric": frozenset({"any_attributes"}),
-        "explore": frozenset({"additional_dimensions"}),
+        "explore": frozenset(),
         "join": frozenset(),
         "column meta": frozenset(),
     }

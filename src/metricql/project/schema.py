@@ -153,6 +153,7 @@ class ExploreMeta(_Meta):
     sql_where: str | None = None
     required_filters: tuple[dict[str, Any], ...] | None = None
     default_filters: tuple[dict[str, Any], ...] | None = None
+    additional_dimensions: dict[str, DimensionMeta] = Field(default_factory=dict)
 
     _tuples = field_validator("groups", mode="before")(_as_tuple)
 

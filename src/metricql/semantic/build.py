@@ -12,15 +12,16 @@ from types import MappingProxyType
 from typing import Any
 
 from metricql.errors import CircularReferenceError, CompileError, MetricQLError
-from metricql.project.schema import ExploreMeta, JoinMeta, ParameterSchema, ProjectSchema
+from metricql.project.schema import ExploreMeta, JoinMeta, ProjectSchema
 from metricql.query.model import FilterOperator
 from metricql.semantic.explore import Explore, Join, JoinType, Relationship, Table
 from metricql.semantic.fields import Metric, friendly_name
-from metricql.semantic.models import ModelDef, build_model_defs
-from metricql.semantic.parameters import Parameter
+from metricql.semantic.isolation import unique_errors, without_dangling_metrics
+from metricql.semantic.models import ModelDef, build_model_defs, with_explore_dimensions
+from metricql.semantic.parameters import Parameter, project_parameters
 from metricql.semantic.refs import Snippet, parse_snippet
 from metricql.semantic.resolve import Resolved, Resolver
-from metricql.semantic.tables import TableCache, located, shared_table
+from metricql.semantic.tables import TableCache, shared_table
 
 ExploreErrors = dict[str, tuple[MetricQLError, ...]]
 
@@ -50,7 +51,7 @@ def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], ExploreE
             continue
         context = _Context(defs, broken_models, dialect, shared, parameters)
         _model_explores(defs[schema.name], context, (explores, broken))
-    return explores, {name: _unique(errors) for name, errors in broken.items()}
+    return explores, {name: unique_errors(errors) for name, errors in broken.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,34 +63,6 @@ class _Context:
     dialect: str
     shared: TableCache
     parameters: Mapping[str, Parameter]  # project-level by name, model-level as model.name
-
-
-def project_parameters(project: ProjectSchema) -> dict[str, Parameter]:
-    """Every parameter: lightdash.config.yml's by name, each model's as `<model>.<name>`."""
-    out = {n: _parameter(n, p) for n, p in project.parameters.items()}
-    for model in project.models:
-        out.update(
-            {
-                f"{model.name}.{n}": _parameter(f"{model.name}.{n}", p)
-                for n, p in model.meta.parameters.items()
-            }
-        )
-    return out
-
-
-def _parameter(name: str, schema: ParameterSchema) -> Parameter:
-    source = schema.options_from_dimension
-    return Parameter(
-        name=name,
-        label=schema.label or friendly_name(name.rpartition(".")[2]),
-        type=schema.type,
-        description=schema.description,
-        options=schema.options,
-        default=tuple(schema.default) if isinstance(schema.default, list) else schema.default,
-        multiple=schema.multiple,
-        allow_custom_values=schema.allow_custom_values or source is not None,
-        options_from_dimension=(source.model, source.dimension) if source else None,
-    )
 
 
 def _model_explores(
@@ -125,19 +98,6 @@ def _model_explores(
             broken.setdefault(spec.name, []).append(err)
 
 
-def _unique(errors: Iterable[MetricQLError]) -> tuple[MetricQLError, ...]:
-    return tuple({(type(e), str(e)): e for e in errors}.values())
-
-
-def project_problems(
-    explores: Mapping[str, Explore], broken: Mapping[str, tuple[MetricQLError, ...]]
-) -> list[MetricQLError]:
-    """Every error of a build, each once: explore errors, then the fields left out."""
-    every = [e for errors in broken.values() for e in errors]
-    every += [e for explore in explores.values() for e in explore.errors]
-    return list(_unique(every))
-
-
 @dataclass(frozen=True, slots=True)
 class _ExploreSpec:
     """What differs between a model's base explore and its additional `meta.explores`."""
@@ -151,6 +111,7 @@ class _ExploreSpec:
     default_filters: tuple[dict[str, Any], ...]
     case_sensitive: bool | None
     groups: tuple[str, ...]
+    base: ModelDef | None = None  # the model with this explore's own additional dimensions
 
 
 def _base_spec(model: ModelDef) -> _ExploreSpec:
@@ -205,11 +166,16 @@ def _extra_spec(model: ModelDef, name: str, extra: ExploreMeta, dialect: str) ->
         if extra.case_sensitive is not None
         else base.case_sensitive,
         groups=extra.groups or base.groups,
+        base=with_explore_dimensions(model, extra.additional_dimensions, dialect, name)
+        if extra.additional_dimensions
+        else None,
     )
 
 
 def _explore(base: ModelDef, context: _Context, spec: _ExploreSpec) -> Explore:
     defs, broken_models, shared = context.defs, context.broken_models, context.shared
+    if spec.base is not None:  # its own dimensions: its tables are its own, not shared
+        base, shared = spec.base, {}
     ctx = {
         "explore": spec.name,
         "file": str(base.schema.file) if base.schema.file else None,
@@ -291,46 +257,6 @@ def _explore(base: ModelDef, context: _Context, spec: _ExploreSpec) -> Explore:
         source_dialect=context.dialect,
         metric_filter_operators=_filter_operators(metrics),
         parameters=MappingProxyType(parameters),
-    )
-
-
-def without_dangling_metrics(
-    tables: dict[str, Table], models: Mapping[str, ModelDef], explore: str
-) -> dict[str, Table]:
-    """Tables without the metrics that read a metric left out for its own error."""
-    present = {m.id for t in tables.values() for m in t.metrics.values()}
-    errors = {f: e for t in tables.values() for f, e in t.field_errors.items()}
-    dropped: dict[str, dict[str, MetricQLError]] = {}
-    changed = True
-    while changed:  # a metric over a dropped metric is dropped too, each saying why
-        changed = False
-        for key, table in tables.items():
-            for metric in table.metrics.values():
-                missing = sorted(r for r in metric.metric_references if r not in present)
-                if metric.id in present and missing:
-                    present.discard(metric.id)
-                    error = _dangling(metric, missing[0], errors.get(missing[0]), explore)
-                    model = models[key]
-                    line = model.metrics[metric.name].line if metric.name in model.metrics else None
-                    errors[metric.id] = located(error, model, metric.name, line)
-                    dropped.setdefault(key, {})[metric.id] = errors[metric.id]
-                    changed = True
-    for key, new in dropped.items():
-        table = tables[key]
-        tables[key] = replace(
-            table,
-            metrics=MappingProxyType({n: m for n, m in table.metrics.items() if m.id in present}),
-            field_errors=MappingProxyType({**table.field_errors, **new}),
-        )
-    return tables
-
-
-def _dangling(metric: Metric, ref: str, cause: MetricQLError | None, explore: str) -> MetricQLError:
-    why = f"which has its own error: {cause.message}" if cause else "which is not in the explore"
-    return CompileError(
-        f'metric {metric.name} in explore "{explore}" references metric {ref}, {why}',
-        hint=f"fix {ref} first",
-        depends_on=ref,
     )
 
 

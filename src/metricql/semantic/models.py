@@ -11,9 +11,7 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
 
 from metricql.errors import CompileError, Issue, MetricQLError, ProjectError, Where
 from metricql.project.schema import (
@@ -33,6 +31,7 @@ from metricql.semantic.fields import (
     friendly_name,
 )
 from metricql.semantic.refs import Snippet, parse_snippet
+from metricql.semantic.relations import model_relation
 from metricql.semantic.warehouse_types import warehouse_dimension_type
 
 
@@ -197,7 +196,7 @@ def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> Mode
     return ModelDef(
         schema=model,
         label=model.meta.label or friendly_name(model.name),
-        relation=_relation(model, project, dialect, model_ctx),
+        relation=model_relation(model, project, dialect, model_ctx),
         dimensions=dims,
         metrics=metrics,
         sql_where=parse_snippet(where, dialect, field="sql_filter", **model_ctx) if where else None,
@@ -213,6 +212,33 @@ def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> Mode
         issues=tuple(issues),
         field_errors=errors,
     )
+
+
+def with_explore_dimensions(
+    model: ModelDef, extra: Mapping[str, DimensionMeta], dialect: str, explore: str
+) -> ModelDef:
+    """`model` with the `additional_dimensions` of one of its `meta.explores` (they exist in
+    that explore only); each needs its own `sql`, and a broken one is that field's error."""
+    ctx = {"file": str(model.schema.file) if model.schema.file else None, "model": model.name}
+    dims, errors, issues = dict(model.dimensions), dict(model.field_errors), list(model.issues)
+    for name, meta in extra.items():
+        column = ColumnSchema(name=name, line=meta.line)
+        try:
+            if meta.sql is None:
+                raise CompileError(
+                    f"additional dimension {name!r} of explore {explore!r} has no sql",
+                    hint="explore-level additional dimensions need `sql:`",
+                    field=name,
+                    line=meta.line,
+                    **ctx,
+                )
+            dims[name] = _dim_def(
+                name, meta, issues, default_sql=meta.sql, column=column, dialect=dialect,
+                ctx=ctx, additional=True,
+            )  # fmt: skip
+        except MetricQLError as err:
+            errors[name] = err
+    return replace(model, dimensions=dims, field_errors=errors, issues=tuple(issues))
 
 
 def _model_metric(name: str, meta: MetricMeta, dialect: str, ctx: dict[str, Any]) -> MetricDef:
@@ -335,65 +361,3 @@ def _metric_def(
         dimension_reference=dimension,
         line=ctx.get("line"),
     )
-
-
-def relation_of(parsed: exp.Expr) -> exp.Expr | None:
-    """A parsed FROM relation as a table or subquery tree; None when it is neither."""
-    if isinstance(parsed, exp.Column):  # db.schema.table parses as a column reference
-        parts = parsed.parts
-        return exp.Table(
-            this=parts[-1],
-            db=parts[-2] if len(parts) > 1 else None,
-            catalog=parts[-3] if len(parts) > 2 else None,
-        )
-    if isinstance(parsed, exp.Query):
-        return exp.Subquery(this=parsed)
-    return parsed if isinstance(parsed, (exp.Subquery, exp.Table)) else None
-
-
-def _relation(
-    model: ModelSchema, project: ProjectSchema, dialect: str, ctx: dict[str, Any]
-) -> exp.Expr:
-    """FROM relation: `sql_from`, else manifest relation_name, else database.schema.name."""
-    raw = model.meta.sql_from or model.relation_name
-    if raw:
-        try:
-            parsed = sqlglot.parse_one(raw, read=dialect)
-        except (ParseError, TokenError) as err:
-            raise CompileError(
-                f"sql_from of model {model.name!r} does not parse: {raw!r} "
-                f"({str(err).splitlines()[0]})",
-                hint="write a table name (db.schema.table) or a parenthesised SELECT",
-                field="sql_from",
-                **ctx,
-            ) from None
-        relation = relation_of(parsed)
-        if relation is not None:
-            return relation
-        raise CompileError(
-            f"sql_from of model {model.name!r} is not a table or subquery: {raw!r}",
-            hint="write a table name (db.schema.table) or a parenthesised SELECT",
-            field="sql_from",
-            **ctx,
-        )
-    target = project.target
-    style = _RELATION_STYLE.get(target.type, _RelationStyle()) if target else _RelationStyle()
-    schema = model.schema_ or (target.schema if target else None)
-    database = model.database or (target.database if target and style.catalog else None)
-    return exp.table_(model.alias or model.name, db=schema, catalog=database, quoted=style.quoted)
-
-
-@dataclass(frozen=True, slots=True)
-class _RelationStyle:
-    """How a dbt adapter names relations, where it differs from quoted `db.schema.table`."""
-
-    catalog: bool = True  # the profile's database names the catalog
-    quoted: bool = True  # dbt quotes relation names
-
-
-_RELATION_STYLE: Mapping[str, _RelationStyle] = {
-    # The catalog is whatever database the DuckDB connection has open, so leave it out.
-    "duckdb": _RelationStyle(catalog=False),
-    # Unquoted names fold to upper case, as dbt-snowflake creates them.
-    "snowflake": _RelationStyle(quoted=False),
-}

@@ -16,6 +16,8 @@ from typing import Any
 from sqlglot import exp
 
 from metricql.errors import QueryError
+from metricql.project.schema import ParameterSchema, ProjectSchema
+from metricql.semantic.fields import friendly_name
 
 PREFIXES = ("lightdash.parameters.", "ld.parameters.")
 
@@ -136,3 +138,31 @@ def parameter_literal(parameter: Parameter, value: Any) -> exp.Expr:
     if isinstance(value, tuple):
         return exp.Tuple(expressions=[build(v, parameter.name) for v in value])
     return build(value, parameter.name)
+
+
+def project_parameters(project: ProjectSchema) -> dict[str, Parameter]:
+    """Every parameter: lightdash.config.yml's by name, each model's as `<model>.<name>`."""
+    out = {n: _parameter(n, p) for n, p in project.parameters.items()}
+    for model in project.models:
+        out.update(
+            {
+                f"{model.name}.{n}": _parameter(f"{model.name}.{n}", p)
+                for n, p in model.meta.parameters.items()
+            }
+        )
+    return out
+
+
+def _parameter(name: str, schema: ParameterSchema) -> Parameter:
+    source = schema.options_from_dimension
+    return Parameter(
+        name=name,
+        label=schema.label or friendly_name(name.rpartition(".")[2]),
+        type=schema.type,
+        description=schema.description,
+        options=schema.options,
+        default=tuple(schema.default) if isinstance(schema.default, list) else schema.default,
+        multiple=schema.multiple,
+        allow_custom_values=schema.allow_custom_values or source is not None,
+        options_from_dimension=(source.model, source.dimension) if source else None,
+    )

@@ -45,8 +45,10 @@ def resolve_snippet(
         )
     try:
         snippet = parse_snippet(sql, explore.source_dialect, field=owner)
-    except CompileError as err:
-        raise QueryError(err.message, hint=err.hint, field=owner, explore=explore.name) from None
+    except CompileError as err:  # the message names whose SQL it is
+        raise QueryError(
+            f"{owner!r}: {err.message}", hint=err.hint, field=owner, explore=explore.name
+        ) from None
     tables: set[str] = set()
     reads: set[str] = set()
 

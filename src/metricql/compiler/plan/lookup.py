@@ -47,6 +47,12 @@ class QueryFields:
 def query_fields(explore: Explore, query: MetricQuery) -> QueryFields:
     """Every field `query` selects or filters, looked up once (errors name the field)."""
     reject_unsupported(query)
+    if not query.dimensions and not query.metrics:
+        raise QueryError(
+            f"the query on explore {explore.name!r} selects no dimension and no metric",
+            hint="select at least one dimension or metric",
+            explore=explore.name,
+        )
     custom = custom_dimensions(explore, query.custom_dimensions)
     additional = additional_metrics(explore, query.additional_metrics)
     lookup = _Lookup(explore, custom, additional.metrics)
