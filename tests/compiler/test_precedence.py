@@ -44,18 +44,9 @@ def _wrap(e: Expr) -> str:
     return f"({e.sql})"
 
 
-def _arith(op: str, f: Callable[[int, int], int]) -> Callable[[Expr, Expr], Expr]:
-    def build(x: Expr, y: Expr) -> Expr:
-        def value(r: Row) -> Any:
-            p, q = x.value(r), y.value(r)
-            return None if p is None or q is None else f(p, q)
+def _binary(op: str, f: Callable[[Any, Any], Any]) -> Callable[[Expr, Expr], Expr]:
+    """`x op y`, NULL when either side is NULL (arithmetic and comparisons alike)."""
 
-        return Expr(f"{_wrap(x)} {op} {_wrap(y)}", value)
-
-    return build
-
-
-def _cmp(op: str, f: Callable[[Any, Any], bool]) -> Callable[[Expr, Expr], Expr]:
     def build(x: Expr, y: Expr) -> Expr:
         def value(r: Row) -> Any:
             p, q = x.value(r), y.value(r)
@@ -115,13 +106,13 @@ BOOL_ATOMS = st.sampled_from(
         Expr("${positive}", lambda r: None if r["a"] is None else r["a"] > 0),
     ]
 )
-ARITH = [_arith("+", lambda p, q: p + q), _arith("-", lambda p, q: p - q)]
-ARITH.append(_arith("*", lambda p, q: p * q))
+ARITH = [_binary("+", lambda p, q: p + q), _binary("-", lambda p, q: p - q)]
+ARITH.append(_binary("*", lambda p, q: p * q))
 CMPS = [
-    _cmp("=", lambda p, q: p == q),
-    _cmp("<>", lambda p, q: p != q),
-    _cmp("<", lambda p, q: p < q),
-    _cmp(">=", lambda p, q: p >= q),
+    _binary("=", lambda p, q: p == q),
+    _binary("<>", lambda p, q: p != q),
+    _binary("<", lambda p, q: p < q),
+    _binary(">=", lambda p, q: p >= q),
 ]
 
 
