@@ -21,10 +21,10 @@ VALIDATE_ERRORS = [
     "Line 1, Col: 18.)",
     "error: models/shop/refunds.yml:3: sql_from of model 'refunds' does not parse: "
     "'main.refunds WHERE' (Invalid expression / Unexpected token. Line 1, Col: 18.)",
-    'error: models/shop/orders.yml:74: dimension sales_region in explore "orders": reference '
+    'error: models/shop/orders.yml:81: dimension sales_region in explore "orders": reference '
     "${customers.regoin} in '${customers.regoin}' cannot be resolved: it matches no dimension "
     "of table 'customers'",
-    'error: models/shop/orders.yml:80: dimension region_label in explore "orders" references '
+    'error: models/shop/orders.yml:87: dimension region_label in explore "orders" references '
     'orders.sales_region, which has its own error: dimension sales_region in explore "orders": '
     "reference ${customers.regoin} in '${customers.regoin}' cannot be resolved: it matches no "
     "dimension of table 'customers'",
@@ -58,7 +58,7 @@ def test_broken_field_is_left_out_and_the_rest_works(features: mq.Project) -> No
     assert "orders_sales_region" not in orders.dimensions
     assert "orders_region_label" not in orders.dimensions
     assert sorted(orders.field_errors) == ["orders_region_label", "orders_sales_region"]
-    assert [e.context["line"] for e in orders.errors] == [74, 80]
+    assert [e.context["line"] for e in orders.errors] == [81, 87]
     assert "orders_status" in orders.dimensions and "orders_total_revenue" in orders.metrics
 
 

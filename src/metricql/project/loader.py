@@ -64,7 +64,7 @@ def _with_source_dialect(schema: ProjectSchema, dialect: str | None) -> ProjectS
                 hint=f"choose one of: {', '.join(ADAPTERS.values())}",
             )
         return schema.model_copy(update={"source_dialect": dialect})
-    if schema.target is not None:
+    if schema.target is not None or schema.source_dialect is not None:
         return schema
     assumed = Issue(
         "source_dialect_assumed",
@@ -126,6 +126,7 @@ def _schema(given: Path, target: str | None, strict: bool) -> ProjectSchema:
         week_start=_week_start(config, project_file),
         issues=tuple(reading.issues),
         model_errors=tuple(scoped),
+        source_dialect=_source_dialect(config, project_file),
     )
 
 
@@ -196,6 +197,24 @@ def _week_start(config: Mapping[str, Any], file: Path) -> int | None:
         file=str(file),
         key="vars.metricql.week_start",
     )
+
+
+def _source_dialect(config: Mapping[str, Any], file: Path) -> str | None:
+    """`vars: {metricql: {source_dialect: bigquery}}`: the dialect the YAML SQL is written in
+    when it is not the target's (a BigQuery project tried out on a DuckDB target)."""
+    variables = config.get("vars") or {}
+    settings = variables.get("metricql") if isinstance(variables, Mapping) else None
+    raw = settings.get("source_dialect") if isinstance(settings, Mapping) else None
+    if raw is None:
+        return None
+    if raw not in ADAPTERS.values():
+        raise ProjectError(
+            f"vars.metricql.source_dialect must be a dialect, got {raw!r}",
+            hint=f"choose one of: {', '.join(ADAPTERS.values())}",
+            file=str(file),
+            key="vars.metricql.source_dialect",
+        )
+    return str(raw)
 
 
 def _project_root(path: Path) -> Path:
