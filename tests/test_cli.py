@@ -318,7 +318,12 @@ def test_warehouse_error_shows_the_sql(
     fake: FakeProject, query_file: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     fake.failure = WarehouseError("DuckDB: boom", hint="check it", sql="SELECT\n  1")
-    assert main(["run", str(fake.root), str(query_file)]) == 2
+    assert main(["run", str(fake.root), str(query_file)]) == 2  # the driver's text may hold data
+    assert capsys.readouterr().err == (
+        "error: the warehouse could not run the query (warehouse_error)\n"
+        "  hint: rerun with --error-detail to see it\n"
+    )
+    assert main(["--error-detail", "run", str(fake.root), str(query_file)]) == 2
     assert capsys.readouterr().err == (
         "error: DuckDB: boom\n  hint: check it\n  sql:\n    SELECT\n      1\n"
     )

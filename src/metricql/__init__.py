@@ -13,6 +13,7 @@ from metricql.errors import (
     CircularReferenceError,
     CompileError,
     ForbiddenError,
+    LimitError,
     MetricQLError,
     MissingDependencyError,
     ProjectError,
@@ -20,11 +21,13 @@ from metricql.errors import (
     QueryError,
     QueryTimeoutError,
     ResultConsumedError,
+    SqlPolicyError,
     UnknownExploreError,
     UnknownFieldError,
     UnsupportedError,
     WarehouseError,
 )
+from metricql.limits import Limits, parse_query
 from metricql.query.model import (
     AdditionalMetric,
     CustomBinDimension,
@@ -110,6 +113,8 @@ __all__ = [
     "Filters",
     "ForbiddenError",
     "Join",
+    "LimitError",
+    "Limits",
     "Metric",
     "MetricQLError",
     "MetricQuery",
@@ -123,6 +128,7 @@ __all__ = [
     "QueryTimeoutError",
     "ResultConsumedError",
     "SortField",
+    "SqlPolicyError",
     "Table",
     "TableCalculation",
     "TimeInterval",
@@ -143,5 +149,6 @@ __all__ = [
     "lightdash_rows",
     "load_explores_json",
     "load_project",
+    "parse_query",
     "write_csv",
 ]

@@ -32,6 +32,7 @@ from metricql.errors import (
     did_you_mean,
     raise_all,
 )
+from metricql.limits import DEFAULT_LIMITS, Limits
 from metricql.project.loader import load_project_schema
 from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ProjectSchema
@@ -74,6 +75,8 @@ class Project:
         self._warehouse: Warehouse | None = None  # opened on first use, closed by close()
         self._cache = CompileCache(cache_size)
         self._cache_size = cache_size
+        self._limits = DEFAULT_LIMITS
+        self._sql_policy = False
 
     @property
     def name(self) -> str:
@@ -114,7 +117,16 @@ class Project:
     def with_explores(self, explores: Mapping[str, Explore]) -> Project:
         """A project with this one's profile and settings serving `explores` instead (e.g. from
         `load_explores_json`); this project is left as it is."""
-        return Project(self._schema, explores, cache_size=self._cache_size)
+        project = Project(self._schema, explores, cache_size=self._cache_size)
+        project._limits, project._sql_policy = self._limits, self._sql_policy
+        return project
+
+    def with_limits(self, limits: Limits, *, sql_policy: bool = False) -> Project:
+        """A project enforcing `limits` on every query (and, with `sql_policy`, the custom-SQL
+        policy on trusted callers' queries too); this project is left as it is."""
+        project = self.with_explores(self._explores)
+        project._limits, project._sql_policy = limits, sql_policy
+        return project
 
     def explores_for(self, user: UserContext | None) -> Mapping[str, Explore]:
         """The explores `user` may see, without the tables and fields it may not."""
@@ -154,21 +166,23 @@ class Project:
             for name, errors in sorted(self._broken.items())
         ]
 
-    def explore(self, name: str) -> Explore:
-        """One explore; an unknown name raises UnknownExploreError with a suggestion, a broken
-        one raises its own error."""
+    def explore(self, name: str, *, user: UserContext | None = None) -> Explore:
+        """One explore; an unknown name raises UnknownExploreError with a suggestion (drawn
+        only from the explores `user` may see, when a user is given); a broken one raises its
+        own error."""
         found = self._explores.get(name)
         if found is not None:
             return found
         errors = self._broken.get(name)
         if errors:
             raise errors[0] if len(errors) == 1 else ProjectErrors(errors)
+        names = self._explores if user is None else self.explores_for(user)
         raise UnknownExploreError(
             f"explore {name!r} does not exist",
             hint=did_you_mean(
                 name,
-                self._explores,
-                otherwise=f"explores: {', '.join(sorted(self._explores)) or 'none'}",
+                names,
+                otherwise=f"explores: {', '.join(sorted(names)) or 'none'}",
             ),
             explore=name,
         )
@@ -191,7 +205,7 @@ class Project:
         Results are cached (bounded LRU) by everything the SQL depends on, user included;
         queries with relative-date filters and no explicit `now` are always compiled afresh.
         """
-        explore = self.explore(query.explore_name)
+        explore = self.explore(query.explore_name, user=user)
         options = self._options(
             dialect, user, now, max_limit=max_limit, strict=strict, parameters=parameters
         )
@@ -209,7 +223,7 @@ class Project:
         now: datetime | None = None,
     ) -> Explanation:
         """How `query` compiles: joins and why, fan-out, where metrics and filters go."""
-        explore = self.explore(query.explore_name)
+        explore = self.explore(query.explore_name, user=user)
         return _paused(explain_query, explore, query, self._options(dialect, user, now))
 
     def compile_totals(
@@ -221,7 +235,7 @@ class Project:
         now: datetime | None = None,
     ) -> CompiledQuery:
         """The single-row grand-total query of `query` (see `totals`)."""
-        explore = self.explore(query.explore_name)
+        explore = self.explore(query.explore_name, user=user)
         return _paused(compile_totals, explore, query, self._options(dialect, user, now))
 
     def _options(
@@ -242,6 +256,8 @@ class Project:
             max_limit=max_limit,
             strict=strict,
             parameters=MappingProxyType(dict(parameters or {})),
+            sql_policy=self._sql_policy,
+            limits=self._limits,
         )
 
     def totals(

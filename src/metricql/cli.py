@@ -23,7 +23,9 @@ from sqlglot import exp
 import metricql
 from metricql.benchmark import bench_compile
 from metricql.catalog import explore_outline
+from metricql.cli_user import user_flags, user_from
 from metricql.errors import MetricQLError, QueryError, WarehouseError
+from metricql.limits import DEFAULT_LIMITS, json_depth
 from metricql.project.content import load_chart
 from metricql.query.model import MetricQuery
 from metricql.results.formatting import format_csv, format_grid, format_json, format_table
@@ -58,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MetricQLError as err:
         if debug:
             traceback.print_exc()
-        _write(sys.stderr, _error_text(err))
+        _write(sys.stderr, _error_text(err, detail=bool(getattr(args, "error_detail", False))))
         return 2
     except BrokenPipeError:  # e.g. `metricql run … | head`: the reader left; nothing to say
         return 1
@@ -79,10 +81,14 @@ def _parser() -> argparse.ArgumentParser:
         prog="metricql", description="Compile and run Lightdash-style metric queries."
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks")
+    parser.add_argument("--error-detail", action="store_true", help=_DETAIL_HELP)
     common = argparse.ArgumentParser(add_help=False)
     # SUPPRESS: a subcommand's default must not undo `metricql --debug <command>`.
     common.add_argument(
         "--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks"
+    )
+    common.add_argument(
+        "--error-detail", action="store_true", default=argparse.SUPPRESS, help=_DETAIL_HELP
     )
     common.add_argument("project", type=Path, help="dbt project folder or manifest.json")
     common.add_argument("--target", "-t", help="profile target (default: the profile's)")
@@ -95,7 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     explores.add_argument("--format", "-f", choices=("table", "json"), default="table")
     explores.set_defaults(handler=_explores)
 
-    compile_ = commands.add_parser("compile", parents=[common], help="print a query's SQL")
+    compile_ = commands.add_parser(
+        "compile", parents=[common, user_flags()], help="print a query's SQL"
+    )
     compile_.add_argument("query", type=Path, help="metric query JSON file ('-': stdin)")
     compile_.add_argument("--dialect", "-d", help="sqlglot dialect (default: the target's)")
     compile_.add_argument("--format", "-f", choices=("sql", "json"), default="sql")
@@ -104,7 +112,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     compile_.set_defaults(handler=_compile)
 
-    run = commands.add_parser("run", parents=[common], help="run a query, print its rows")
+    run = commands.add_parser(
+        "run", parents=[common, user_flags()], help="run a query, print its rows"
+    )
     run.add_argument(
         "query", type=Path, help="metric query JSON file ('-': stdin) or a chart's YAML file"
     )
@@ -252,14 +262,19 @@ def _explores(args: argparse.Namespace) -> int:
     return 0
 
 
+_DETAIL_HELP = "show the warehouse's own error message and SQL (they may quote data)"
+
+
 def _compile(args: argparse.Namespace) -> int:
     query = _read_query(args.query)  # the cheap check first
     if args.explain:
-        explanation = _load(args).explain(query, dialect=args.dialect)
+        explanation = _load(args).explain(query, dialect=args.dialect, user=user_from(args))
         _warn(explanation.warnings)
         _write(sys.stdout, json.dumps(explanation.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return 0
-    compiled = _load(args).compile(query, dialect=args.dialect)
+    user = user_from(args)
+    options: dict[str, Any] = {"user": user} if user is not None else {}
+    compiled = _load(args).compile(query, dialect=args.dialect, **options)
     _warn(compiled.warnings)
     if args.format == "json":
         _write(sys.stdout, json.dumps(compiled.to_dict(), ensure_ascii=False) + "\n")
@@ -284,6 +299,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     query = _read_query(args.query)  # the cheap check first
+    user = user_from(args)
     project = _load(args)
     if args.limit is not None:
         query = query.model_copy(update={"limit": args.limit})
@@ -293,7 +309,9 @@ def _run(args: argparse.Namespace) -> int:
             loaded = project.ensure_seeded()
             if loaded:
                 _write(sys.stderr, f"loaded seeds: {', '.join(loaded)} into {_database(project)}\n")
-        options = {"timeout": args.timeout} if args.timeout is not None else {}
+        options: dict[str, Any] = {"timeout": args.timeout} if args.timeout is not None else {}
+        if user is not None:
+            options["user"] = user
         result = project.run(query, **options)
     _warn(result.warnings)
     text = _RESULT_FORMATS[args.format](result)
@@ -431,6 +449,8 @@ def _read_query(path: Path) -> MetricQuery:
         ) from err
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise QueryError("the query JSON nests too deeply", hint="flatten it", file=name) from None
     except json.JSONDecodeError as err:
         raise QueryError(
             f"not valid JSON: {err.msg} (column {err.colno})",
@@ -438,6 +458,8 @@ def _read_query(path: Path) -> MetricQuery:
             file=name,
             line=err.lineno,
         ) from err
+    if json_depth(data) > 2 * DEFAULT_LIMITS.nesting_depth + 8:  # before pydantic recurses
+        raise QueryError("the query JSON nests too deeply", hint="flatten it", file=name)
     try:
         return MetricQuery.model_validate(data)
     except ValidationError as err:
@@ -459,7 +481,9 @@ def _validation_summary(err: ValidationError) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
-def _error_text(err: MetricQLError) -> str:
+def _error_text(err: MetricQLError, *, detail: bool = True) -> str:
+    if isinstance(err, WarehouseError) and not detail:  # the driver's text may quote data
+        return f"error: {err.public_message}\n  hint: rerun with --error-detail to see it\n"
     text = f"error: {err}\n"
     if isinstance(err, WarehouseError) and err.sql:
         sql = err.sql.strip().replace("\n", "\n    ")

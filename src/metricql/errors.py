@@ -7,7 +7,9 @@
      │    ├── UnknownFieldError
      │    ├── UnknownExploreError
      │    ├── UnsupportedError   a feature that is parsed but not (yet) compiled
-     │    └── ForbiddenError     the user context may not see a table, field or row
+     │    ├── ForbiddenError     the user context may not see a table, field or row
+     │    │    └── SqlPolicyError  custom SQL breaks the custom-SQL policy
+     │    └── LimitError         a query exceeds one of the `Limits`
      ├── CompileError        a SQL snippet does not parse, a reference is circular or dangling,
      │                       a join path is missing
      ├── WarehouseError      connecting to or executing on a database failed (SQL attached)
@@ -219,6 +221,19 @@ class ForbiddenError(QueryError):
     code = "forbidden"
 
 
+class SqlPolicyError(ForbiddenError):
+    """A query author's custom SQL contains what the custom-SQL policy refuses (a subquery,
+    a table, a raw column, an unlisted function, ...)."""
+
+    code = "sql_policy"
+
+
+class LimitError(QueryError):
+    """A query (or project) exceeds one of the `Limits`; `limit` names it."""
+
+    code = "limit_exceeded"
+
+
 class CompileError(MetricQLError):
     """A SQL snippet does not parse, a reference dangles or is circular, or a join is missing."""
 
@@ -241,12 +256,24 @@ class WarehouseError(MetricQLError):
     """Connecting to or executing on a database failed; `sql` holds the statement, if any."""
 
     code = "warehouse_error"
+    public_text = "the warehouse could not run the query"
 
     def __init__(
         self, message: str, *, hint: str | None = None, sql: str | None = None, **context: Any
     ) -> None:
         super().__init__(message, hint=hint, **context)
         self.sql = sql
+
+    @property
+    def public_message(self) -> str:
+        """What an end user may see: the code and a generic text, never the driver's message
+        (it can quote the data a query touched)."""
+        return f"{self.public_text} ({self.code})"
+
+    @property
+    def detail(self) -> str:
+        """The full driver message and SQL, for the trusted caller only."""
+        return f"{self.message}\nsql: {self.sql}" if self.sql else self.message
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
@@ -259,6 +286,7 @@ class QueryTimeoutError(WarehouseError):
     """A statement ran longer than its timeout and was cancelled; the connection stays usable."""
 
     code = "query_timeout"
+    public_text = "the query ran past its timeout and was cancelled"
 
 
 class ResultConsumedError(MetricQLError):

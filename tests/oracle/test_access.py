@@ -60,6 +60,7 @@ def secured(tmp_path_factory: pytest.TempPathFactory) -> mq.Project:
 
 
 ANALYST = mq.UserContext(attributes={"status": "completed", "role": "analyst"}, email="a@x.io")
+AUTHOR = mq.UserContext(attributes={"status": "completed", "role": "analyst"}, custom_sql=True)
 FINANCE = mq.UserContext(
     attributes={"status": "completed", "role": ("finance",), "can_see_pii": "yes"}
 )
@@ -130,7 +131,7 @@ def test_hostile_attribute_value_is_a_literal(
             "orders_amount",
         ),  # filtering counts as reading
         # Reading a protected field through query-defined SQL is reading it (plan.reads).
-        (_q(dimensions=["doubled"], custom_dimensions=[SQL_OVER_AMOUNT]), ANALYST, "orders_amount"),
+        (_q(dimensions=["doubled"], custom_dimensions=[SQL_OVER_AMOUNT]), AUTHOR, "orders_amount"),
         (
             _q(dimensions=["amount_bin"], custom_dimensions=[BIN_OVER_AMOUNT]),
             ANALYST,
@@ -138,7 +139,7 @@ def test_hostile_attribute_value_is_a_literal(
         ),
         (
             _q(metrics=["orders_big"], additional_metrics=[METRIC_OVER_AMOUNT]),
-            ANALYST,
+            AUTHOR,
             "orders_amount",
         ),
     ],

@@ -21,7 +21,13 @@ from metricql.compiler.features.period_over_period import (
     has_period_over_period,
 )
 from metricql.compiler.options import CompileOptions
-from metricql.compiler.plan.access import check_explore, check_fields, with_user_values
+from metricql.compiler.plan.access import (
+    check_custom_sql,
+    check_explore,
+    check_plan,
+    visible_hint,
+    with_user_values,
+)
 from metricql.compiler.plan.parameters import with_parameter_values
 from metricql.compiler.plan.plan import Plan, plan_query
 from metricql.compiler.plan.targets import metric_value_type
@@ -31,7 +37,8 @@ from metricql.compiler.sql.filters import FilterContext
 from metricql.compiler.sql.render import Restrict, render_query
 from metricql.compiler.sql.stitch import Stitching
 from metricql.dialects import SUPPORTED
-from metricql.errors import CompileError, QueryError
+from metricql.errors import CompileError, QueryError, UnknownFieldError
+from metricql.limits import check_query
 from metricql.query.model import MetricQuery
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import FieldKind
@@ -69,16 +76,35 @@ def compilation(explore: Explore, query: MetricQuery, options: CompileOptions) -
             f"unsupported dialect {options.dialect!r}",
             hint=f"choose one of: {', '.join(SUPPORTED)}",
         )
-    check_explore(explore, options.user)
     supplied = {**(query.parameters or {}), **options.parameters}
     options = replace(options, parameters=MappingProxyType(supplied))
     query, in_filters = with_parameter_values(query, explore, supplied)
-    query = with_user_values(query, options.user)
-    done = compile_plan(plan_query(explore, query, max_limit=options.max_limit), options)
+    try:
+        done = compile_plan(checked_plan(explore, query, options), options)
+    except RecursionError:  # a safety net behind the Limits: never a raw RecursionError
+        raise QueryError(
+            "the query nests too deeply to compile",
+            hint="simplify nested SQL, filters or references (see metricql.Limits)",
+            explore=explore.name,
+        ) from None
     if not in_filters:
         return done
     used = {**in_filters, **done.result.parameters}
     return replace(done, result=replace(done.result, parameters=MappingProxyType(used)))
+
+
+def checked_plan(explore: Explore, query: MetricQuery, options: CompileOptions) -> Plan:
+    """`query` planned once, after the explore and custom-SQL checks; its reads checked."""
+    check_query(query, options.limits)  # sizes first: before any work grows with them
+    check_explore(explore, options.user)
+    check_custom_sql(explore, query, options)
+    query = with_user_values(query, options.user)
+    try:
+        plan = plan_query(explore, query, max_limit=options.max_limit)
+    except UnknownFieldError as err:  # a user's hint names only fields the user may see
+        raise err if options.user is None else visible_hint(err, explore, options.user) from None
+    check_plan(plan, options.user)
+    return plan
 
 
 def compile_plan(
@@ -89,8 +115,7 @@ def compile_plan(
     `restrict` may add joins to the aggregation (totals join the groups that pass).
     """
     explore = plan.explore
-    tables = [explore.base_table, *(j.table for j in plan.joins)]
-    check_fields(explore, options.user, plan.reads, tables)
+    check_plan(plan, options.user)
     filters = FilterContext(
         dialect=options.dialect,
         now=options.now or datetime.now(timezone.utc),

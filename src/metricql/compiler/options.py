@@ -9,6 +9,7 @@ from types import MappingProxyType
 from typing import Any
 
 from metricql.context import UserContext
+from metricql.limits import DEFAULT_LIMITS, Limits
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,7 +17,9 @@ class CompileOptions:
     """How to compile: target dialect, who asks, the clock, week start, caps, strictness.
 
     `now` None reads the clock at compile time; `strict` turns inflated-metric warnings into
-    errors; `max_limit` caps the query's limit.
+    errors; `max_limit` caps the query's limit. The custom-SQL policy runs on the query's
+    snippets whenever `user` is set; `sql_policy=True` runs it for a trusted caller too, and
+    `allow_functions` adds function names it accepts.
     """
 
     dialect: str = "duckdb"
@@ -25,6 +28,15 @@ class CompileOptions:
     week_start: int | None = None
     max_limit: int | None = None
     strict: bool = False
+    sql_policy: bool = False
+    allow_functions: frozenset[str] = frozenset()
+    limits: Limits = DEFAULT_LIMITS
+
+    @property
+    def enforces_policy(self) -> bool:
+        """True when the custom-SQL policy checks the query's snippets."""
+        return self.user is not None or self.sql_policy
+
     # Lightdash parameter values by name (over the query's own `parameters`)
     parameters: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -37,6 +49,9 @@ class CompileOptions:
             self.week_start,
             self.max_limit,
             self.strict,
+            self.enforces_policy,
+            tuple(sorted(self.allow_functions)),
+            self.limits,
             parameters_key(self.parameters),
         )
 
@@ -53,4 +68,4 @@ def user_key(user: UserContext | None) -> Hashable:
     attributes = tuple(
         sorted((k, v if isinstance(v, str) else tuple(v)) for k, v in user.attributes.items())
     )
-    return (attributes, user.email, user.user_uuid)
+    return (attributes, user.email, user.user_uuid, user.custom_sql)

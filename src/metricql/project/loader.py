@@ -236,8 +236,15 @@ def _paths(config: Mapping[str, Any], key: str, default: list[str]) -> list[str]
 
 def _yaml_files(root: Path, dirs: Sequence[str]) -> Iterator[Path]:
     seen: set[Path] = set()
+    inside = root.resolve()
     for d in dirs:
         base = root / d
+        if not base.resolve().is_relative_to(inside):
+            raise ProjectError(
+                f"model-paths entry {d!r} points outside the project",
+                hint="list folders inside the project, e.g. model-paths: [models]",
+                file=str(root / "dbt_project.yml"),
+            )
         if base.is_dir():
             for path in sorted(p for p in base.rglob("*") if p.suffix in (".yml", ".yaml")):
                 if path not in seen:

@@ -153,9 +153,11 @@ class ExploreMeta(_Meta):
     sql_where: str | None = None
     required_filters: tuple[dict[str, Any], ...] | None = None
     default_filters: tuple[dict[str, Any], ...] | None = None
+    required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     additional_dimensions: dict[str, DimensionMeta] = Field(default_factory=dict)
 
     _tuples = field_validator("groups", mode="before")(_as_tuple)
+    _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
 
 
 class ModelMeta(_Meta):
@@ -167,6 +169,7 @@ class ModelMeta(_Meta):
     group_label: str | None = None
     groups: tuple[str, ...] = ()
     sql_filter: str | None = None
+    row_filter: str | None = None  # metricql: applied to every scan of the table
     sql_where: str | None = None
     sql_from: str | None = None
     primary_key: tuple[str, ...] = ()

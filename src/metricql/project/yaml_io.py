@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from metricql.errors import ProjectError
+from metricql.limits import DEFAULT_LIMITS
 
 try:  # the C loader is several times faster on large projects
     _BaseLoader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
@@ -68,6 +69,8 @@ def read_yaml(path: Path) -> Any:
             file=str(path),
         ) from None
     try:
+        if "&" in text and "*" in text:  # anchors and aliases: bound what they expand to
+            _check_expansion(yaml.compose(text, Loader=_LineLoader), path)
         return yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
@@ -82,6 +85,40 @@ def read_yaml(path: Path) -> Any:
         raise ProjectError(
             f"malformed YAML: {err}", hint="fix the YAML syntax", file=str(path)
         ) from None
+
+
+def _check_expansion(root: yaml.Node | None, path: Path) -> None:
+    """ProjectError when the document, with every alias counted as a copy of its anchor,
+    exceeds `Limits.yaml_aliases` nodes (a "billion laughs" file). Linear: sizes memoised."""
+    cap = DEFAULT_LIMITS.yaml_aliases
+    sizes: dict[int, int] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)] if root is not None else []
+    while stack:
+        node, children_done = stack.pop()
+        kids = _children(node)
+        if children_done:
+            sizes[id(node)] = 1 + sum(sizes.get(id(k), 0) for k in kids)
+            if sizes[id(node)] > cap:
+                raise ProjectError(
+                    f"{path.name} expands to more than {cap} YAML nodes through its aliases "
+                    f"(at the anchor on line {node.start_mark.line + 1})",
+                    hint="write the repeated parts out, or raise Limits.yaml_aliases",
+                    file=str(path),
+                    line=node.start_mark.line + 1,
+                    limit="yaml_aliases",
+                )
+        elif id(node) not in sizes:
+            sizes[id(node)] = 0  # in progress: a cycle counts nothing more
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in sizes)
+
+
+def _children(node: yaml.Node) -> list[yaml.Node]:
+    if isinstance(node, yaml.MappingNode):
+        return [n for pair in node.value for n in pair]
+    if isinstance(node, yaml.SequenceNode):
+        return list(node.value)
+    return []
 
 
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:

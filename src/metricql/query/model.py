@@ -70,6 +70,7 @@ class _Model(BaseModel):
         populate_by_name=True,
         extra="ignore",
         use_enum_values=False,
+        allow_inf_nan=False,  # NaN/Infinity (json.loads accepts them) have no SQL literal
     )
 
     @model_validator(mode="before")
@@ -360,3 +361,10 @@ class MetricQuery(_Model):
     @classmethod
     def _none_filters(cls, v: Any) -> Any:
         return {} if v is None else v
+
+    @field_validator("limit", mode="before")
+    @classmethod
+    def _limit_not_bool(cls, v: Any) -> Any:
+        if isinstance(v, bool):  # JSON `true` is not the number 1
+            raise ValueError("limit must be a whole number, not true/false")
+        return v

@@ -89,7 +89,12 @@ def write_csv(
     for row in rows:
         if options.max_rows is not None and written >= options.max_rows:
             break
-        stream.write(_line(_cell(row.get(f.id), f, options.only_raw) for f in columns))
+        stream.write(
+            _line(
+                neutralised(row.get(f.id), _cell(row.get(f.id), f, options.only_raw))
+                for f in columns
+            )
+        )
         written += 1
     truncated = written * len(columns) >= CSV_CELLS_LIMIT - len(columns)
     return CsvSummary(rows=written, columns=tuple(f.id for f in columns), truncated=truncated)
@@ -121,6 +126,15 @@ def _cell(value: Any, field: CompiledField, only_raw: bool) -> str:
     return text_value(value) if only_raw else formatted_value(value, field)
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value: Any, text: str) -> str:
+    """A text cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@` first) gets a
+    leading `'`, as OWASP advises; numbers (a negative one included) are left as they are."""
+    return "'" + text if isinstance(value, str) and text.startswith(_FORMULA_START) else text
+
+
 def _line(cells: Iterable[str]) -> str:
     return ",".join(_quoted(c) for c in cells) + "\n"
 
@@ -141,7 +155,7 @@ def csv_chunks(columns: Sequence[str], chunks: Iterable[Sequence[Sequence[Any]]]
     yield _taken(out)
     for rows in chunks:
         for row in rows:
-            cells = [text_value(value) for value in row]
+            cells = [neutralised(value, text_value(value)) for value in row]
             (quote_all if any("\r" in cell for cell in cells) else writer).writerow(cells)
         yield _taken(out)
 

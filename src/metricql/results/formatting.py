@@ -26,7 +26,12 @@ from metricql.results.values import text_value
 __all__ = ["NULL_TEXT", "format_csv", "format_grid", "format_json", "format_table"]
 
 NULL_TEXT = "∅"
-_ESCAPES = str.maketrans({"\n": "\\n", "\r": "\\r", "\t": "\\t"})
+_ESCAPES = str.maketrans(
+    {
+        **{c: f"\\x{c:02x}" for c in (*range(0x20), *range(0x7F, 0xA0))},  # ESC, BEL, CSI, …
+        **{ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"},
+    }
+)  # data may carry terminal control sequences: show them, never send them to the terminal
 _GAP = "  "
 
 

@@ -7,15 +7,16 @@ resolved per explore (`resolve.py`) and each table's fields built in it (`tables
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from metricql.errors import CircularReferenceError, CompileError, MetricQLError
+from metricql.limits import DEFAULT_LIMITS
 from metricql.project.schema import ExploreMeta, JoinMeta, ProjectSchema
 from metricql.query.model import FilterOperator
 from metricql.semantic.explore import Explore, Join, JoinType, Relationship, Table
-from metricql.semantic.fields import Metric, friendly_name
+from metricql.semantic.fields import Dimension, Metric, friendly_name
 from metricql.semantic.isolation import unique_errors, without_dangling_metrics
 from metricql.semantic.models import ModelDef, build_model_defs, with_explore_dimensions
 from metricql.semantic.parameters import Parameter, project_parameters
@@ -111,6 +112,9 @@ class _ExploreSpec:
     default_filters: tuple[dict[str, Any], ...]
     case_sensitive: bool | None
     groups: tuple[str, ...]
+    required_attributes: Mapping[str, tuple[str, ...]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
     base: ModelDef | None = None  # the model with this explore's own additional dimensions
 
 
@@ -166,6 +170,7 @@ def _extra_spec(model: ModelDef, name: str, extra: ExploreMeta, dialect: str) ->
         if extra.case_sensitive is not None
         else base.case_sensitive,
         groups=extra.groups or base.groups,
+        required_attributes=MappingProxyType(dict(extra.required_attributes)),
         base=with_explore_dimensions(model, extra.additional_dimensions, dialect, name)
         if extra.additional_dimensions
         else None,
@@ -240,8 +245,8 @@ def _explore(base: ModelDef, context: _Context, spec: _ExploreSpec) -> Explore:
     built[base.name] = _with_where(built[base.name], where)
     check_metric_cycles(built.values(), ctx)
     built = without_dangling_metrics(built, tables, spec.name)
-    dimensions = {d.id: d for t in built.values() for d in t.dimensions.values()}
-    metrics = {m.id: m for t in built.values() for m in t.metrics.values()}
+    dimensions = _unique_ids([d for t in built.values() for d in t.dimensions.values()], ctx)
+    metrics = _unique_ids([m for t in built.values() for m in t.metrics.values()], ctx)
     return Explore(
         name=spec.name,
         label=spec.label,
@@ -256,8 +261,29 @@ def _explore(base: ModelDef, context: _Context, spec: _ExploreSpec) -> Explore:
         issues=tuple(i for t in tables.values() for i in t.issues),
         source_dialect=context.dialect,
         metric_filter_operators=_filter_operators(metrics),
+        required_attributes=spec.required_attributes,
         parameters=MappingProxyType(parameters),
     )
+
+
+_F = TypeVar("_F", Dimension, Metric)
+
+
+def _unique_ids(fields: list[_F], ctx: dict[str, Any]) -> dict[str, _F]:
+    """Fields by id; two fields of different tables with one id (`a_b`.`c` and `a`.`b_c`)
+    are a CompileError instead of one silently hiding the other."""
+    out: dict[str, _F] = {}
+    for f in fields:
+        other = out.get(f.id)
+        if other is not None and (other.table, other.name) != (f.table, f.name):
+            raise CompileError(
+                f"fields {other.table}.{other.name} and {f.table}.{f.name} share the id {f.id!r}",
+                hint="rename one of them, or join the table under an alias",
+                field=f.id,
+                **ctx,
+            )
+        out[f.id] = f
+    return out
 
 
 def _filter_operators(metrics: Mapping[str, Metric]) -> Mapping[str, frozenset[FilterOperator]]:
@@ -315,6 +341,15 @@ def check_metric_cycles(tables: Iterable[Table], ctx: dict[str, Any]) -> None:
             )
         if node in done:
             return
+        if len(path) >= DEFAULT_LIMITS.reference_depth:  # before the recursion grows with it
+            raise CompileError(
+                f"metric {node} ends a chain of more than {DEFAULT_LIMITS.reference_depth} "
+                f"metric references, from {path[0]}",
+                hint="shorten the chain, or raise Limits.reference_depth",
+                field=node,
+                limit="reference_depth",
+                **ctx,
+            )
         for nxt in graph.get(node, ()):
             visit(nxt, [*path, node])
         done.add(node)

@@ -47,6 +47,9 @@ class Table:
     primary_key: tuple[str, ...] = ()
     sql_where: exp.Expr | None = None
     sql_where_tables: frozenset[str] = frozenset()
+    # `meta.row_filter`: a condition on this table's own columns, applied wherever it is
+    # scanned (base: WHERE; joined: the join's ON), unlike sql_filter (base only)
+    row_filter: exp.Expr | None = None
     # required_filters (enforced) and default_filters (UI hints): rule.required tells which
     default_filters: tuple[FilterRule, ...] = ()
     required_attributes: Mapping[str, tuple[str, ...]] = field(
@@ -90,6 +93,10 @@ class Explore:
     # metric id → operators of its YAML filters and of every metric it references (only
     # metrics that have some): which metrics' SQL depends on the clock, without a walk.
     metric_filter_operators: Mapping[str, frozenset[FilterOperator]] = field(
+        default_factory=lambda: MappingProxyType({})
+    )
+    # `meta.explores.<name>.required_attributes`: who may see this explore at all
+    required_attributes: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
     # Lightdash parameters its SQL may reference: the project's, and its models' (model.name)

@@ -76,6 +76,7 @@ class ModelDef:
     sql_where: Snippet | None
     joins: tuple[tuple[JoinMeta, Snippet], ...] = ()
     issues: tuple[Issue, ...] = ()  # warnings found while reading the model
+    row_filter: Snippet | None = None  # meta.row_filter: every scan of the table
     # Fields left out because of their own error (by field name), as Lightdash leaves a broken
     # field out of its explore and keeps the rest.
     field_errors: Mapping[str, MetricQLError] = field(default_factory=dict)
@@ -174,7 +175,18 @@ def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> Mode
     metrics: dict[str, MetricDef] = {}
     issues: list[Issue] = []
     errors: dict[str, MetricQLError] = {}
+    seen: set[str] = set()
     for column in model.columns:
+        if column.name in seen:  # the second would silently replace the first
+            errors[column.name] = CompileError(
+                f"column {column.name!r} is listed twice in model {model.name!r}",
+                hint="merge the two entries into one",
+                field=column.name,
+                line=column.line,
+                **ctx,
+            )
+            continue
+        seen.add(column.name)
         _column_fields(column, dialect, ctx, (dims, metrics, errors), issues)
     for name, meta in model.meta.metrics.items():
         try:
@@ -200,6 +212,9 @@ def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> Mode
         dimensions=dims,
         metrics=metrics,
         sql_where=parse_snippet(where, dialect, field="sql_filter", **model_ctx) if where else None,
+        row_filter=parse_snippet(row_filter, dialect, field="row_filter", **ctx)
+        if (row_filter := model.meta.row_filter)
+        else None,
         joins=tuple(
             (
                 j,

@@ -157,6 +157,12 @@ def parse_snippet(sql: str, dialect: str, **context: Any) -> Snippet:
         )
     try:
         tree = sqlglot.parse_one(text, read=dialect)
+    except RecursionError:  # the parser recurses once per bracket
+        raise CompileError(
+            f"SQL nests too deeply to parse ({len(sql)} characters)",
+            hint="flatten the expression",
+            **context,
+        ) from None
     except (ParseError, TokenError) as err:
         raise CompileError(
             f"SQL does not parse: {sql!r} ({_first_line(err)})",
@@ -169,7 +175,25 @@ def parse_snippet(sql: str, dialect: str, **context: Any) -> Snippet:
             hint="write an expression such as ${TABLE}.amount * 2",
             **context,
         )
+    if refs:
+        _restore_quoted(tree, refs)
     return Snippet(text=sql, tree=with_source_meaning(tree, dialect), refs=tuple(refs))
+
+
+_PLACEHOLDER_IN_TEXT = re.compile(r"__mq_ref_(\d+)__")
+
+
+def _restore_quoted(tree: exp.Expr, refs: list[str]) -> None:
+    """`'${TABLE}'` inside a string literal is text, not a reference: put it back. A quoted
+    parameter alone in its string is the exception Lightdash documents."""
+    for literal in tree.find_all(exp.Literal):
+        text = literal.this
+        whole = _PLACEHOLDER_RE.match(text) if isinstance(text, str) else None
+        if whole and refs[int(whole.group(1))].startswith(_QUOTABLE):
+            continue  # '${lightdash.parameters.x}': a typed literal of the value (substitute)
+        if literal.is_string and isinstance(text, str) and "__mq_ref_" in text:
+            restored = _PLACEHOLDER_IN_TEXT.sub(lambda m: "${" + refs[int(m.group(1))] + "}", text)
+            literal.set("this", restored)
 
 
 def placeholder_index(node: exp.Expr) -> int | None:

@@ -4,12 +4,13 @@ reporting every cycle of references with its whole path."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from sqlglot import exp
 
 from metricql.errors import CircularReferenceError, CompileError, MetricQLError, QueryError
+from metricql.limits import DEFAULT_LIMITS
 from metricql.query.model import FilterRule, FilterTarget
 from metricql.query.parse import parse_filter_entries
 from metricql.semantic.fields import (
@@ -30,6 +31,21 @@ from metricql.semantic.refs import (
 )
 
 Mode = Literal["dimension", "aggregate", "metric", "post", "join", "where"]
+Required = Mapping[str, tuple[str, ...]]
+
+
+def merge_required(a: Required, b: Required) -> Required:
+    """Both sets of required attributes at once: an attribute in both allows the common values.
+
+    A field that reads a protected field inherits its protection this way, so selecting it
+    cannot reveal what the protected field holds.
+    """
+    if not b:
+        return a
+    out = dict(a)
+    for name, values in b.items():
+        out[name] = tuple(v for v in out[name] if v in values) if name in out else tuple(values)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +55,8 @@ class Resolved:
     tree: exp.Expr
     tables: frozenset[str]
     metrics: frozenset[str] = frozenset()
+    required: Required = field(default_factory=dict)  # of every dimension it reads
+    size: int = 0  # nodes of the tree, counted before it is built (see Limits.resolved_sql)
 
 
 @dataclass(slots=True)
@@ -52,6 +70,8 @@ class _State:
     prefer_dims: bool  # a number metric with its own aggregates reads dimensions on a clash
     tables: set[str] = field(default_factory=set)
     metrics: set[str] = field(default_factory=set)
+    required: Required = field(default_factory=dict)
+    size: int = 0
 
 
 class Resolver:
@@ -144,7 +164,7 @@ class Resolver:
                 return None
             parent = self.dimension(key, base.name)
             tree: exp.Expr = interval_of(parent.tree.copy(), interval, base.type)
-            result = Resolved(tree, parent.tables)
+            result = Resolved(tree, parent.tables, required=parent.required)
         else:
             if (key, name) in self._stack:
                 start = self._stack.index((key, name))
@@ -157,11 +177,21 @@ class Resolver:
                     field=name,
                     **{k: v for k, v in self.ctx.items() if k != "model"},
                 )
+            if len(self._stack) >= DEFAULT_LIMITS.reference_depth:
+                raise self._limit(
+                    "reference_depth",
+                    f"dimension {name} ends a chain of more than "
+                    f"{DEFAULT_LIMITS.reference_depth} references, from "
+                    f"{self._stack[0][0]}.{self._stack[0][1]}",
+                    name,
+                )
             self._stack.append((key, name))
             try:
                 result = self.resolve(ddef.snippet, key, "dimension", f"dimension {name}")
             finally:
                 self._stack.pop()
+            own = ddef.meta.required_attributes
+            result = replace(result, required=merge_required(result.required, own))
         self._dims[(key, name)] = result
         return result
 
@@ -169,13 +199,16 @@ class Resolver:
         """Copy of the snippet's tree with every reference substituted."""
         prefer_dims = mode == "metric" and any(True for _ in snippet.tree.find_all(exp.AggFunc))
         state = _State(snippet, key, mode, owner, prefer_dims)
+        state.size = sum(1 for _ in snippet.tree.walk())
         try:
             tree, uses_table = substitute(snippet, key, lambda ref: self._reference(ref, state))
         except BadReference as bad:
             raise self._error(owner, bad.ref, snippet, bad.why) from None
         if uses_table:
             state.tables.add(key)
-        return Resolved(tree, frozenset(state.tables), frozenset(state.metrics))
+        return Resolved(
+            tree, frozenset(state.tables), frozenset(state.metrics), state.required, state.size
+        )
 
     def _reference(self, ref: str, state: _State) -> exp.Expr:
         attr = attribute_ref(ref)
@@ -216,7 +249,16 @@ class Resolver:
             if mode == "join":
                 self.join_dimensions.setdefault(table, set()).add(name)
             resolved = self._dependency(table, name, owner)
+            state.size += resolved.size
+            if state.size > DEFAULT_LIMITS.resolved_sql:  # before the copy that would grow it
+                raise self._limit(
+                    "resolved_sql",
+                    f"{owner}: its SQL, with references resolved, exceeds "
+                    f"{DEFAULT_LIMITS.resolved_sql} nodes (through ${{{ref}}})",
+                    owner,
+                )
             state.tables.update(resolved.tables or {table})
+            state.required = merge_required(state.required, resolved.required)
             return exp.Paren(this=resolved.tree.copy())
         broken = model.field_errors.get(name)
         if broken is not None:
@@ -231,6 +273,8 @@ class Resolver:
         except CircularReferenceError:
             raise
         except CompileError as err:
+            if err.context.get("limit"):  # a size limit is the query's, not the field's
+                raise
             raise self._broken(owner, f"{table}.{name}", err) from None
 
     def _broken(self, owner: str, ref: str, error: MetricQLError) -> CompileError:
@@ -240,6 +284,15 @@ class Resolver:
             hint=f"fix {ref} first ({error.where.prefix.rstrip(': ') or 'see its error'})",
             field=owner,
             depends_on=ref,
+            **self.ctx,
+        )
+
+    def _limit(self, limit: str, message: str, owner: str) -> CompileError:
+        return CompileError(
+            f'explore "{self.explore}": {message}',
+            hint=f"simplify the references, or raise Limits.{limit}",
+            field=owner,
+            limit=limit,
             **self.ctx,
         )
 

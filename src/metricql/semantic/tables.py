@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from types import MappingProxyType
 from typing import Any
 
+from sqlglot import exp
+
 from metricql.errors import CompileError, MetricQLError
 from metricql.project.schema import JoinMeta
 from metricql.query.model import FilterRule
@@ -24,7 +26,7 @@ from metricql.semantic.fields import (
     friendly_name,
 )
 from metricql.semantic.models import DimDef, MetricDef, ModelDef
-from metricql.semantic.resolve import Mode, Resolver
+from metricql.semantic.resolve import Mode, Resolver, merge_required
 from metricql.semantic.sets import expand_fields
 
 TableCache = dict[tuple[Any, ...], Table]
@@ -110,6 +112,7 @@ def _table(key: str, model: ModelDef, resolver: Resolver, join: JoinMeta | None)
         required_attributes=MappingProxyType(dict(meta.required_attributes)),
         hidden=bool(join and join.hidden),
         case_sensitive=meta.case_sensitive,
+        row_filter=_row_filter(key, model, resolver),
         field_errors=MappingProxyType(errors),
     )
 
@@ -120,6 +123,23 @@ def located(error: MetricQLError, model: ModelDef, name: str, line: int | None) 
     where = {"file": file, "line": line, "model": model.name, "field": name}
     context = {**error.context, **{k: v for k, v in where.items() if v is not None}}
     return type(error)(error.message, hint=error.hint, **context)
+
+
+def _row_filter(key: str, model: ModelDef, resolver: Resolver) -> exp.Expr | None:
+    """The model's `row_filter` over its own columns (and user attributes), resolved."""
+    if model.row_filter is None:
+        return None
+    ctx = {"model": model.name, "file": str(model.schema.file) if model.schema.file else None}
+    resolved = resolver.resolve(model.row_filter, key, "where", f"row_filter of {key}")
+    if resolved.tables - {key}:
+        raise CompileError(
+            f"row_filter of model {model.name!r} reads other tables: "
+            f"{', '.join(sorted(resolved.tables - {key}))}",
+            hint="a row filter may use only its own table's columns and user attributes",
+            field="row_filter",
+            **ctx,
+        )
+    return resolved.tree
 
 
 def _dimensions(
@@ -137,7 +157,7 @@ def _dimensions(
         "format": meta.format,
         "round": meta.round,
         "case_sensitive": meta.case_sensitive,
-        "required_attributes": MappingProxyType(dict(meta.required_attributes)),
+        "required_attributes": MappingProxyType(dict(resolved.required)),  # own + inherited
     }
     yield Dimension(
         name=ddef.name,
@@ -193,7 +213,9 @@ def _metric(
         groups=meta.groups or ((meta.group_label,) if meta.group_label else ()),
         format=meta.format,
         round=meta.round,
-        required_attributes=MappingProxyType(_metric_attributes(mdef, resolver.tables[key])),
+        required_attributes=MappingProxyType(
+            dict(merge_required(_metric_attributes(mdef, resolver.tables[key]), resolved.required))
+        ),
         show_underlying_values=meta.show_underlying_values,
         filters=_metric_filters(mdef, key, resolver),
     )

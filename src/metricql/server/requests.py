@@ -58,7 +58,7 @@ def served(request: Request, project_uuid: str) -> Served:
 def explore_for(project: mq.Project, name: str, principal: Principal) -> mq.Explore:
     """The explore as the caller may see it: 404 if it does not exist, 403 if it is hidden."""
     try:
-        project.explore(name)
+        project.explore(name, user=principal.user)  # hints name only what the caller may see
     except mq.MetricQLError as err:
         raise from_metricql(err) from None
     visible = project.explores_for(principal.user).get(name)

@@ -29,6 +29,7 @@ from metricql import (
     UnsupportedError,
     WarehouseError,
 )
+from metricql.limits import DEFAULT_LIMITS, json_depth
 
 __all__ = [
     "ApiError",
@@ -84,6 +85,8 @@ def from_metricql(err: MetricQLError) -> ApiError:
     return ApiError(name, status, err.message, data)
 
 
+_MAX_DEPTH = 2 * DEFAULT_LIMITS.nesting_depth + 8
+
 # Keys of request bodies around the MetricQuery (CSV options, cache and UI context).
 REQUEST_KEYS = frozenset(
     {"csvLimit", "onlyRaw", "showTableNames", "customLabels", "columnOrder", "hiddenFields",
@@ -98,6 +101,8 @@ def metric_query(body: Any, explore: str | None = None) -> MetricQuery:
     data = {k: v for k, v in body.items() if k not in REQUEST_KEYS}
     if explore is not None:
         data["exploreName"] = explore
+    if json_depth(data) > _MAX_DEPTH:  # before pydantic recurses into it
+        raise ApiError("ParameterError", 400, f"the query nests deeper than {_MAX_DEPTH} levels")
     try:
         return MetricQuery.model_validate(data)
     except ValidationError as err:

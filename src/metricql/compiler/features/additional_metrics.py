@@ -89,7 +89,9 @@ def additional_metrics(explore: Explore, definitions: Sequence[AdditionalMetric]
                 field=fid,
             )
         resolved = resolve_snippet(explore, d.sql, table=d.table, owner=fid)
-        reads[fid] = resolved.reads
+        base = explore.dimensions.get(f"{d.table}_{d.base_dimension_name}")
+        # a metric made on a dimension reads it, even through its raw `${TABLE}.column`
+        reads[fid] = resolved.reads | ({base.id} if base is not None else set())
         table = explore.tables[d.table]
         out[fid] = Metric(
             name=d.name,

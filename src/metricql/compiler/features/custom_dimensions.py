@@ -51,6 +51,12 @@ def custom_dimensions(
     out: dict[str, CustomDim] = {}
     sql_dims: dict[str, QuerySnippet] = {}
     for definition in definitions:
+        if definition.id in out:
+            raise QueryError(
+                f"two custom dimensions share the id {definition.id!r}",
+                hint="give each custom dimension its own id",
+                field=definition.id,
+            )
         if definition.id in explore.dimensions or definition.id in explore.metrics:
             raise QueryError(
                 f"custom dimension id {definition.id!r} clashes with a field of the explore",

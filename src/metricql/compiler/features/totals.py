@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from sqlglot import exp
 
-from metricql.compiler.compile import Compilation, compilation, compile_plan
+from metricql.compiler.compile import Compilation, checked_plan, compilation, compile_plan
 from metricql.compiler.compiled import CompiledQuery
 from metricql.compiler.features.calculation_helpers import HELPERS, UNSUPPORTED
 from metricql.compiler.features.table_calculations import result_field
@@ -32,6 +32,8 @@ _HELPERS = frozenset(HELPERS) | UNSUPPORTED
 
 def compile_totals(explore: Explore, query: MetricQuery, options: CompileOptions) -> CompiledQuery:
     """One query returning the grand total of every metric (and totalable calculation)."""
+    if options.user is not None:  # the totals of a query the user may not run are refused too
+        checked_plan(explore, query, options)
     derived = totals_query(query, explore.source_dialect)
     if query.filters.metrics is None and query.filters.table_calculations is None:
         return compilation(explore, derived, options).result

@@ -1,8 +1,14 @@
-"""Access control: `required_attributes` on tables and fields, user attributes in filter values.
+"""Access control: `required_attributes` on explores, tables and fields; the custom-SQL
+permission and policy; user attributes in filter values.
 
 A table or field with `required_attributes: {attr: value | [values]}` is visible only to users
 who have every listed attribute with one of the listed values. Without a user context nothing
 protected is visible: the safe default for a library that cannot know who is asking.
+
+The check is one walk over the plan's access closure (`Plan.reads`: every explore field the
+compiled SQL reads, through custom dimensions, bins, additional metrics and their filters,
+metric references, calculations and totals) and the tables it joins. Messages and hints name
+only what the user asked for or may see, never the attribute values that would open access.
 """
 
 from __future__ import annotations
@@ -10,17 +16,41 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Any
 
+from sqlglot import exp
+
+from metricql.compiler.options import CompileOptions
+from metricql.compiler.plan.plan import Plan
+from metricql.compiler.plan.sql_policy import check_snippet
 from metricql.context import UserContext
-from metricql.errors import ForbiddenError
-from metricql.query.model import FilterGroup, FilterRule, Filters, MetricQuery, rules
+from metricql.errors import (
+    CompileError,
+    ForbiddenError,
+    QueryError,
+    UnknownFieldError,
+    did_you_mean,
+)
+from metricql.query.model import (
+    AdditionalMetric,
+    CustomSqlDimension,
+    FilterGroup,
+    FilterRule,
+    Filters,
+    MetricQuery,
+    rules,
+)
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import Dimension, Metric
+from metricql.semantic.refs import parse_snippet
 
 _TOKEN = re.compile(
     r"\$\{\s*(?:lightdash|ld)\.(attributes|attribute|attr|user)\.([A-Za-z0-9_]+)\s*\}"
 )
+
+
+_ASK = "ask an administrator for access"
 
 
 def allowed(required: Mapping[str, tuple[str, ...]], user: UserContext | None) -> bool:
@@ -39,13 +69,22 @@ def allowed(required: Mapping[str, tuple[str, ...]], user: UserContext | None) -
     return True
 
 
-def check_explore(explore: Explore, user: UserContext | None) -> None:
-    """ForbiddenError when the explore's base table is protected from `user`."""
+def may_see(explore: Explore, user: UserContext | None) -> bool:
+    """True when `user` may see the explore: its own `required_attributes` (an additional
+    explore under `meta.explores`) and its base table's."""
     base = explore.tables[explore.base_table]
-    if not allowed(base.required_attributes, user):
+    return allowed(explore.required_attributes, user) and allowed(base.required_attributes, user)
+
+
+def check_explore(explore: Explore, user: UserContext | None) -> None:
+    """ForbiddenError when the explore (or its base table) is protected from `user`.
+
+    Messages name what the user asked for, never the attribute values that would open it.
+    """
+    if not may_see(explore, user):
         raise ForbiddenError(
             f"You don't have authorization to access explore {explore.name!r}",
-            hint=f"it requires user attributes {_describe(base.required_attributes)}",
+            hint=_ASK,
             explore=explore.name,
         )
 
@@ -55,11 +94,10 @@ def check_fields(
 ) -> None:
     """ForbiddenError for the first protected field or joined table the query touches."""
     for table_name in tables:
-        table = explore.tables[table_name]
-        if not allowed(table.required_attributes, user):
+        if not allowed(explore.tables[table_name].required_attributes, user):
             raise ForbiddenError(
                 f"the query needs table {table_name!r}, which this user may not access",
-                hint=f"it requires user attributes {_describe(table.required_attributes)}",
+                hint=_ASK,
                 explore=explore.name,
                 table=table_name,
             )
@@ -68,15 +106,23 @@ def check_fields(
         if field is not None and not allowed(field.required_attributes, user):
             raise ForbiddenError(
                 f"field {fid!r} requires user attributes this user does not have",
-                hint=f"it requires {_describe(field.required_attributes)}",
+                hint=_ASK,
                 explore=explore.name,
                 field=fid,
             )
 
 
+def check_plan(plan: Plan, user: UserContext | None) -> None:
+    """ForbiddenError unless `user` may read every table the plan joins and every field in
+    its access closure (`plan.reads`)."""
+    explore = plan.explore
+    tables = [explore.base_table, *(j.table for j in plan.joins)]
+    check_fields(explore, user, plan.reads, tables)
+
+
 def visible_explore(explore: Explore, user: UserContext | None) -> Explore | None:
     """The explore as `user` may see it (protected tables and fields removed), or None."""
-    if not allowed(explore.tables[explore.base_table].required_attributes, user):
+    if not may_see(explore, user):
         return None
     tables = {k: t for k, t in explore.tables.items() if allowed(t.required_attributes, user)}
 
@@ -85,9 +131,21 @@ def visible_explore(explore: Explore, user: UserContext | None) -> Explore | Non
 
     return replace(
         explore,
+        tables=MappingProxyType(tables),
+        joins=tuple(j for j in explore.joins if j.table in tables),
         dimensions={k: d for k, d in explore.dimensions.items() if keep(d)},
         metrics={k: m for k, m in explore.metrics.items() if keep(m)},
     )
+
+
+def visible_hint(err: UnknownFieldError, explore: Explore, user: UserContext) -> UnknownFieldError:
+    """`err` with its "did you mean" drawn only from the fields `user` may see."""
+    visible = visible_explore(explore, user)
+    fields = [*visible.dimensions, *visible.metrics] if visible is not None else []
+    name = str(err.context.get("field", ""))
+    hint = did_you_mean(name, fields, otherwise="list the fields with explores_for(user)")
+    message = err.message if name in fields else err.message.split(" (it is a")[0]
+    return UnknownFieldError(message, hint=hint, **err.context)
 
 
 def substitute_attributes(rule: FilterRule, user: UserContext | None) -> FilterRule:
@@ -134,10 +192,6 @@ def _attribute(
     return value if isinstance(value, tuple) else str(value)
 
 
-def _describe(required: Mapping[str, tuple[str, ...]]) -> str:
-    return ", ".join(f"{k} in {list(v)}" for k, v in required.items())
-
-
 def with_user_values(query: MetricQuery, user: UserContext | None) -> MetricQuery:
     """The query with user-attribute tokens in every filter value substituted."""
     f = query.filters
@@ -159,3 +213,71 @@ def with_user_values(query: MetricQuery, user: UserContext | None) -> MetricQuer
 
 def _has_token(rule: FilterRule) -> bool:
     return any(isinstance(v, str) and "${" in v for v in rule.values)
+
+
+_COLUMN_OF_TABLE = re.compile(r"^\$\{TABLE\}\.([A-Za-z_][A-Za-z0-9_]*)$")
+
+
+def over_dimension(explore: Explore, metric: AdditionalMetric) -> str | None:
+    """The dimension id a UI-made additional metric aggregates (`baseDimensionName` set and
+    `sql` exactly that dimension's `${TABLE}.column`), else None. Such a metric is no custom
+    SQL: it needs no permission, and the access closure reads that dimension."""
+    if not metric.base_dimension_name:
+        return None
+    plain = _COLUMN_OF_TABLE.match(metric.sql.strip())
+    dim = explore.dimensions.get(f"{metric.table}_{metric.base_dimension_name}")
+    if plain is None or dim is None or dim.table != metric.table:
+        return None
+    tree = dim.sql
+    same = isinstance(tree, exp.Column) and tree.name == plain.group(1) and tree.table == dim.table
+    return dim.id if same else None
+
+
+def query_snippets(explore: Explore, query: MetricQuery) -> list[tuple[str, str, str]]:
+    """(context, owner, sql) of every SQL snippet the query author wrote."""
+    return [
+        *(
+            ("custom dimension", d.id, d.sql)
+            for d in query.custom_dimensions
+            if isinstance(d, CustomSqlDimension)
+        ),
+        *(
+            ("additional metric", f"{m.table}_{m.name}", m.sql)
+            for m in query.additional_metrics
+            if over_dimension(explore, m) is None
+        ),
+        *(("table calculation", c.name, c.sql) for c in query.table_calculations if c.sql),
+    ]
+
+
+def check_custom_sql(explore: Explore, query: MetricQuery, options: CompileOptions) -> None:
+    """The custom-SQL permission, then the policy on every snippet the query author wrote.
+
+    A user without `custom_sql` may send table calculations (over the query's own columns)
+    but no custom SQL dimension and no additional metric with SQL. The policy runs whenever a
+    user is given, or when a trusted caller asks for it (`CompileOptions.sql_policy`).
+    """
+    snippets = query_snippets(explore, query)
+    user = options.user
+    if user is not None and not user.custom_sql:
+        for context, owner, _ in snippets:
+            if context != "table calculation":
+                raise ForbiddenError(
+                    f"{context} {owner!r} is custom SQL, which this user may not write",
+                    hint="give the user the custom SQL permission (UserContext(custom_sql=True))",
+                    field=owner,
+                )
+    if not options.enforces_policy:
+        return
+    for context, owner, sql in snippets:
+        try:
+            snippet = parse_snippet(sql, explore.source_dialect, field=owner)
+        except CompileError as err:
+            raise QueryError(err.message, hint=err.hint, field=owner) from None
+        check_snippet(
+            snippet,
+            context,
+            owner=owner,
+            dialect=explore.source_dialect,
+            extra_functions=options.allow_functions,
+        )

@@ -92,4 +92,25 @@ def _joins(explore: Explore, used: set[str]) -> tuple[Join, ...]:
             )
         needed.add(table)
         stack.extend(t for t in join.tables_references if t != explore.base_table)
-    return tuple(j for j in explore.joins if j.table in needed)
+    return _after_their_references(explore, [j for j in explore.joins if j.table in needed])
+
+
+def _after_their_references(explore: Explore, joins: list[Join]) -> tuple[Join, ...]:
+    """`joins` in declared order, except that a join comes after every join its ON reads
+    (a join declared before the one it needs would be invalid SQL); a cycle is a QueryError."""
+    placed: list[Join] = []
+    done = {explore.base_table}
+    waiting = list(joins)
+    while waiting:
+        ready = next((j for j in waiting if j.tables_references <= done | {j.table}), None)
+        if ready is None:
+            raise QueryError(
+                "joins reference each other in a cycle: "
+                + ", ".join(sorted(j.table for j in waiting)),
+                hint="make each join's sql_on read only the base table and earlier joins",
+                explore=explore.name,
+            )
+        placed.append(ready)
+        done.add(ready.table)
+        waiting.remove(ready)
+    return tuple(placed)

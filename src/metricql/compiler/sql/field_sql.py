@@ -54,15 +54,6 @@ AGGREGATES: Mapping[MetricType, Aggregate] = {
 }
 
 
-def _flat_in(tree: exp.Expr) -> exp.Expr:
-    """`x IN ((a, b))` → `x IN (a, b)`: a multiple parameter written `IN (${…})`."""
-    for node in tree.find_all(exp.In):
-        items = node.expressions
-        if len(items) == 1 and isinstance(items[0], exp.Tuple):
-            node.set("expressions", items[0].expressions)
-    return tree
-
-
 @dataclass(slots=True)
 class Finalizer:
     """Turns explore trees into dialect SQL trees for one query; memoises metric trees.
@@ -92,7 +83,10 @@ class Finalizer:
                 _FINAL_TREES.clear()  # bounded; refilled by the next compiles
             _FINAL_TREES[key] = entry
         final = entry[1]
-        return final.copy() if final is not None else _flat_in(tree.transform(self._replace))
+        if final is not None:
+            return final.copy()
+        out = tree.transform(self._replace)
+        return _multi_valued(out) if any(True for _ in out.find_all(exp.Tuple)) else out
 
     def _final(self, tree: exp.Expr) -> exp.Expr | None:
         """The user-independent final tree, or None when it depends on the query (metrics,
@@ -186,3 +180,23 @@ class Finalizer:
         if isinstance(value, tuple):
             return exp.Tuple(expressions=[exp.Literal.string(str(v)) for v in value])
         return exp.Literal.string(str(value))
+
+
+def _multi_valued(tree: exp.Expr) -> exp.Expr:
+    """A multi-valued user attribute (a tuple of literals) compared with `=` / `<>` becomes
+    `IN` / `NOT IN`, and `IN (${attr})` is flattened, as Lightdash documents both forms."""
+
+    def fix(node: exp.Expr) -> exp.Expr:
+        if isinstance(node, (exp.EQ, exp.NEQ)) and isinstance(node.expression, exp.Tuple):
+            listed = exp.In(this=node.this, expressions=node.expression.expressions)
+            return listed if isinstance(node, exp.EQ) else exp.Not(this=listed)
+        if isinstance(node, exp.In) and any(isinstance(e, exp.Tuple) for e in node.expressions):
+            flat = [
+                v
+                for e in node.expressions
+                for v in (e.expressions if isinstance(e, exp.Tuple) else [e])
+            ]
+            return exp.In(this=node.this, expressions=flat)
+        return node
+
+    return tree.transform(fix)

@@ -192,6 +192,8 @@ def _scan(r: _Render) -> exp.Select:
     for join in r.plan.joins:
         select = select.join(_join(r, join), copy=False)
     conditions: list[exp.Expr] = []
+    if base_table.row_filter is not None:
+        conditions.append(exp.Paren(this=r.finalizer.tree(base_table.row_filter)))
     if base_table.sql_where is not None:
         conditions.append(exp.Paren(this=r.finalizer.tree(base_table.sql_where)))
     filters = r.plan.filters
@@ -214,9 +216,12 @@ def _relation(relation: exp.Expr, alias: str) -> exp.Expr:
 
 def _join(r: _Render, join: Join) -> exp.Join:
     table = r.plan.explore.tables[join.table]
+    on = r.finalizer.tree(join.on)
+    if table.row_filter is not None:  # the joined rows the user may not see never match
+        on = exp.and_(exp.paren(on), exp.paren(r.finalizer.tree(table.row_filter)))
     return exp.Join(
         this=_relation(table.relation, join.table),
-        on=r.finalizer.tree(join.on),
+        on=on,
         **_JOIN_SIDES[join.type],
     )
 
