@@ -4,7 +4,6 @@ input gives a raw Python exception."""
 from __future__ import annotations
 
 import contextlib
-
 import json
 from pathlib import Path
 from typing import Any
