@@ -25,3 +25,20 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
+
+
+FREEZE_FROM_MODELS = 200  # `load_project(freeze=None)` freezes projects at least this large
+
+
+def freeze_loaded() -> None:
+    """Move every live object (a just-loaded project) out of the cyclic GC's reach.
+
+    The explores are thousands of sqlglot trees (reference cycles) that live as long as the
+    process: each full collection walked them all (390 ms in a 1,000-model project, paid by
+    whichever compile triggered it). After `gc.freeze()` collections skip them. The garbage
+    the load left is collected first (young generations only) so it is not frozen with them.
+    Frozen objects are never freed by the GC: a project dropped later keeps its memory
+    (`gc.unfreeze()` undoes it for the whole process).
+    """
+    gc.collect(1)
+    gc.freeze()

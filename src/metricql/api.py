@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlglot import exp
 
-from metricql._gc import gc_paused
+from metricql._gc import FREEZE_FROM_MODELS, freeze_loaded, gc_paused
 from metricql.compiler.cache import CompileCache, cache_key
 from metricql.compiler.compile import compile_query
 from metricql.compiler.compiled import CompiledQuery
@@ -19,6 +19,7 @@ from metricql.compiler.features.explain import Explanation, explain_query
 from metricql.compiler.features.totals import compile_totals
 from metricql.compiler.options import CompileOptions
 from metricql.compiler.plan.access import visible_explore
+from metricql.compiler.shape import HashedKey, ShapeCache, shape_key
 from metricql.context import UserContext
 from metricql.errors import (
     CompileError,
@@ -73,7 +74,11 @@ class Project:
         self._broken: Mapping[str, tuple[MetricQLError, ...]] = MappingProxyType(dict(broken or {}))
         self._lock = threading.Lock()
         self._warehouse: Warehouse | None = None  # opened on first use, closed by close()
+        # The opened warehouse whose seed tables were found present: a catalog query per run
+        # costs ~3 ms under the lock, so it is asked once per warehouse (again after seed()).
+        self._seeded: Warehouse | None = None
         self._cache = CompileCache(cache_size)
+        self._shapes = ShapeCache(cache_size)
         self._cache_size = cache_size
         self._limits = DEFAULT_LIMITS
         self._sql_policy = False
@@ -204,15 +209,26 @@ class Project:
         `parameters`: Lightdash parameter values by name (over the query's `parameters`).
         Results are cached (bounded LRU) by everything the SQL depends on, user included;
         queries with relative-date filters and no explicit `now` are always compiled afresh.
+        A query differing from an earlier one only in filter values is re-rendered from that
+        query shape's SQL (the shape cache), byte for byte what a fresh compile gives.
         """
         explore = self.explore(query.explore_name, user=user)
         options = self._options(
             dialect, user, now, max_limit=max_limit, strict=strict, parameters=parameters
         )
-        key = cache_key(explore, query, options)
-        return self._cache.get_or_compile(
-            key, lambda: _paused(compile_query, explore, query, options)
-        )
+
+        def fresh(q: MetricQuery) -> CompiledQuery:
+            return _paused(compile_query, explore, q, options)
+
+        shape = shape_key(explore, query, options)
+        if shape is None:  # reads the clock, or holds unhashable values
+            return self._cache.get_or_compile(
+                cache_key(explore, query, options), lambda: fresh(query)
+            )
+        # The shape and its values name the query exactly: no second walk of it for the key.
+        # Floats by repr: 0.0 == -0.0, but they render differently.
+        key = HashedKey((shape[0], tuple(repr(v) if type(v) is float else v for v in shape[1])))
+        return self._cache.get_or_compile(key, lambda: self._shapes.compile(shape, query, fresh))
 
     def explain(
         self,
@@ -325,7 +341,8 @@ class Project:
         if connection is not None:
             return warehouse_for(connection, dialect or self.dialect)
         warehouse = self.warehouse
-        if warehouse.dialect == "duckdb" and self._schema.seed_paths:
+        seeds = warehouse.dialect == "duckdb" and self._schema.seed_paths
+        if seeds and self._seeded is not warehouse:
             self.ensure_seeded()
         return warehouse
 
@@ -364,22 +381,30 @@ class Project:
         """Load seeds/*.csv into the DuckDB target (like `dbt seed`); returns table names."""
         conn = connection if connection is not None else self._target_connection()
         schema = self.target.schema if self.target else None
+        with self._lock:
+            self._seeded = None  # tables were (re)created: the next run checks again
         loaded: list[str] = _duck().load_seeds(
             conn, list(self._schema.seed_paths), schema, self._schema.seed_column_types
         )
         return loaded
 
     def ensure_seeded(self, connection: Any = None) -> list[str]:
-        """Load the seeds if any seed table is missing from the DuckDB target; returns them."""
+        """Load the seeds if any seed table is missing from the DuckDB target; returns them.
+
+        `run` calls this once per opened target (again after `seed()` or `close()`).
+        """
+        own = self.warehouse if connection is None else None
         conn = connection if connection is not None else self._target_connection()
         with self._lock:
             schema = self.target.schema if self.target else None
             wanted = [(schema, p.stem) for p in self._schema.seed_paths]
-            if not wanted or not _duck().missing_tables(conn, wanted):
-                return []
-            loaded: list[str] = _duck().load_seeds(
-                conn, list(self._schema.seed_paths), schema, self._schema.seed_column_types
-            )
+            loaded: list[str] = []
+            if wanted and _duck().missing_tables(conn, wanted):
+                loaded = _duck().load_seeds(
+                    conn, list(self._schema.seed_paths), schema, self._schema.seed_column_types
+                )
+            if own is not None and own is self._warehouse:
+                self._seeded = own
         return loaded
 
     @property
@@ -423,6 +448,7 @@ class Project:
         """Close the warehouse connections the project opened (never a caller's own)."""
         with self._lock:
             warehouse, self._warehouse = self._warehouse, None
+            self._seeded = None
         if warehouse is not None:
             warehouse.close()
 
@@ -479,6 +505,7 @@ def load_project(
     source_dialect: str | None = None,
     connection: Any = None,
     strict: bool = False,
+    freeze: bool | None = None,
 ) -> Project:
     """Load the dbt project at `path` with every explore that can be built.
 
@@ -489,7 +516,9 @@ def load_project(
     `source_dialect`: the dialect the YAML's SQL is written in (default: the profile target's,
     else DuckDB, with a warning in `validate()`). Columns the YAML, manifest and catalog.json
     leave untyped are typed by `connection` (DuckDB or DB-API), else by the DuckDB target's
-    file when it exists.
+    file when it exists. `freeze` moves the loaded project out of the cyclic GC's reach
+    (`gc.freeze()`: no full-collection pauses walking it; its memory is kept for the
+    process's life); None does so for projects of 200 models or more.
     """
     with gc_paused():
         try:
@@ -502,7 +531,10 @@ def load_project(
         explores, broken = build_explores(schema)
     if strict:
         raise_all(project_problems(explores, broken))
-    return Project(schema, explores, broken=broken)
+    project = Project(schema, explores, broken=broken)
+    if freeze if freeze is not None else len(explores) >= FREEZE_FROM_MODELS:
+        freeze_loaded()
+    return project
 
 
 def load_explores_json(source: Any) -> dict[str, Explore]:

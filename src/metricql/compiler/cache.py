@@ -50,7 +50,7 @@ class CompileCache:
 
 def cache_key(explore: Explore, query: MetricQuery, options: CompileOptions) -> Hashable | None:
     """A key naming everything the SQL depends on, or None when it must not be cached."""
-    if options.now is None and _uses_clock(explore, query):
+    if options.now is None and uses_clock(explore, query):
         return None
     try:
         hash(query)
@@ -60,7 +60,8 @@ def cache_key(explore: Explore, query: MetricQuery, options: CompileOptions) -> 
     return (explore.name, id(explore), query_key, options.key())
 
 
-def _uses_clock(explore: Explore, query: MetricQuery) -> bool:
+def uses_clock(explore: Explore, query: MetricQuery) -> bool:
+    """True when the SQL depends on the clock (a relative-date filter anywhere)."""
     groups = (query.filters.dimensions, query.filters.metrics, query.filters.table_calculations)
     if any(r.operator in CLOCK_OPERATORS for g in groups for r in rules(g)):
         return True

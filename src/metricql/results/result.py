@@ -190,6 +190,13 @@ class QueryResult:
             else:
                 yield _with_metadata(pa, chunk, self.fields)
 
+    def iter_rows(self) -> Iterator[dict[str, Any]]:
+        """Rows as dicts keyed by field id, one chunk in memory at a time for a streamed result."""
+        ids = self.columns
+        for chunk in self._chunks():
+            for row in self._chunk_tuples(chunk):
+                yield dict(zip(ids, row, strict=True))
+
     def csv_chunks(self) -> Iterator[str]:
         """CSV text (header first) chunk by chunk; a streamed result is read as it goes."""
         tuples = (self._chunk_tuples(chunk) for chunk in self._chunks())

@@ -191,11 +191,14 @@ async def download_csv(request: Request, project_uuid: str, explore_id: str) -> 
     )
 
     def work() -> mq.CsvSummary:
-        result = project.run(query.model_copy(update={"limit": cap}), user=principal.user)
-        # Rows go to disk one at a time; with streamed results (Arrow batches) the whole
-        # download stays out of memory: iterate the batches here instead of `result.rows`.
-        with path.open("w", encoding="utf-8", newline="") as stream:
-            return mq.write_csv(result.fields, result.rows, stream, csv)
+        limited = query.model_copy(update={"limit": cap})
+        # Streamed: one record batch of the warehouse's result in memory at a time, each row
+        # written to disk as it is read (a download may be 100,000 cells).
+        with (
+            project.run(limited, user=principal.user, stream=True) as result,
+            path.open("w", encoding="utf-8", newline="") as out,
+        ):
+            return mq.write_csv(result.fields, result.iter_rows(), out, csv)
 
     job = state_of(request).jobs.submit(
         principal.key,

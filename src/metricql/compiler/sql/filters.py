@@ -31,6 +31,7 @@ from metricql.compiler.sql.relative_dates import (
     parse_when,
     past_window,
 )
+from metricql.compiler.sql.slots import slotted
 from metricql.errors import QueryError
 from metricql.query.model import AndGroup, FilterOperator, FilterRule, OrGroup, UnitOfTime
 from metricql.semantic.fields import DimensionType
@@ -104,7 +105,12 @@ class _Operand:
 
     def literals(self) -> list[exp.Expr]:
         """The values as typed literals of the field's type."""
-        return [self.fold(_LITERALS[self.field_type](v, self)) for v in self.given()]
+        build = self.literal
+        return [self.fold(slotted(v, build)) for v in self.given()]
+
+    def literal(self, value: Any) -> exp.Expr:
+        """One value as a typed literal of the field's type (unfolded)."""
+        return _LITERALS[self.field_type](value, self)
 
     def error(self, message: str, hint: str, **context: Any) -> QueryError:
         return QueryError(
@@ -266,7 +272,8 @@ _ORDERED: Mapping[Op, Build] = {
 # --- text matching --------------------------------------------------------------------------
 
 _Fold = Callable[[exp.Expr], exp.Expr]
-_Match = Callable[[exp.Expr, str, _Fold], exp.Expr]
+_Match = Callable[[exp.Expr, exp.Expr, _Fold], exp.Expr]  # (column, value literal, fold)
+_Pattern = Callable[[str], exp.Expr]  # the value's text → the literal matched against
 _ESCAPE = "!"
 
 
@@ -274,40 +281,48 @@ def _like_pattern(text: str) -> str:
     return text.replace(_ESCAPE, _ESCAPE * 2).replace("%", "!%").replace("_", "!_")
 
 
-def _like(shape: str) -> _Match:
-    """LIKE with every wildcard in the value escaped: `shape` places the value ({})."""
-
-    def match(col: exp.Expr, text: str, fold: _Fold) -> exp.Expr:
-        pattern = exp.Literal.string(shape.format(_like_pattern(text)))
-        like = exp.Like(this=col, expression=fold(pattern))
-        return exp.Escape(this=like, expression=exp.Literal.string(_ESCAPE))
-
-    return match
+def _like_literal(shape: str) -> _Pattern:
+    """`shape` with the value ({}) in it, every wildcard in the value escaped."""
+    return lambda text: exp.Literal.string(shape.format(_like_pattern(text)))
 
 
-_MATCHES: Mapping[str, _Match] = MappingProxyType(
-    {"starts": _like("{}%"), "ends": _like("%{}"), "contains": _like("%{}%")}
-)
-_FUNCTION_MATCHES: Mapping[str, _Match] = MappingProxyType(
+def _like(col: exp.Expr, pattern: exp.Expr, fold: _Fold) -> exp.Expr:
+    like = exp.Like(this=col, expression=fold(pattern))
+    return exp.Escape(this=like, expression=exp.Literal.string(_ESCAPE))
+
+
+_MATCHES: Mapping[str, tuple[_Match, _Pattern]] = MappingProxyType(
     {
-        "starts": lambda c, t, f: exp.StartsWith(this=c, expression=f(exp.Literal.string(t))),
-        "ends": lambda c, t, f: exp.EndsWith(this=c, expression=f(exp.Literal.string(t))),
-        "contains": lambda c, t, f: (
-            exp.StrPosition(this=c, substr=f(exp.Literal.string(t))) > exp.Literal.number(0)
+        "starts": (_like, _like_literal("{}%")),
+        "ends": (_like, _like_literal("%{}")),
+        "contains": (_like, _like_literal("%{}%")),
+    }
+)
+_FUNCTION_MATCHES: Mapping[str, tuple[_Match, _Pattern]] = MappingProxyType(
+    {
+        "starts": (lambda c, v, f: exp.StartsWith(this=c, expression=f(v)), exp.Literal.string),
+        "ends": (lambda c, v, f: exp.EndsWith(this=c, expression=f(v)), exp.Literal.string),
+        "contains": (
+            lambda c, v, f: exp.StrPosition(this=c, substr=f(v)) > exp.Literal.number(0),
+            exp.Literal.string,
         ),
     }
 )
 # LIKE in these has no ESCAPE clause; their string functions match literally.
-_MATCH_OVERRIDES: Mapping[str, Mapping[str, _Match]] = MappingProxyType(
+_MATCH_OVERRIDES: Mapping[str, Mapping[str, tuple[_Match, _Pattern]]] = MappingProxyType(
     {"bigquery": _FUNCTION_MATCHES, "clickhouse": _FUNCTION_MATCHES}
 )
 
 
 def _matching(o: _Operand, kind: str) -> exp.Expr:
     """Any value matches; empty strings are dropped (they would match every row)."""
-    match = _MATCH_OVERRIDES.get(o.ctx.dialect, {}).get(kind, _MATCHES[kind])
-    texts = [t for t in (_text(v, o) for v in o.given()) if t]
-    conditions = [match(o.col(), t, o.fold) for t in texts]
+    match, pattern = _MATCH_OVERRIDES.get(o.ctx.dialect, {}).get(kind, _MATCHES[kind])
+
+    def literal(value: Any) -> exp.Expr:
+        return pattern(_text(value, o))
+
+    given = [v for v in o.given() if _text(v, o)]
+    conditions = [match(o.col(), slotted(v, literal), o.fold) for v in given]
     return exp.or_(*conditions) if conditions else exp.true()
 
 

@@ -165,7 +165,17 @@ _Typed = Callable[[str], exp.Expr]
 
 
 def _cast(kind: exp.DataType) -> _Typed:
-    return lambda text: exp.cast(exp.Literal.string(text), kind)
+    """CAST(text AS kind), as `exp.cast` builds it, without re-building the type each time."""
+
+    simple = not any(isinstance(v, exp.Expr) for v in kind.args.values())  # DATE, TIMESTAMP
+
+    def typed(text: str) -> exp.Expr:
+        to = exp.DataType(**kind.args) if simple else kind.copy()  # a copy, minus deepcopy
+        cast = exp.Cast(this=exp.Literal.string(text), to=to)
+        cast.type = cast.args["to"]
+        return cast
+
+    return typed
 
 
 _DATE_LITERAL = _cast(exp.DataType.build("DATE"))

@@ -211,7 +211,7 @@ def _own_grain(
     rows, aggregates = _table_rows(plan.explore, parts, table, metrics, finalizer)
     kept = {j.alias_or_name for j in rows.args.get("joins") or ()}
     if table not in inflation(plan.explore, [j for j in plan.joins if j.table in kept]).multipliers:
-        direct = rows.copy()
+        direct = rows  # built for this piece alone: reshaped in place, no copy
         direct.set("distinct", None)
         direct.set(
             "expressions",
