@@ -230,3 +230,24 @@ def test_validate_runs_with_config_spotlight_section(capsys: pytest.CaptureFixtu
 
     main(["validate", str(FEATURES)])
     assert "lightdash.config.yml" not in capsys.readouterr().err  # spotlight: known, no warning
+
+
+def test_templated_queries_keep_parameter_values(features: mq.Project) -> None:
+    # The shape cache re-renders queries differing only in filter values: parameter values
+    # (in YAML SQL and in filter values) must never be taken from an earlier query's SQL.
+    for n, (status, amount) in enumerate([("a", 1), ("b", 2), ("c", 3), ("d", 4)]):
+        rule = {"id": "r", "target": {"fieldId": "orders_status"}, "operator": "equals"}
+        token = {"id": "t", "target": {"fieldId": "customers_country"}, "operator": "equals",
+                 "values": ["${lightdash.parameters.region}"]}  # fmt: skip
+        query = mq.MetricQuery.model_validate(
+            {
+                "exploreName": "orders",
+                "dimensions": ["orders_is_large"],
+                "metrics": ["orders_order_count"],
+                "filters": {
+                    "dimensions": {"id": "g", "and": [{**rule, "values": [status]}, token]}
+                },
+            }
+        )
+        sql = features.compile(query, parameters={"min_amount": amount, "region": f"R{n}"}).sql
+        assert f">= {amount}" in sql and f"'{status}'" in sql and f"'R{n}'" in sql
