@@ -34,8 +34,8 @@ def make_project(root: Path, models: dict[str, str], *, profiles: str | None = P
 
 
 def load_problem(root: Path) -> MetricQLError:
-    """The single problem `load_project(root)` reports (it always raises ProjectErrors)."""
+    """The single problem `load_project(root, strict=True)` raises (as ProjectErrors)."""
     with pytest.raises(ProjectErrors) as err:
-        load_project(root)
+        load_project(root, strict=True)
     (only,) = err.value.errors
     return only

@@ -100,6 +100,13 @@ class FakeProject:
     def validate(self) -> list[str]:
         return ["orders: something odd"]
 
+    issues = ("orders: something odd",)
+    errors: tuple[Exception, ...] = ()
+    broken_explores: dict[str, Any] = field(default_factory=dict)
+
+    def explore_errors(self) -> list[dict[str, Any]]:
+        return []
+
     def relations(self) -> dict[str, tuple[str, str]]:
         return {"orders": ('"main"."orders"', "schema 'main' from target 'dev'")}
 

@@ -30,7 +30,7 @@ TWO_GHOSTS = (
 
 
 def _load(root: Path, models: str) -> mq.Project:
-    return mq.load_project(make_project(root, {"models": models}))
+    return mq.load_project(make_project(root, {"models": models}), strict=True)
 
 
 def test_one_build_problem_is_project_errors(tmp_path: Path) -> None:

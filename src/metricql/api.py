@@ -22,8 +22,10 @@ from metricql.compiler.plan.access import visible_explore
 from metricql.compiler.shape import HashedKey, ShapeCache, shape_key
 from metricql.context import UserContext
 from metricql.errors import (
+    CompileError,
     ForbiddenError,
     Issue,
+    MetricQLError,
     ProjectError,
     ProjectErrors,
     UnknownExploreError,
@@ -39,6 +41,8 @@ from metricql.query.model import MetricQuery
 from metricql.results.result import QueryResult
 from metricql.semantic.build import build_explores
 from metricql.semantic.explore import Explore
+from metricql.semantic.isolation import project_problems
+from metricql.semantic.parameters import Parameter, project_parameters
 from metricql.warehouse.base import Execution, Warehouse
 from metricql.warehouse.columns import typed_from_warehouse
 from metricql.warehouse.connection import warehouse_for
@@ -55,13 +59,20 @@ class Project:
     """A loaded dbt project: its explores, and compile/run over them. Immutable once built."""
 
     def __init__(
-        self, schema: ProjectSchema, explores: Mapping[str, Explore], *, cache_size: int = 1024
+        self,
+        schema: ProjectSchema,
+        explores: Mapping[str, Explore],
+        *,
+        cache_size: int = 1024,
+        broken: Mapping[str, tuple[MetricQLError, ...]] | None = None,
     ) -> None:
         # The explores hold everything queries need; the parsed YAML of the models would only
         # double the memory of a large project.
         self._schema = schema.model_copy(update={"models": ()})
         self._origins = {m.name: m.relation_origin for m in schema.models if m.relation_origin}
         self._explores: Mapping[str, Explore] = MappingProxyType(dict(explores))
+        self._parameters = MappingProxyType(project_parameters(schema))
+        self._broken: Mapping[str, tuple[MetricQLError, ...]] = MappingProxyType(dict(broken or {}))
         self._lock = threading.Lock()
         self._warehouse: Warehouse | None = None  # opened on first use, closed by close()
         # The opened warehouse whose seed tables were found present: a catalog query per run
@@ -99,6 +110,12 @@ class Project:
         return self._schema.week_start
 
     @property
+    def parameters(self) -> Mapping[str, Parameter]:
+        """Every Lightdash parameter by the name SQL references it with: lightdash.config.yml's
+        as `<name>`, a model's `meta.parameters` as `<model>.<name>` (for UIs to list)."""
+        return self._parameters
+
+    @property
     def explores(self) -> Mapping[str, Explore]:
         """Every explore by name."""
         return self._explores
@@ -122,12 +139,49 @@ class Project:
         visible = {n: visible_explore(e, user) for n, e in self._explores.items()}
         return MappingProxyType({n: e for n, e in visible.items() if e is not None})
 
+    @property
+    def broken_explores(self) -> Mapping[str, tuple[MetricQLError, ...]]:
+        """Explores that could not be built, by name, with their errors (Lightdash's
+        ExploreErrors); the other explores work without them."""
+        return self._broken
+
+    @property
+    def errors(self) -> tuple[MetricQLError, ...]:
+        """Every error of the load, each once: broken explores, then fields left out."""
+        return tuple(project_problems(self._explores, self._broken))
+
+    def explore_errors(self) -> list[dict[str, Any]]:
+        """The broken explores as Lightdash's ExploreError entries (`name`, `label`,
+        `errors: [{type, message}]`), for `explore_summaries`."""
+        kinds = {CompileError: "METADATA_PARSE_ERROR", ProjectError: "METADATA_PARSE_ERROR"}
+        return [
+            {
+                "name": name,
+                "label": name,
+                "errors": [
+                    {
+                        "type": next(
+                            (v for k, v in kinds.items() if isinstance(e, k)),
+                            "NO_DIMENSIONS_FOUND",
+                        ),
+                        "message": f"{e.where.prefix}{e.message}",
+                    }
+                    for e in errors
+                ],
+            }
+            for name, errors in sorted(self._broken.items())
+        ]
+
     def explore(self, name: str, *, user: UserContext | None = None) -> Explore:
         """One explore; an unknown name raises UnknownExploreError with a suggestion (drawn
-        only from the explores `user` may see, when a user is given)."""
+        only from the explores `user` may see, when a user is given); a broken one raises its
+        own error."""
         found = self._explores.get(name)
         if found is not None:
             return found
+        errors = self._broken.get(name)
+        if errors:
+            raise errors[0] if len(errors) == 1 else ProjectErrors(errors)
         names = self._explores if user is None else self.explores_for(user)
         raise UnknownExploreError(
             f"explore {name!r} does not exist",
@@ -148,17 +202,21 @@ class Project:
         now: datetime | None = None,
         max_limit: int | None = None,
         strict: bool = False,
+        parameters: Mapping[str, Any] | None = None,
     ) -> CompiledQuery:
         """SQL for `query` in `dialect` (default: the project's warehouse dialect).
 
         `strict`: raise CompileError instead of warning when a join may inflate a metric.
+        `parameters`: Lightdash parameter values by name (over the query's `parameters`).
         Results are cached (bounded LRU) by everything the SQL depends on, user included;
         queries with relative-date filters and no explicit `now` are always compiled afresh.
         A query differing from an earlier one only in filter values is re-rendered from that
         query shape's SQL (the shape cache), byte for byte what a fresh compile gives.
         """
         explore = self.explore(query.explore_name, user=user)
-        options = self._options(dialect, user, now, max_limit=max_limit, strict=strict)
+        options = self._options(
+            dialect, user, now, max_limit=max_limit, strict=strict, parameters=parameters
+        )
 
         def fresh(q: MetricQuery) -> CompiledQuery:
             return _paused(compile_query, explore, q, options)
@@ -205,6 +263,7 @@ class Project:
         *,
         max_limit: int | None = None,
         strict: bool = False,
+        parameters: Mapping[str, Any] | None = None,
     ) -> CompileOptions:
         return CompileOptions(
             dialect=dialect or self.dialect,
@@ -213,6 +272,7 @@ class Project:
             week_start=self._schema.week_start,
             max_limit=max_limit,
             strict=strict,
+            parameters=MappingProxyType(dict(parameters or {})),
             sql_policy=self._sql_policy,
             limits=self._limits,
             timezone_buckets=self._schema.timezone_buckets,
@@ -246,6 +306,7 @@ class Project:
         timeout: float | None = None,
         max_rows: int | None = None,
         stream: bool = False,
+        parameters: Mapping[str, Any] | None = None,
     ) -> QueryResult:
         """Compile and execute on `connection` or the project's profile target.
 
@@ -257,7 +318,14 @@ class Project:
         use it in a `with` block, if not read to the end).
         """
         warehouse = self._warehouse_for(connection, dialect)
-        compiled = self.compile(query, dialect=warehouse.dialect, user=user, now=now, strict=strict)
+        compiled = self.compile(
+            query,
+            dialect=warehouse.dialect,
+            user=user,
+            now=now,
+            strict=strict,
+            parameters=parameters,
+        )
         execution = Execution(timeout=timeout, max_rows=max_rows)
         if stream:
             return QueryResult.from_stream(compiled, warehouse.stream(compiled.sql, execution))
@@ -359,8 +427,10 @@ class Project:
         return (*self._schema.issues, *sorted(explores, key=str))
 
     def validate(self) -> list[str]:
-        """The issues as text (problems were already raised at load time)."""
-        return [str(issue) for issue in self.issues]
+        """The errors (`file:line: message`), then the warnings, as text."""
+        return [f"{e.where.prefix}{e.message}" for e in self.errors] + [
+            str(issue) for issue in self.issues
+        ]
 
     def relation_origin(self, model: str) -> str | None:
         """How the relation of `model` was named (dbt config, macros, manifest), if known."""
@@ -447,9 +517,14 @@ def load_project(
     target: str | None = None,
     source_dialect: str | None = None,
     connection: Any = None,
+    strict: bool = False,
     freeze: bool | None = None,
 ) -> Project:
-    """Load the dbt project at `path`; every problem in it is raised at once as ProjectErrors.
+    """Load the dbt project at `path` with every explore that can be built.
+
+    As in Lightdash, a broken field is left out of its explore and a broken model or explore
+    is recorded: `project.errors`, `project.broken_explores`, `explore.errors`; a query that
+    names one raises its error. `strict=True` raises every problem at once as ProjectErrors.
 
     `source_dialect`: the dialect the YAML's SQL is written in (default: the profile target's,
     else DuckDB, with a warning in `validate()`). Columns the YAML, manifest and catalog.json
@@ -460,13 +535,16 @@ def load_project(
     """
     with gc_paused():
         try:
-            schema = load_project_schema(path, target=target, source_dialect=source_dialect)
+            schema = load_project_schema(
+                path, target=target, source_dialect=source_dialect, strict=strict
+            )
         except ProjectError as err:  # includes a ProjectErrors: its problems are taken over
             raise ProjectErrors([err]) from err
         schema = typed_from_warehouse(schema, connection)
-        explores, problems = build_explores(schema)
-    raise_all(problems)
-    project = Project(schema, explores)
+        explores, broken = build_explores(schema)
+    if strict:
+        raise_all(project_problems(explores, broken))
+    project = Project(schema, explores, broken=broken)
     if freeze if freeze is not None else len(explores) >= FREEZE_FROM_MODELS:
         freeze_loaded()
     return project

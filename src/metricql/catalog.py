@@ -38,7 +38,10 @@ def explore_to_dict(explore: Explore, *, week_start: int | None = None) -> dict[
         "joinedTables": [_join(j, render) for j in explore.joins if j.table in tables],
         "tables": {k: _table(explore.tables[k], explore, render) for k in tables},
         "targetDatabase": explore.source_dialect,
-        "warnings": [{"type": _WARNING_TYPE, "message": w} for w in explore.warnings],
+        "warnings": [
+            {"type": _WARNING_TYPE, "message": w}
+            for w in (*explore.warnings, *(f"{e.where.prefix}{e.message}" for e in explore.errors))
+        ],
     }
     if explore.description is not None:
         out["description"] = explore.description

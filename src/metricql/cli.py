@@ -247,7 +247,9 @@ def _explores(args: argparse.Namespace) -> int:
     project = _load(args)
     explores = [project.explores[name] for name in sorted(project.explores)]
     if args.format == "json":
-        _write(sys.stdout, json.dumps({"explores": [explore_outline(e) for e in explores]}) + "\n")
+        outlines = [explore_outline(e) for e in explores]
+        data = {"explores": outlines, "errors": project.explore_errors()}
+        _write(sys.stdout, json.dumps(data) + "\n")
         return 0
     rows = [
         [explore.name, field_id, kind, _value(field.type), field.label]
@@ -255,6 +257,11 @@ def _explores(args: argparse.Namespace) -> int:
         for kind, fields in (("dimension", explore.dimensions), ("metric", explore.metrics))
         for field_id, field in fields.items()
         if not field.hidden
+    ]
+    rows += [
+        [name, "", "error", "", _shown(project, f"{e.where.prefix}{e.message}")]
+        for name, errors in sorted(project.broken_explores.items())
+        for e in errors
     ]
     header = ["explore", "field", "kind", "type", "label"]
     _write(sys.stdout, format_grid(header, rows, max_width=60) + "\n")
@@ -320,8 +327,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     project = _load(args)
-    warnings = project.validate()
+    warnings = [_shown(project, str(issue)) for issue in project.issues]
     _warn(warnings)
+    errors = [_shown(project, f"{e.where.prefix}{e.message}") for e in project.errors]
+    for error in errors:
+        _write(sys.stdout, f"error: {error}\n")
     relations = project.relations()
     width = max((len(name) for name in relations), default=0)
     for name, (relation, origin) in relations.items():
@@ -331,6 +341,10 @@ def _validate(args: argparse.Namespace) -> int:
     summary = f"project {project.name!r}, {count} explore{'s' if count != 1 else ''}"
     if missing:
         _write(sys.stdout, f"FAILED: {summary}, {missing} relation(s) missing on the target\n")
+        return 2
+    if errors:
+        broken = len(project.broken_explores)
+        _write(sys.stdout, f"FAILED: {summary}, {broken} broken, {len(errors)} error(s)\n")
         return 2
     _write(sys.stdout, f"ok: {summary}, {len(warnings)} warning(s)\n")
     if args.content is None:
@@ -497,6 +511,11 @@ def _error_text(err: MetricQLError, *, detail: bool = True) -> str:
         sql = err.sql.strip().replace("\n", "\n    ")
         text += f"  sql:\n    {sql}\n"
     return text
+
+
+def _shown(project: Project, text: str) -> str:
+    """`text` with the project's folder left out of file paths."""
+    return text.replace(f"{project.root}/", "")
 
 
 def _warn(warnings: Sequence[str]) -> None:

@@ -131,4 +131,6 @@ models:
 def test_colliding_names_are_errors_not_silent(tmp_path: Path, models: str, culprit: str) -> None:
     make_project(tmp_path, {"models": models})
     with pytest.raises(mq.ProjectError, match=culprit):
-        mq.load_project(tmp_path)
+        mq.load_project(tmp_path, strict=True)
+    project = mq.load_project(tmp_path)  # isolated: the problem is recorded, never silent
+    assert any(culprit in e.message for e in project.errors)

@@ -136,9 +136,22 @@ models:
 
 
 def test_cycle_a_b_a_is_reported_with_its_path(tmp_path: Path) -> None:
-    err = _broken(tmp_path, "${y} + 1", "${x} + 1")
-    assert isinstance(err, mq.CircularReferenceError)
-    assert "t.x → t.y → t.x" in str(err) or "t.y → t.x → t.y" in str(err)
+    text = """
+models:
+  - name: t
+    columns:
+      - name: x
+        meta: {dimension: {type: number, sql: "${y} + 1"}}
+      - name: y
+        meta: {dimension: {type: number, sql: "${x} + 1"}}
+"""
+    with pytest.raises(mq.ProjectErrors) as raised:
+        mq.load_project(make_project(tmp_path, {"models": text}), strict=True)
+    # Both dimensions of the cycle are broken; each error points at its own line.
+    errors = {e.context["field"]: e for e in raised.value.errors}
+    assert all(isinstance(e, mq.CircularReferenceError) for e in errors.values())
+    assert "t.x → t.y → t.x" in str(errors["x"]) and "t.y → t.x → t.y" in str(errors["y"])
+    assert (errors["x"].context["line"], errors["y"].context["line"]) == (5, 7)
 
 
 def test_self_reference_is_a_cycle(tmp_path: Path) -> None:
@@ -167,7 +180,7 @@ def test_dangling_reference_names_field_and_ref(tmp_path: Path) -> None:
     err = _broken(tmp_path, "${nope} + 1")
     assert isinstance(err, mq.CompileError)
     assert "${nope}" in str(err)
-    assert err.context["field"] == "dimension x"
+    assert (err.context["field"], err.context["line"]) == ("x", 5)  # the broken field's own
 
 
 def test_unparseable_sql_names_field(tmp_path: Path) -> None:
@@ -217,7 +230,7 @@ def test_invalid_dimension_type(tmp_path: Path) -> None:
         "        meta: {dimension: {type: money}}\n"
     )
     with pytest.raises(mq.ProjectError, match="'money'") as err:
-        _load(tmp_path, text)
+        mq.load_project(make_project(tmp_path, {"models": text}), strict=True)
     assert "string, number, timestamp, date, boolean" in (err.value.hint or "")
 
 

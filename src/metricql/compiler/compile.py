@@ -8,13 +8,18 @@ so totals and explain build on it instead of compiling or planning again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from types import MappingProxyType
 
 import sqlglot
 from sqlglot import exp
 
 from metricql.compiler.compiled import CompiledField, CompiledQuery
+from metricql.compiler.features.period_over_period import (
+    compile_period_over_period,
+    has_period_over_period,
+)
 from metricql.compiler.features.pivots import pivot_fields
 from metricql.compiler.options import CompileOptions
 from metricql.compiler.plan.access import (
@@ -24,6 +29,7 @@ from metricql.compiler.plan.access import (
     visible_hint,
     with_user_values,
 )
+from metricql.compiler.plan.parameters import with_parameter_values
 from metricql.compiler.plan.plan import Plan, plan_query
 from metricql.compiler.plan.targets import metric_value_type
 from metricql.compiler.sql.dialect_rules import adapt
@@ -58,6 +64,10 @@ def compile_query(
     explore: Explore, query: MetricQuery, options: CompileOptions = DEFAULT_OPTIONS
 ) -> CompiledQuery:
     """SQL and output fields for `query` on `explore`, rendered for `options.dialect`."""
+    if has_period_over_period(query):  # two compilations joined on the shifted period
+        return compile_period_over_period(
+            explore, query, lambda q: compilation(explore, q, options).result
+        )
     return compilation(explore, query, options).result
 
 
@@ -68,14 +78,21 @@ def compilation(explore: Explore, query: MetricQuery, options: CompileOptions) -
             f"unsupported dialect {options.dialect!r}",
             hint=f"choose one of: {', '.join(SUPPORTED)}",
         )
+    supplied = {**(query.parameters or {}), **options.parameters}
+    options = replace(options, parameters=MappingProxyType(supplied))
+    query, in_filters = with_parameter_values(query, explore, supplied)
     try:
-        return compile_plan(checked_plan(explore, query, options), options)
+        done = compile_plan(checked_plan(explore, query, options), options)
     except RecursionError:  # a safety net behind the Limits: never a raw RecursionError
         raise QueryError(
             "the query nests too deeply to compile",
             hint="simplify nested SQL, filters or references (see metricql.Limits)",
             explore=explore.name,
         ) from None
+    if not in_filters:
+        return done
+    used = {**in_filters, **done.result.parameters}
+    return replace(done, result=replace(done.result, parameters=MappingProxyType(used)))
 
 
 def checked_plan(explore: Explore, query: MetricQuery, options: CompileOptions) -> Plan:
@@ -116,6 +133,7 @@ def compile_plan(
         filters=filters,
         targets=plan.filters.on_dimensions,
         timezone=plan.timezone if options.timezone_buckets and plan.timezone != "UTC" else None,
+        parameters=options.parameters,
     )
     select, stitching = render_query(plan, finalizer, filters, restrict)
     fields = _fields(plan)
@@ -132,6 +150,7 @@ def compile_plan(
         warnings=tuple(str(i) for i in issues),
         issues=issues,
         pivot=plan.pivot,
+        parameters=MappingProxyType(dict(finalizer.used)),
     )
     return Compilation(plan, finalizer, stitching, result)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -63,6 +64,8 @@ class CompiledQuery:
     warnings: tuple[str, ...] = ()  # the issues as text
     issues: tuple[Issue, ...] = ()  # the explore's warnings, then the query's (fan-out)
     pivot: Pivot | None = field(default=None, compare=False)  # rows are a pivot's cells
+    # Lightdash parameters the SQL used, with their values (Lightdash's usedParametersValues)
+    parameters: Mapping[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def field_ids(self) -> tuple[str, ...]:
@@ -70,11 +73,15 @@ class CompiledQuery:
         return tuple(f.id for f in self.fields)
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form: sql, dialect, explore, fields and warnings."""
-        return {
+        """JSON-ready form: sql, dialect, explore, fields, warnings (and parameters used)."""
+        out: dict[str, Any] = {
             "sql": self.sql,
             "dialect": self.dialect,
             "explore": self.explore,
             "fields": [f.to_dict() for f in self.fields],
             "warnings": list(self.warnings),
         }
+        if self.parameters:
+            used = self.parameters.items()
+            out["parameters"] = {k: list(v) if isinstance(v, tuple) else v for k, v in used}
+        return out

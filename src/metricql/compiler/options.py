@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
-from dataclasses import dataclass
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
+from types import MappingProxyType
+from typing import Any
 
 from metricql.context import UserContext
 from metricql.limits import DEFAULT_LIMITS, Limits
@@ -38,6 +40,9 @@ class CompileOptions:
         """True when the custom-SQL policy checks the query's snippets."""
         return self.user is not None or self.sql_policy
 
+    # Lightdash parameter values by name (over the query's own `parameters`)
+    parameters: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
     def key(self) -> Hashable:
         """Hashable form (the user by every attribute and intrinsic value), for cache keys."""
         return (
@@ -51,7 +56,13 @@ class CompileOptions:
             tuple(sorted(self.allow_functions)),
             self.limits,
             self.timezone_buckets,
+            parameters_key(self.parameters),
         )
+
+
+def parameters_key(values: Mapping[str, Any]) -> Hashable:
+    """Hashable form of parameter values (lists as tuples)."""
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in values.items()))
 
 
 def user_key(user: UserContext | None) -> Hashable:

@@ -66,10 +66,10 @@ PRESENTATION_ONLY: Mapping[str, frozenset[str]] = MappingProxyType(
 # Lightdash keys that change results or access, which metricql does not apply yet.
 NOT_IMPLEMENTED: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "model meta": frozenset({"any_attributes", "parameters", "pre_aggregates"}),
+        "model meta": frozenset({"any_attributes", "pre_aggregates"}),
         "dimension": frozenset({"any_attributes", "timestamp_domain"}),
         "metric": frozenset({"any_attributes"}),
-        "explore": frozenset({"additional_dimensions"}),
+        "explore": frozenset(),
         "join": frozenset(),
         "column meta": frozenset(),
     }
@@ -89,7 +89,8 @@ _SCHEMAS: Mapping[str, type[BaseModel]] = {
 def read_keys(place: str) -> frozenset[str]:
     """Keys metricql reads at `place` (its schema model's fields and their aliases)."""
     fields = _SCHEMAS[place].model_fields
-    return frozenset(fields) | {f.alias for f in fields.values() if f.alias}
+    names = frozenset(fields) - {"line"}  # where the YAML mapping sits, not a key
+    return names | {f.alias for f in fields.values() if f.alias}
 
 
 @cache

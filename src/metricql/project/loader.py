@@ -17,6 +17,7 @@ from metricql.project.column_types import catalog_types, with_column_types
 from metricql.project.dbt_models import DbtProject, dbt_models
 from metricql.project.docs import read_docs
 from metricql.project.granularities import read_custom_granularities
+from metricql.project.lightdash_config import read_parameters
 from metricql.project.manifest import manifest_schema
 from metricql.project.naming import naming_rules
 from metricql.project.profile import ProfileTarget, load_profile
@@ -27,7 +28,11 @@ from metricql.project.yaml_models import Reading, models_in_file
 
 
 def load_project_schema(
-    path: str | Path, *, target: str | None = None, source_dialect: str | None = None
+    path: str | Path,
+    *,
+    target: str | None = None,
+    source_dialect: str | None = None,
+    strict: bool = True,
 ) -> ProjectSchema:
     """Read the dbt project at `path` into a ProjectSchema.
 
@@ -35,9 +40,17 @@ def load_project_schema(
     whose `target/manifest.json` exists is read from the manifest, which carries the relation
     names and column types dbt resolved; profiles, seeds and vars still come from the folder.
     `source_dialect` is the dialect YAML SQL is written in (default: the profile target's).
+    `strict=False` keeps the problems of single models and fields as `model_errors` (those
+    models or fields are left out) and raises only what concerns the whole project.
     """
     given = Path(path)
-    schema = _schema(given, target)
+    schema = _schema(given, target, strict)
+    issues: list[Issue] = []
+    parameters = read_parameters(schema.root, issues)
+    if parameters or issues:
+        schema = schema.model_copy(
+            update={"parameters": parameters, "issues": (*schema.issues, *issues)}
+        )
     if given.suffix != ".json" and (grains := read_custom_granularities(schema.root)):
         schema = schema.model_copy(update={"custom_granularities": grains})
     catalog = (given.parent if given.suffix == ".json" else schema.root / "target") / "catalog.json"
@@ -54,7 +67,7 @@ def _with_source_dialect(schema: ProjectSchema, dialect: str | None) -> ProjectS
                 hint=f"choose one of: {', '.join(ADAPTERS.values())}",
             )
         return schema.model_copy(update={"source_dialect": dialect})
-    if schema.target is not None:
+    if schema.target is not None or schema.source_dialect is not None:
         return schema
     assumed = Issue(
         "source_dialect_assumed",
@@ -66,7 +79,7 @@ def _with_source_dialect(schema: ProjectSchema, dialect: str | None) -> ProjectS
     return schema.model_copy(update={"issues": (*schema.issues, assumed)})
 
 
-def _schema(given: Path, target: str | None) -> ProjectSchema:
+def _schema(given: Path, target: str | None, strict: bool) -> ProjectSchema:
     if given.suffix == ".json":
         return manifest_schema(given)
     root = _project_root(given)
@@ -99,7 +112,8 @@ def _schema(given: Path, target: str | None) -> ProjectSchema:
         seed_configs={},
     )
     models = _yaml_models(root, config, reading)
-    raise_all(problems)
+    scoped = [] if strict else [p for p in problems if p.context.get("model")]
+    raise_all([p for p in problems if p not in scoped])
     dbt = _dbt_project(root, name, config, profile, reading.issues)
     built = dbt_models(dbt, models, reading.issues)
     seed_dirs = _paths(config, "seed-paths", ["seeds"])
@@ -115,6 +129,8 @@ def _schema(given: Path, target: str | None) -> ProjectSchema:
         week_start=_week_start(config, project_file),
         timezone_buckets=_timezone_buckets(config, project_file),
         issues=tuple(reading.issues),
+        model_errors=tuple(scoped),
+        source_dialect=_source_dialect(config, project_file),
     )
 
 
@@ -200,6 +216,24 @@ def _timezone_buckets(config: Mapping[str, Any], file: Path) -> bool:
             key="vars.metricql.timezone_buckets",
         )
     return raw
+
+
+def _source_dialect(config: Mapping[str, Any], file: Path) -> str | None:
+    """`vars: {metricql: {source_dialect: bigquery}}`: the dialect the YAML SQL is written in
+    when it is not the target's (a BigQuery project tried out on a DuckDB target)."""
+    variables = config.get("vars") or {}
+    settings = variables.get("metricql") if isinstance(variables, Mapping) else None
+    raw = settings.get("source_dialect") if isinstance(settings, Mapping) else None
+    if raw is None:
+        return None
+    if raw not in ADAPTERS.values():
+        raise ProjectError(
+            f"vars.metricql.source_dialect must be a dialect, got {raw!r}",
+            hint=f"choose one of: {', '.join(ADAPTERS.values())}",
+            file=str(file),
+            key="vars.metricql.source_dialect",
+        )
+    return str(raw)
 
 
 def _project_root(path: Path) -> Path:

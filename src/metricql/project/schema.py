@@ -8,9 +8,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from metricql.errors import Issue
+from metricql.errors import Issue, MetricQLError
 from metricql.project.profile import ProfileTarget
 
 
@@ -23,6 +23,14 @@ def _as_tuple(value: Any) -> Any:
         return ()
     if isinstance(value, str):
         return (value,)
+    return value
+
+
+def _with_line(value: Any) -> Any:
+    """A YAML mapping's own line kept as `line` (where a broken field's error points)."""
+    line = getattr(value, "line", None)
+    if isinstance(value, dict) and isinstance(line, int) and "line" not in value:
+        return {**value, "line": line}
     return value
 
 
@@ -53,9 +61,11 @@ class DimensionMeta(_Meta):
     groups: tuple[str, ...] = ()
     case_sensitive: bool | None = None
     required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    line: int | None = None  # of the YAML mapping; not a key users write
 
     _tuples = field_validator("groups", mode="before")(_as_tuple)
     _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
+    _line = model_validator(mode="before")(_with_line)
 
     @field_validator("sql", "label", "description", "format", mode="before")
     @classmethod
@@ -80,11 +90,13 @@ class MetricMeta(_Meta):
     distinct_keys: tuple[str, ...] = ()
     show_underlying_values: tuple[str, ...] = ()
     required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    line: int | None = None  # of the YAML mapping; not a key users write
 
     _tuples = field_validator(
         "groups", "distinct_keys", "show_underlying_values", "filters", mode="before"
     )(_as_tuple)
     _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
+    _line = model_validator(mode="before")(_with_line)
 
     @field_validator("sql", mode="before")
     @classmethod
@@ -107,6 +119,28 @@ class JoinMeta(_Meta):
     relationship: Literal["one-to-one", "one-to-many", "many-to-one", "many-to-many"] | None = None
 
 
+class OptionsFromDimension(_Meta):
+    """`options_from_dimension` of a parameter: the dimension whose values are the options."""
+
+    model: str
+    dimension: str
+
+
+class ParameterSchema(_Meta):
+    """One Lightdash parameter (lightdash.config.yml `parameters:` or model `meta.parameters`)."""
+
+    label: str | None = None
+    description: str | None = None
+    type: Literal["string", "number", "date"] = "string"
+    options: tuple[Any, ...] = ()
+    default: Any = None
+    multiple: bool = False
+    allow_custom_values: bool = False
+    options_from_dimension: OptionsFromDimension | None = None
+
+    _tuples = field_validator("options", mode="before")(_as_tuple)
+
+
 class ExploreMeta(_Meta):
     """One additional explore under model `meta.explores`."""
 
@@ -121,6 +155,7 @@ class ExploreMeta(_Meta):
     required_filters: tuple[dict[str, Any], ...] | None = None
     default_filters: tuple[dict[str, Any], ...] | None = None
     required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    additional_dimensions: dict[str, DimensionMeta] = Field(default_factory=dict)
 
     _tuples = field_validator("groups", mode="before")(_as_tuple)
     _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
@@ -148,13 +183,14 @@ class ModelMeta(_Meta):
     case_sensitive: bool | None = None
     explores: dict[str, ExploreMeta] = Field(default_factory=dict)
     sets: dict[str, Any] = Field(default_factory=dict)
+    parameters: dict[str, ParameterSchema] = Field(default_factory=dict)
 
     _tuples = field_validator(
         "groups", "primary_key", "joins", "required_filters", "default_filters", mode="before"
     )(_as_tuple)
     _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
 
-    @field_validator("metrics", "explores", "sets", mode="before")
+    @field_validator("metrics", "explores", "sets", "parameters", mode="before")
     @classmethod
     def _none_is_empty(cls, v: Any) -> Any:
         return {} if v is None else v
@@ -211,6 +247,10 @@ class CustomGranularitySchema(_Meta):
 class ProjectSchema(_Meta):
     """Everything read from a dbt project, before explores are built."""
 
+    model_config = ConfigDict(
+        extra="allow", frozen=True, populate_by_name=True, arbitrary_types_allowed=True
+    )
+
     name: str
     root: Path
     models: tuple[ModelSchema, ...]
@@ -222,6 +262,10 @@ class ProjectSchema(_Meta):
     custom_granularities: dict[str, CustomGranularitySchema] = Field(default_factory=dict)
     timezone_buckets: bool = False  # truncate timestamps in the query's timezone (opt-in)
     issues: tuple[Issue, ...] = ()  # load warnings
+    # Problems of single models (left out) and fields (left out of their model), kept when the
+    # load is not strict: explores are built without them, as Lightdash does.
+    model_errors: tuple[MetricQLError, ...] = ()
+    parameters: dict[str, ParameterSchema] = Field(default_factory=dict)  # lightdash.config.yml
 
     @property
     def warnings(self) -> tuple[str, ...]:

@@ -135,7 +135,8 @@ def _model(path: Path, entry: Any, reading: Reading, shown: str) -> ModelSchema 
     except ValidationError as err:
         problems.extend(_validation_problems(err, path, name, meta, prefix="meta"))
         return None
-    return model if len(problems) == before else None
+    # A broken column is left out of its model (its error kept); any other problem, the model.
+    return model if all(p.context.get("field") for p in problems[before:]) else None
 
 
 def _columns(

@@ -18,6 +18,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from metricql.query.keys import reject_unknown_keys
+
 
 class FilterOperator(str, Enum):
     """Lightdash filter operators (string values as in the JSON)."""
@@ -59,7 +61,8 @@ class UnitOfTime(str, Enum):
 
 
 class _Model(BaseModel):
-    """Frozen, accepts camelCase (Lightdash JSON) and snake_case (Python) alike."""
+    """Frozen, accepts camelCase (Lightdash JSON) and snake_case (Python) alike; a key it does
+    not know raises UnsupportedError (query/keys.py)."""
 
     model_config = ConfigDict(
         frozen=True,
@@ -69,6 +72,12 @@ class _Model(BaseModel):
         use_enum_values=False,
         allow_inf_nan=False,  # NaN/Infinity (json.loads accepts them) have no SQL literal
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        reject_unknown_keys(cls, data)
+        return data
 
 
 class FilterTarget(_Model):
@@ -250,7 +259,12 @@ class AdditionalMetric(_Model):
     base_dimension_name: str | None = None
     percentile: float | None = None
     distinct_keys: tuple[str, ...] | None = None
+    # Period-over-period metrics (Lightdash's generationType: periodOverPeriod)
     generation_type: str | None = None
+    base_metric_id: str | None = None
+    time_dimension_id: str | None = None
+    granularity: str | None = None
+    period_offset: int | None = None
 
 
 class OrderByItem(_Model):
@@ -386,11 +400,10 @@ class MetricQuery(_Model):
     additional_metrics: tuple[AdditionalMetric, ...] = ()
     custom_dimensions: tuple[CustomDimension, ...] = ()
     timezone: str | None = None
-    metric_overrides: dict[str, Any] | None = None
-    metadata: dict[str, Any] | None = None
     date_zoom: DateZoom | None = None
     pivot_dimensions: tuple[str, ...] | None = None
     pivot_configuration: PivotConfiguration | None = None
+    parameters: dict[str, Any] | None = None  # Lightdash parameter values by name
 
     @field_validator("filters", mode="before")
     @classmethod

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import re
-import warnings
 from collections.abc import Mapping
 from datetime import date
 from types import MappingProxyType
@@ -223,7 +222,7 @@ def parse_filter_entries(
     """Rules of a YAML filter list (`required_filters`, `default_filters`, metric `filters`).
 
     Each entry is `{field_ref: value}`, optionally with `required: true|false` (else
-    `required_default`). A field named twice keeps its first entry, with a warning.
+    `required_default`). A field named twice keeps every entry; all of them apply (AND).
     """
     if not isinstance(entries, list):
         raise QueryError(
@@ -232,16 +231,9 @@ def parse_filter_entries(
             where=where,
         )
     rules: list[tuple[FilterRule, bool]] = []
-    seen: set[str] = set()
     for entry in entries:
         field_ref, value, required = _entry(entry, required_default, where)
-        if field_ref in seen:
-            warnings.warn(
-                f"{where}: {field_ref!r} is filtered more than once; the first entry wins",
-                stacklevel=2,
-            )
-            continue
-        seen.add(field_ref)
+        # A field named twice keeps both entries, ANDed: `- amount: "> 10"`, `- amount: "< 50"`.
         rule = parse_shorthand(field_ref, value, where=where)
         rules.append((rule.model_copy(update={"required": required}), required))
     return rules

@@ -22,51 +22,90 @@ from metricql.semantic.granularities import (
     custom_child,
     custom_granularities,
 )
-from metricql.semantic.models import ModelDef, build_model_defs
+from metricql.semantic.isolation import unique_errors, without_dangling_metrics
+from metricql.semantic.models import ModelDef, build_model_defs, with_explore_dimensions
+from metricql.semantic.parameters import Parameter, project_parameters
 from metricql.semantic.refs import Snippet, parse_snippet
 from metricql.semantic.resolve import Resolved, Resolver
 from metricql.semantic.tables import TableCache, shared_table
 
+ExploreErrors = dict[str, tuple[MetricQLError, ...]]
 
-def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], list[MetricQLError]]:
-    """Every explore of the project, and every problem found while building them."""
+
+def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], ExploreErrors]:
+    """Every explore that can be built, and each one that cannot with its errors.
+
+    A broken field is left out of its explore (`Explore.field_errors`); a model that cannot be
+    read, or an explore whose joins or filters fail, is an explore error, as in Lightdash.
+    """
     dialect = project.source_dialect or (project.target.dialect if project.target else "duckdb")
-    defs, problems = build_model_defs(project, dialect)
+    defs, broken_models = build_model_defs(project, dialect)
+    parameters = project_parameters(project)
     explores: dict[str, Explore] = {}
+    broken: dict[str, list[MetricQLError]] = {}
     shared: TableCache = {}
-    for model in defs.values():
-        specs = [] if model.schema.meta.hidden else [_base_spec(model)]
-        try:
-            specs += [
-                _extra_spec(model, n, e, dialect) for n, e in model.schema.meta.explores.items()
-            ]
-        except MetricQLError as err:
-            problems.append(err)
-        for spec in specs:
-            if spec.name in explores:
-                problems.append(
-                    CompileError(
-                        f"explore {spec.name!r} is defined twice (model {model.name!r})",
-                        hint="explore names must be unique across models and meta.explores",
-                        explore=spec.name,
-                        model=model.name,
-                    )
-                )
-                continue
-            try:
-                explores[spec.name] = _explore(model, defs, dialect, spec, shared)
-            except MetricQLError as err:
-                problems.append(err)
-    try:
-        grains = custom_granularities(project, dialect)
-    except MetricQLError as err:
-        problems.append(err)
-        grains = MappingProxyType({})
+    built = {m.name for m in project.models}
+    for name, error in broken_models.items():
+        if name not in built:  # left out while reading: its explore is broken
+            broken.setdefault(name, []).append(error)
+    for schema in project.models:
+        model_error = broken_models.get(schema.name)
+        if model_error is not None:
+            names = [] if schema.meta.hidden else [schema.name]
+            for name in [*names, *schema.meta.explores]:
+                broken.setdefault(name, []).append(model_error)
+            continue
+        context = _Context(defs, broken_models, dialect, shared, parameters)
+        _model_explores(defs[schema.name], context, (explores, broken))
+    # lightdash.config.yml's custom granularities: a bad one is the project's problem (raised)
+    grains = custom_granularities(project, dialect)
     if grains:
         explores = {n: _with_custom(e, grains, defs) for n, e in explores.items()}
-    # A model's problem shows in each explore built on it: report it once.
-    unique = {(type(p), str(p)): p for p in problems}
-    return explores, list(unique.values())
+    return explores, {name: unique_errors(errors) for name, errors in broken.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What every explore of one build shares."""
+
+    defs: Mapping[str, ModelDef]
+    broken_models: Mapping[str, MetricQLError]
+    dialect: str
+    shared: TableCache
+    parameters: Mapping[str, Parameter]  # project-level by name, model-level as model.name
+
+
+def _model_explores(
+    model: ModelDef,
+    context: _Context,
+    out: tuple[dict[str, Explore], dict[str, list[MetricQLError]]],
+) -> None:
+    """The base explore of `model` and its `meta.explores`, each built or recorded broken."""
+    explores, broken = out
+    dialect = context.dialect
+    specs = [] if model.schema.meta.hidden else [_base_spec(model)]
+    for name, extra in model.schema.meta.explores.items():
+        try:
+            specs.append(_extra_spec(model, name, extra, dialect))
+        except MetricQLError as err:
+            broken.setdefault(name, []).append(err)
+    for spec in specs:
+        if spec.name in explores or spec.name in broken:
+            broken.setdefault(spec.name, []).append(
+                CompileError(
+                    f"explore {spec.name!r} is defined twice (model {model.name!r})",
+                    hint="explore names must be unique across models and meta.explores",
+                    explore=spec.name,
+                    model=model.name,
+                    file=str(model.schema.file) if model.schema.file else None,
+                )
+            )
+            explores.pop(spec.name, None)
+            continue
+        try:
+            explores[spec.name] = _explore(model, context, spec)
+        except MetricQLError as err:
+            broken.setdefault(spec.name, []).append(err)
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +124,7 @@ class _ExploreSpec:
     required_attributes: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    base: ModelDef | None = None  # the model with this explore's own additional dimensions
 
 
 def _base_spec(model: ModelDef) -> _ExploreSpec:
@@ -140,20 +180,33 @@ def _extra_spec(model: ModelDef, name: str, extra: ExploreMeta, dialect: str) ->
         else base.case_sensitive,
         groups=extra.groups or base.groups,
         required_attributes=MappingProxyType(dict(extra.required_attributes)),
+        base=with_explore_dimensions(model, extra.additional_dimensions, dialect, name)
+        if extra.additional_dimensions
+        else None,
     )
 
 
-def _explore(
-    base: ModelDef,
-    defs: Mapping[str, ModelDef],
-    dialect: str,
-    spec: _ExploreSpec,
-    shared: TableCache,
-) -> Explore:
-    ctx = {"explore": spec.name, "file": str(base.schema.file) if base.schema.file else None}
+def _explore(base: ModelDef, context: _Context, spec: _ExploreSpec) -> Explore:
+    defs, broken_models, shared = context.defs, context.broken_models, context.shared
+    if spec.base is not None:  # its own dimensions: its tables are its own, not shared
+        base, shared = spec.base, {}
+    ctx = {
+        "explore": spec.name,
+        "file": str(base.schema.file) if base.schema.file else None,
+        "line": base.schema.line,
+    }
     tables: dict[str, ModelDef] = {base.name: base}
     for meta, _ in spec.joins:
         key = meta.alias or meta.join
+        failed = broken_models.get(meta.join)
+        if failed is not None:  # its own error, not a cascade of "cannot find table"
+            raise CompileError(
+                f'Failed to compile explore "{spec.name}". Tried to join table "{meta.join}" '
+                f'to "{base.name}" but table "{meta.join}" has errors: {failed.message}',
+                hint=f"fix model {meta.join!r} first ({failed.where.prefix.rstrip(': ')})",
+                depends_on=meta.join,
+                **ctx,
+            )
         if meta.join not in defs:
             raise CompileError(
                 f'Failed to compile explore "{base.name}". Tried to join table "{meta.join}" to '
@@ -169,7 +222,12 @@ def _explore(
                 **ctx,
             )
         tables[key] = defs[meta.join]
-    resolver = Resolver(spec.name, tables, ctx)
+    parameters = {
+        n: p
+        for n, p in context.parameters.items()
+        if "." not in n or n.partition(".")[0] in {m.name for m in tables.values()}
+    }
+    resolver = Resolver(spec.name, tables, ctx, frozenset(parameters))
     joins = tuple(_join(meta, snippet, resolver) for meta, snippet in spec.joins)
     join_metas = {m.alias or m.join: m for m, _ in spec.joins}
     built = {
@@ -195,6 +253,7 @@ def _explore(
         where = resolver.resolve(spec.sql_where, base.name, "where", "sql_filter")
     built[base.name] = _with_where(built[base.name], where)
     check_metric_cycles(built.values(), ctx)
+    built = without_dangling_metrics(built, tables, spec.name)
     dimensions = _unique_ids([d for t in built.values() for d in t.dimensions.values()], ctx)
     metrics = _unique_ids([m for t in built.values() for m in t.metrics.values()], ctx)
     return Explore(
@@ -209,9 +268,10 @@ def _explore(
         case_sensitive=spec.case_sensitive,
         groups=spec.groups,
         issues=tuple(i for t in tables.values() for i in t.issues),
-        source_dialect=dialect,
+        source_dialect=context.dialect,
         metric_filter_operators=_filter_operators(metrics),
         required_attributes=spec.required_attributes,
+        parameters=MappingProxyType(parameters),
     )
 
 

@@ -9,10 +9,11 @@ from types import MappingProxyType
 
 from sqlglot import exp
 
-from metricql.errors import Issue
+from metricql.errors import Issue, MetricQLError
 from metricql.query.model import FilterOperator, FilterRule
 from metricql.semantic.fields import Dimension, Metric
 from metricql.semantic.granularities import CustomGranularity
+from metricql.semantic.parameters import Parameter
 
 
 class JoinType(str, Enum):
@@ -57,6 +58,8 @@ class Table:
     )
     hidden: bool = False
     case_sensitive: bool | None = None
+    # field id → the error that left the field out (the rest of the table works)
+    field_errors: Mapping[str, MetricQLError] = field(default_factory=lambda: MappingProxyType({}))
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,27 @@ class Explore:
     required_attributes: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # Lightdash parameters its SQL may reference: the project's, and its models' (model.name)
+    parameters: Mapping[str, Parameter] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def field_errors(self) -> Mapping[str, MetricQLError]:
+        """Field id → the error that left that field out of the explore."""
+        tables = self.tables.values()
+        return MappingProxyType({f: e for t in tables for f, e in t.field_errors.items()})
+
+    @property
+    def errors(self) -> tuple[MetricQLError, ...]:
+        """The errors of the fields left out of this explore (it works without them)."""
+        return tuple(self.field_errors.values())
+
+    def field_error(self, fid: str) -> MetricQLError | None:
+        """The error of broken field `fid` (or of the dimension a time interval of it is on)."""
+        errors = self.field_errors
+        found = errors.get(fid)
+        if found is None:
+            found = next((e for f, e in errors.items() if fid.startswith(f + "_")), None)
+        return found
 
     @property
     def warnings(self) -> tuple[str, ...]:

@@ -41,7 +41,6 @@ from metricql.semantic.fields import (
     TimeInterval,
     field_id,
 )
-from metricql.semantic.models import relation_of
 from metricql.semantic.refs import (
     attribute_ref,
     interval_of,
@@ -49,6 +48,7 @@ from metricql.semantic.refs import (
     parse_snippet,
     substitute,
 )
+from metricql.semantic.relations import relation_of
 
 __all__ = ["explores_from_json"]
 

@@ -6,13 +6,12 @@ A `ModelDef` is explore-independent: `${TABLE}` and other references are still p
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
-import sqlglot
 from sqlglot import exp
-from sqlglot.errors import ParseError, TokenError
 
 from metricql.errors import CompileError, Issue, MetricQLError, ProjectError, Where
 from metricql.project.schema import (
@@ -32,6 +31,7 @@ from metricql.semantic.fields import (
     friendly_name,
 )
 from metricql.semantic.refs import Snippet, parse_snippet
+from metricql.semantic.relations import model_relation
 from metricql.semantic.warehouse_types import warehouse_dimension_type
 
 
@@ -78,6 +78,9 @@ class ModelDef:
     joins: tuple[tuple[JoinMeta, Snippet], ...] = ()
     issues: tuple[Issue, ...] = ()  # warnings found while reading the model
     row_filter: Snippet | None = None  # meta.row_filter: every scan of the table
+    # Fields left out because of their own error (by field name), as Lightdash leaves a broken
+    # field out of its explore and keeps the rest.
+    field_errors: Mapping[str, MetricQLError] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -146,44 +149,55 @@ def time_intervals(
 
 def build_model_defs(
     project: ProjectSchema, dialect: str
-) -> tuple[dict[str, ModelDef], list[MetricQLError]]:
-    """Parse every model's snippets once; collect every problem instead of stopping."""
+) -> tuple[dict[str, ModelDef], dict[str, MetricQLError]]:
+    """Parse every model's snippets once; a model that cannot be read at all is returned as
+    its error (by model name), a broken field as an error on its model."""
     defs: dict[str, ModelDef] = {}
-    problems: list[MetricQLError] = []
+    broken: dict[str, MetricQLError] = {}
+    read_errors: dict[str, dict[str, MetricQLError]] = {}  # model → field → error
+    for err in project.model_errors:
+        owner, name = str(err.context["model"]), err.context.get("field")
+        if name is None:
+            broken.setdefault(owner, err)
+        else:
+            read_errors.setdefault(owner, {})[str(name)] = err
     for model in project.models:
         try:
-            defs[model.name] = _model_def(model, project, dialect)
+            built = _model_def(model, project, dialect)
         except MetricQLError as err:
-            problems.append(err)
-    return defs, problems
+            broken[model.name] = err
+            continue
+        errors = {**read_errors.get(model.name, {}), **built.field_errors}
+        defs[model.name] = replace(built, field_errors=errors) if errors else built
+    return defs, broken
 
 
 def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> ModelDef:
     ctx = {"file": str(model.file) if model.file else None, "model": model.name}
+    model_ctx = {**ctx, "line": model.line}  # what is the model's own: relation, joins, filter
     dims: dict[str, DimDef] = {}
     metrics: dict[str, MetricDef] = {}
     issues: list[Issue] = []
+    errors: dict[str, MetricQLError] = {}
     seen: set[str] = set()
     custom = frozenset(project.custom_granularities)
     for column in model.columns:
         if column.name in seen:  # the second would silently replace the first
-            raise CompileError(
+            errors[column.name] = CompileError(
                 f"column {column.name!r} is listed twice in model {model.name!r}",
                 hint="merge the two entries into one",
                 field=column.name,
+                line=column.line,
                 **ctx,
             )
+            continue
         seen.add(column.name)
-        _column_fields(column, dialect, ctx, dims, metrics, issues, custom)
+        _column_fields(column, dialect, ctx, (dims, metrics, errors), issues, custom)
     for name, meta in model.meta.metrics.items():
-        if meta.sql is None:
-            raise CompileError(
-                f"metric {name!r} in model {model.name!r} is missing a sql definition",
-                hint="model-level metrics need `sql:`, e.g. sql: SUM(${TABLE}.amount)",
-                field=name,
-                **ctx,
-            )
-        metrics[name] = _metric_def(name, meta, meta.sql, None, dialect, ctx)
+        try:
+            metrics[name] = _model_metric(name, meta, dialect, ctx)
+        except MetricQLError as err:
+            errors[name] = err
     for name in [m for m in metrics if m in dims]:
         del metrics[name]
         issues.append(
@@ -199,10 +213,10 @@ def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> Mode
     return ModelDef(
         schema=model,
         label=model.meta.label or friendly_name(model.name),
-        relation=_relation(model, project, dialect, ctx),
+        relation=model_relation(model, project, dialect, model_ctx),
         dimensions=dims,
         metrics=metrics,
-        sql_where=parse_snippet(where, dialect, field="sql_filter", **ctx) if where else None,
+        sql_where=parse_snippet(where, dialect, field="sql_filter", **model_ctx) if where else None,
         row_filter=parse_snippet(row_filter, dialect, field="row_filter", **ctx)
         if (row_filter := model.meta.row_filter)
         else None,
@@ -210,57 +224,106 @@ def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> Mode
             (
                 j,
                 parse_snippet(
-                    j.sql_on, dialect, field=f"sql_on of join {j.alias or j.join}", **ctx
+                    j.sql_on, dialect, field=f"sql_on of join {j.alias or j.join}", **model_ctx
                 ),
             )
             for j in model.meta.joins
         ),
         issues=tuple(issues),
+        field_errors=errors,
     )
+
+
+def with_explore_dimensions(
+    model: ModelDef, extra: Mapping[str, DimensionMeta], dialect: str, explore: str
+) -> ModelDef:
+    """`model` with the `additional_dimensions` of one of its `meta.explores` (they exist in
+    that explore only); each needs its own `sql`, and a broken one is that field's error."""
+    ctx = {"file": str(model.schema.file) if model.schema.file else None, "model": model.name}
+    dims, errors, issues = dict(model.dimensions), dict(model.field_errors), list(model.issues)
+    for name, meta in extra.items():
+        column = ColumnSchema(name=name, line=meta.line)
+        try:
+            if meta.sql is None:
+                raise CompileError(
+                    f"additional dimension {name!r} of explore {explore!r} has no sql",
+                    hint="explore-level additional dimensions need `sql:`",
+                    field=name,
+                    line=meta.line,
+                    **ctx,
+                )
+            dims[name] = _dim_def(
+                name, meta, issues, default_sql=meta.sql, column=column, dialect=dialect,
+                ctx=ctx, additional=True,
+            )  # fmt: skip
+        except MetricQLError as err:
+            errors[name] = err
+    return replace(model, dimensions=dims, field_errors=errors, issues=tuple(issues))
+
+
+def _model_metric(name: str, meta: MetricMeta, dialect: str, ctx: dict[str, Any]) -> MetricDef:
+    if meta.sql is None:
+        raise CompileError(
+            f"metric {name!r} in model {ctx['model']!r} is missing a sql definition",
+            hint="model-level metrics need `sql:`, e.g. sql: SUM(${TABLE}.amount)",
+            field=name,
+            line=meta.line,
+            **ctx,
+        )
+    return _metric_def(name, meta, meta.sql, None, dialect, {**ctx, "line": meta.line})
 
 
 def _column_fields(
     column: ColumnSchema,
     dialect: str,
     ctx: dict[str, Any],
-    dims: dict[str, DimDef],
-    metrics: dict[str, MetricDef],
+    out: tuple[dict[str, DimDef], dict[str, MetricDef], dict[str, MetricQLError]],
     issues: list[Issue],
     custom: frozenset[str],
 ) -> None:
+    """The column's dimension, additional dimensions and metrics; each broken one is an error."""
+    dims, metrics, errors = out
     meta = column.meta.dimension or DimensionMeta()
     if meta.description is None and column.description:  # as dbt/Lightdash: the column's own
         meta = meta.model_copy(update={"description": column.description})
     default_sql = f"${{TABLE}}.{column.name}"
-    base = _dim_def(
-        column.name,
-        meta,
-        default_sql,
-        column,
-        dialect,
-        ctx,
-        issues,
-        additional=False,
-        custom=custom,
+    dim = partial(
+        _dim_def, default_sql=default_sql, column=column, dialect=dialect, ctx=ctx, custom=custom
     )
-    dims[base.name] = base
-    for name, extra in column.meta.additional_dimensions.items():
-        dims[name] = _dim_def(
-            name, extra, default_sql, column, dialect, ctx, issues, additional=True, custom=custom
-        )
-    for name, metric in column.meta.metrics.items():
-        metrics[name] = _metric_def(name, metric, meta.sql or default_sql, base.name, dialect, ctx)
+    builds: list[tuple[str, Callable[[], DimDef | MetricDef]]] = [
+        (meta.name or column.name, partial(dim, column.name, meta, issues, additional=False)),
+        *(
+            (name, partial(dim, name, extra, issues, additional=True))
+            for name, extra in column.meta.additional_dimensions.items()
+        ),
+        *(
+            (name, partial(_metric_def, name, spec, meta.sql or default_sql,
+                           meta.name or column.name, dialect,
+                           {**ctx, "line": spec.line or column.line}))
+            for name, spec in column.meta.metrics.items()
+        ),
+    ]  # fmt: skip
+    for name, build in builds:
+        try:
+            built = build()
+        except MetricQLError as err:  # left out of its explore, the rest of the model works
+            errors[name] = err
+            continue
+        if isinstance(built, MetricDef):
+            metrics[name] = built
+        else:
+            dims[name] = built
 
 
 def _dim_def(
     name: str,
     meta: DimensionMeta,
+    issues: list[Issue],
+    *,
     default_sql: str,
     column: ColumnSchema,
     dialect: str,
     ctx: dict[str, Any],
-    issues: list[Issue],
-    *,
     additional: bool,
     custom: frozenset[str] = frozenset(),
 ) -> DimDef:
@@ -331,66 +394,5 @@ def _metric_def(
             for k in meta.distinct_keys
         ),
         dimension_reference=dimension,
+        line=ctx.get("line"),
     )
-
-
-def relation_of(parsed: exp.Expr) -> exp.Expr | None:
-    """A parsed FROM relation as a table or subquery tree; None when it is neither."""
-    if isinstance(parsed, exp.Column):  # db.schema.table parses as a column reference
-        parts = parsed.parts
-        return exp.Table(
-            this=parts[-1],
-            db=parts[-2] if len(parts) > 1 else None,
-            catalog=parts[-3] if len(parts) > 2 else None,
-        )
-    if isinstance(parsed, exp.Query):
-        return exp.Subquery(this=parsed)
-    return parsed if isinstance(parsed, (exp.Subquery, exp.Table)) else None
-
-
-def _relation(
-    model: ModelSchema, project: ProjectSchema, dialect: str, ctx: dict[str, Any]
-) -> exp.Expr:
-    """FROM relation: `sql_from`, else manifest relation_name, else database.schema.name."""
-    raw = model.meta.sql_from or model.relation_name
-    if raw:
-        try:
-            parsed = sqlglot.parse_one(raw, read=dialect)
-        except (ParseError, TokenError) as err:
-            raise CompileError(
-                f"sql_from of model {model.name!r} does not parse: {raw!r} "
-                f"({str(err).splitlines()[0]})",
-                hint="write a table name (db.schema.table) or a parenthesised SELECT",
-                field="sql_from",
-                **ctx,
-            ) from None
-        relation = relation_of(parsed)
-        if relation is not None:
-            return relation
-        raise CompileError(
-            f"sql_from of model {model.name!r} is not a table or subquery: {raw!r}",
-            hint="write a table name (db.schema.table) or a parenthesised SELECT",
-            field="sql_from",
-            **ctx,
-        )
-    target = project.target
-    style = _RELATION_STYLE.get(target.type, _RelationStyle()) if target else _RelationStyle()
-    schema = model.schema_ or (target.schema if target else None)
-    database = model.database or (target.database if target and style.catalog else None)
-    return exp.table_(model.alias or model.name, db=schema, catalog=database, quoted=style.quoted)
-
-
-@dataclass(frozen=True, slots=True)
-class _RelationStyle:
-    """How a dbt adapter names relations, where it differs from quoted `db.schema.table`."""
-
-    catalog: bool = True  # the profile's database names the catalog
-    quoted: bool = True  # dbt quotes relation names
-
-
-_RELATION_STYLE: Mapping[str, _RelationStyle] = {
-    # The catalog is whatever database the DuckDB connection has open, so leave it out.
-    "duckdb": _RelationStyle(catalog=False),
-    # Unquoted names fold to upper case, as dbt-snowflake creates them.
-    "snowflake": _RelationStyle(quoted=False),
-}

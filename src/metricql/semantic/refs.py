@@ -7,7 +7,8 @@ Markers the compiler replaces per query and dialect:
 * `metric_ref(field id)`: a non-aggregate metric's reference to another metric;
 * `interval_of(base tree, TimeInterval, DimensionType)`: a time interval child (its SQL
   depends on the target dialect);
-* `attribute_ref(...)`: a user attribute, made a literal at query time.
+* `attribute_ref(...)`: a user attribute, made a literal at query time;
+* `parameter_ref(name)`: a Lightdash parameter, made a typed literal at query time.
 
 Markers are `exp.Anonymous` calls of reserved `__metricql_*` functions (plain sqlglot nodes, so
 they also work with the compiled `sqlglotc`); the compiler refuses SQL in which one is left.
@@ -44,6 +45,7 @@ _ATTRIBUTE_PREFIXES = {
 
 
 MARK = "__metricql_"  # reserved function-name prefix of marker nodes
+_QUOTABLE = ("lightdash.parameters.", "ld.parameters.")  # references users may write in quotes
 
 
 def _marker(kind: str, *args: exp.Expr) -> exp.Anonymous:
@@ -92,6 +94,16 @@ def interval_parts(node: exp.Expr) -> tuple[exp.Expr, TimeInterval, DimensionTyp
 def interval_zoned(node: exp.Expr) -> bool:
     """Whether an interval marker may be bucketed in the query's timezone."""
     return len(node.expressions) < 4
+
+
+def parameter_ref(name: str) -> exp.Expr:
+    """Marker: Lightdash parameter `name` (`<name>` or `<model>.<name>`), a literal per query."""
+    return _marker("parameter", exp.Literal.string(name))
+
+
+def parameter_ref_name(node: exp.Expr) -> str:
+    """The parameter name a parameter marker stands for."""
+    return str(node.expressions[0].this)
 
 
 def attribute_parts(node: exp.Expr) -> tuple[str, str]:
@@ -185,9 +197,13 @@ _PLACEHOLDER_IN_TEXT = re.compile(r"__mq_ref_(\d+)__")
 
 
 def _restore_quoted(tree: exp.Expr, refs: list[str]) -> None:
-    """`'${TABLE}'` inside a string literal is text, not a reference: put it back."""
+    """`'${TABLE}'` inside a string literal is text, not a reference: put it back. A quoted
+    parameter alone in its string is the exception Lightdash documents."""
     for literal in tree.find_all(exp.Literal):
         text = literal.this
+        whole = _PLACEHOLDER_RE.match(text) if isinstance(text, str) else None
+        if whole and refs[int(whole.group(1))].startswith(_QUOTABLE):
+            continue  # '${lightdash.parameters.x}': a typed literal of the value (substitute)
         if literal.is_string and isinstance(text, str) and "__mq_ref_" in text:
             restored = _PLACEHOLDER_IN_TEXT.sub(lambda m: "${" + refs[int(m.group(1))] + "}", text)
             literal.set("this", restored)
@@ -227,6 +243,16 @@ def substitute(
         return column, True
     tree = snippet.tree.copy()
     uses_table = False
+    for quoted in list(tree.find_all(exp.Literal)):
+        # '${lightdash.parameters.x}', as Lightdash users quote text parameters: the value
+        # becomes a typed literal all the same (never text pasted into the SQL).
+        whole = _PLACEHOLDER_RE.match(quoted.this) if quoted.is_string else None
+        if whole and snippet.refs[int(whole.group(1))].startswith(_QUOTABLE):
+            replacement = replace_ref(snippet.refs[int(whole.group(1))])
+            if quoted is tree:
+                tree = replacement
+            else:
+                quoted.replace(replacement)
     for ident in list(tree.find_all(exp.Identifier)):
         index = placeholder_index(ident)
         if index is None:

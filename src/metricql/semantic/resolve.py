@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from sqlglot import exp
 
-from metricql.errors import CircularReferenceError, CompileError, QueryError
+from metricql.errors import CircularReferenceError, CompileError, MetricQLError, QueryError
 from metricql.limits import DEFAULT_LIMITS
 from metricql.query.model import FilterRule, FilterTarget
 from metricql.query.parse import parse_filter_entries
@@ -20,11 +20,13 @@ from metricql.semantic.fields import (
     parse_field_ref,
 )
 from metricql.semantic.models import DimDef, ModelDef
+from metricql.semantic.parameters import parameter_name
 from metricql.semantic.refs import (
     Snippet,
     attribute_ref,
     interval_of,
     metric_ref,
+    parameter_ref,
     substitute,
 )
 
@@ -75,10 +77,17 @@ class _State:
 class Resolver:
     """Resolves references inside one explore, memoising dimensions and detecting cycles."""
 
-    def __init__(self, explore: str, tables: Mapping[str, ModelDef], ctx: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        explore: str,
+        tables: Mapping[str, ModelDef],
+        ctx: dict[str, Any],
+        parameters: frozenset[str] = frozenset(),
+    ) -> None:
         self.explore = explore
         self.tables = tables
         self.ctx = ctx
+        self.parameters = parameters  # names `${lightdash.parameters.…}` may reference
         self._dims: dict[tuple[str, str], Resolved] = {}
         self._stack: list[tuple[str, str]] = []
         self.join_dimensions: dict[str, set[str]] = {}
@@ -207,6 +216,14 @@ class Resolver:
         if attr is not None:
             return attr
         owner, snippet, mode = state.owner, state.snippet, state.mode
+        parameter = parameter_name(ref)
+        if parameter is not None:
+            if parameter not in self.parameters:
+                known = ", ".join(sorted(self.parameters)) or "none"
+                raise self._error(
+                    owner, ref, snippet, f"no parameter {parameter!r} (defined: {known})"
+                )
+            return parameter_ref(parameter)
         if ref.startswith(("lightdash.", "ld.")):
             raise self._error(owner, ref, snippet, "unknown lightdash.* reference")
         try:
@@ -232,7 +249,7 @@ class Resolver:
         if not want_metric and is_dim:
             if mode == "join":
                 self.join_dimensions.setdefault(table, set()).add(name)
-            resolved = self.dimension(table, name)
+            resolved = self._dependency(table, name, owner)
             state.size += resolved.size
             if state.size > DEFAULT_LIMITS.resolved_sql:  # before the copy that would grow it
                 raise self._limit(
@@ -244,8 +261,32 @@ class Resolver:
             state.tables.update(resolved.tables or {table})
             state.required = merge_required(state.required, resolved.required)
             return exp.Paren(this=resolved.tree.copy())
+        broken = model.field_errors.get(name)
+        if broken is not None:
+            raise self._broken(owner, f"{table}.{name}", broken)
         kind = "metric" if want_metric else "dimension"
         raise self._error(owner, ref, snippet, f"it matches no {kind} of table {table!r}")
+
+    def _dependency(self, table: str, name: str, owner: str) -> Resolved:
+        """A referenced dimension; when it is broken, the error says so (no cascade)."""
+        try:
+            return self.dimension(table, name)
+        except CircularReferenceError:
+            raise
+        except CompileError as err:
+            if err.context.get("limit"):  # a size limit is the query's, not the field's
+                raise
+            raise self._broken(owner, f"{table}.{name}", err) from None
+
+    def _broken(self, owner: str, ref: str, error: MetricQLError) -> CompileError:
+        return CompileError(
+            f'{owner} in explore "{self.explore}" references {ref}, which has its own '
+            f"error: {error.message}",
+            hint=f"fix {ref} first ({error.where.prefix.rstrip(': ') or 'see its error'})",
+            field=owner,
+            depends_on=ref,
+            **self.ctx,
+        )
 
     def _limit(self, limit: str, message: str, owner: str) -> CompileError:
         return CompileError(

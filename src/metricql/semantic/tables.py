@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from metricql.errors import CompileError
+from metricql.errors import CompileError, MetricQLError
 from metricql.project.schema import JoinMeta
 from metricql.query.model import FilterRule
 from metricql.semantic.explore import Table
@@ -75,18 +75,30 @@ def _table(key: str, model: ModelDef, resolver: Resolver, join: JoinMeta | None)
             )
         )
     on_dims = resolver.join_dimensions.get(key, set())
+    errors = {
+        field_id(key, name): err
+        for name, err in model.field_errors.items()
+        if keep is None or name in keep
+    }
     dims: dict[str, Dimension] = {}
     for ddef in model.dimensions.values():
         if keep is not None and ddef.name not in keep and ddef.name not in on_dims:
             continue
         hidden = bool(join and join.hidden) or (keep is not None and ddef.name not in keep)
-        for dim in _dimensions(key, label, ddef, resolver, hidden):
-            dims[dim.name] = dim
+        try:
+            built = list(_dimensions(key, label, ddef, resolver, hidden))
+        except MetricQLError as err:
+            errors[field_id(key, ddef.name)] = located(err, model, ddef.name, ddef.line)
+            continue
+        dims.update((dim.name, dim) for dim in built)
     metrics: dict[str, Metric] = {}
     for mdef in model.metrics.values():
         if keep is not None and mdef.name not in keep:
             continue
-        metrics[mdef.name] = _metric(key, label, mdef, resolver, bool(join and join.hidden))
+        try:
+            metrics[mdef.name] = _metric(key, label, mdef, resolver, bool(join and join.hidden))
+        except MetricQLError as err:
+            errors[field_id(key, mdef.name)] = located(err, model, mdef.name, mdef.line)
     meta = model.schema.meta
     return Table(
         name=key,
@@ -101,7 +113,16 @@ def _table(key: str, model: ModelDef, resolver: Resolver, join: JoinMeta | None)
         hidden=bool(join and join.hidden),
         case_sensitive=meta.case_sensitive,
         row_filter=_row_filter(key, model, resolver),
+        field_errors=MappingProxyType(errors),
     )
+
+
+def located(error: MetricQLError, model: ModelDef, name: str, line: int | None) -> MetricQLError:
+    """`error` pointing at the field it broke: its model's file, its line, its name."""
+    file = str(model.schema.file) if model.schema.file else None
+    where = {"file": file, "line": line, "model": model.name, "field": name}
+    context = {**error.context, **{k: v for k, v in where.items() if v is not None}}
+    return type(error)(error.message, hint=error.hint, **context)
 
 
 def _row_filter(key: str, model: ModelDef, resolver: Resolver) -> exp.Expr | None:

@@ -67,8 +67,9 @@ async def project(request: Request, project_uuid: str) -> JSONResponse:
 async def explores(request: Request, project_uuid: str) -> JSONResponse:
     principal = caller(request)
     project = served(request, project_uuid).project
-    # Issue 10: the project's errored explores join this list as `errors=` entries.
-    return JSONResponse(ok(mq.explore_summaries(project.explores_for(principal.user))))
+    # Errored explores are listed with their errors, as Lightdash lists them.
+    summaries = mq.explore_summaries(project.explores_for(principal.user), project.explore_errors())
+    return JSONResponse(ok(summaries))
 
 
 async def explore(request: Request, project_uuid: str, explore_id: str) -> JSONResponse:

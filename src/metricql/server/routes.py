@@ -61,7 +61,8 @@ def query_routes() -> APIRouter:
 async def compile_query(request: Request, project_uuid: str, explore_id: str) -> JSONResponse:
     principal, project, query = await _query_request(request, project_uuid, explore_id)
     compiled = await _run(request, principal, lambda: project.compile(query, user=principal.user))
-    return JSONResponse(ok({"query": compiled.sql, "parameterReferences": []}))
+    used = list(compiled.parameters)
+    return JSONResponse(ok({"query": compiled.sql, "parameterReferences": used}))
 
 
 async def run_query(request: Request, project_uuid: str, explore_id: str) -> JSONResponse:
@@ -86,11 +87,15 @@ async def submit_query(request: Request, project_uuid: str) -> JSONResponse:
     if isinstance(inner, dict) and isinstance(body, dict):  # Lightdash sends these beside it
         inner = {**inner, **{k: body[k] for k in ("dateZoom", "pivotConfiguration") if k in body}}
     principal, project, query = await _query_request(request, project_uuid, None, inner)
-    compiled = await _run(request, principal, lambda: project.compile(query, user=principal.user))
+    values = body.get("parameters") if isinstance(body, dict) else None
+    params = values if isinstance(values, dict) else None  # v2 bodies carry them beside the query
+    compiled = await _run(
+        request, principal, lambda: project.compile(query, user=principal.user, parameters=params)
+    )
     job = state_of(request).jobs.submit(
         principal.key,
         "query",
-        lambda: project.run(query, user=principal.user),
+        lambda: project.run(query, user=principal.user, parameters=params),
         project=project_uuid,
     )
     return JSONResponse(
@@ -101,8 +106,11 @@ async def submit_query(request: Request, project_uuid: str) -> JSONResponse:
                 "metricQuery": _echo(inner, query),
                 "warnings": [{"message": w} for w in compiled.warnings],
                 "cacheMetadata": {"cacheHit": False},
-                "parameterReferences": [],
-                "usedParametersValues": {},
+                "parameterReferences": list(compiled.parameters),
+                "usedParametersValues": {
+                    k: list(v) if isinstance(v, tuple) else v
+                    for k, v in compiled.parameters.items()
+                },
                 "resolvedTimezone": query.timezone or "UTC",
             }
         )

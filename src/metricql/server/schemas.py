@@ -87,12 +87,20 @@ def from_metricql(err: MetricQLError) -> ApiError:
 
 _MAX_DEPTH = 2 * DEFAULT_LIMITS.nesting_depth + 8
 
+# Keys of request bodies around the MetricQuery (CSV options, cache and UI context).
+REQUEST_KEYS = frozenset(
+    {"csvLimit", "onlyRaw", "showTableNames", "customLabels", "columnOrder", "hiddenFields",
+     "pivotConfig", "invalidateCache", "context", "chartUuid", "dashboardUuid"}
+)  # fmt: skip
+
 
 def metric_query(body: Any, explore: str | None = None) -> MetricQuery:
     """A MetricQuery from a request body; the explore in the path wins over the body's."""
     if not isinstance(body, Mapping):
         raise ApiError("ParameterError", 400, "the body must be a JSON object (a MetricQuery)")
-    data = {**body, "exploreName": explore} if explore is not None else body
+    data = {k: v for k, v in body.items() if k not in REQUEST_KEYS}
+    if explore is not None:
+        data["exploreName"] = explore
     if json_depth(data) > _MAX_DEPTH:  # before pydantic recurses into it
         raise ApiError("ParameterError", 400, f"the query nests deeper than {_MAX_DEPTH} levels")
     try:

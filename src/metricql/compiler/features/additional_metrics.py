@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 
 from metricql.compiler.features.snippets import resolve_snippet
-from metricql.errors import QueryError, UnknownFieldError
+from metricql.errors import QueryError, UnknownFieldError, UnsupportedError
 from metricql.query.model import AdditionalMetric, FilterRule, FilterTarget
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import (
@@ -52,6 +52,14 @@ def additional_metrics(explore: Explore, definitions: Sequence[AdditionalMetric]
     reads: dict[str, frozenset[str]] = {}
     for d in definitions:
         fid = f"{d.table}_{d.name}"
+        if d.generation_type is not None:
+            raise UnsupportedError(
+                f"additional metric {fid!r} has generationType {d.generation_type!r}, which "
+                "metricql does not implement",
+                hint="remove the metric; metricql would otherwise answer with its base metric",
+                field=fid,
+                feature=d.generation_type,
+            )
         if d.table not in explore.tables:
             raise QueryError(
                 f'Custom metric "{d.name}" references a table that doesn\'t exist "{d.table}"',

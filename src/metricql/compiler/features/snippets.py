@@ -10,7 +10,8 @@ from sqlglot import exp
 from metricql.errors import CompileError, QueryError, UnknownFieldError
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import BadReference, field_id, parse_field_ref
-from metricql.semantic.refs import attribute_ref, parse_snippet, substitute
+from metricql.semantic.parameters import parameter_name
+from metricql.semantic.refs import attribute_ref, parameter_ref, parse_snippet, substitute
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,8 +45,10 @@ def resolve_snippet(
         )
     try:
         snippet = parse_snippet(sql, explore.source_dialect, field=owner)
-    except CompileError as err:
-        raise QueryError(err.message, hint=err.hint, field=owner, explore=explore.name) from None
+    except CompileError as err:  # the message names whose SQL it is
+        raise QueryError(
+            f"{owner!r}: {err.message}", hint=err.hint, field=owner, explore=explore.name
+        ) from None
     tables: set[str] = set()
     reads: set[str] = set()
 
@@ -70,6 +73,9 @@ def _reference(
     attr = attribute_ref(ref)
     if attr is not None:
         return QuerySnippet(attr, frozenset())
+    parameter = parameter_name(ref)
+    if parameter is not None:  # checked and made a literal by the finalizer
+        return QuerySnippet(parameter_ref(parameter), frozenset())
     try:
         fid = field_id(*parse_field_ref(ref, table))
     except BadReference as bad:

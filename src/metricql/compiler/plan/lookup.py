@@ -47,6 +47,12 @@ class QueryFields:
 def query_fields(explore: Explore, query: MetricQuery) -> QueryFields:
     """Every field `query` selects or filters, looked up once (errors name the field)."""
     reject_unsupported(query)
+    if not query.dimensions and not query.metrics:
+        raise QueryError(
+            f"the query on explore {explore.name!r} selects no dimension and no metric",
+            hint="select at least one dimension or metric",
+            explore=explore.name,
+        )
     custom = custom_dimensions(explore, query.custom_dimensions)
     additional = additional_metrics(explore, query.additional_metrics)
     lookup = _Lookup(explore, custom, additional.metrics)
@@ -209,7 +215,11 @@ def _unknown(
     candidates: Mapping[str, object],
     others: Mapping[str, object],
 ) -> UnknownFieldError:
-    """`fid` is not a `kind` of the explore; says so when it is of the other kind."""
+    """`fid` is not a `kind` of the explore; says so when it is of the other kind. A field
+    left out for its own error raises that error."""
+    broken = explore.field_error(fid)
+    if broken is not None:
+        raise broken
     other = {"dimension": "metric", "metric": "dimension"}[kind]
     hint = did_you_mean(
         fid, candidates, otherwise="run `metricql explores PROJECT` to list the fields"

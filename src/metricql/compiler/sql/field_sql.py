@@ -16,16 +16,18 @@ from metricql.compiler.sql.distinct import distinct_aggregate
 from metricql.compiler.sql.filters import FilterContext, filter_condition
 from metricql.compiler.sql.timeframes import IN_TIMEZONE, interval_expression, local_time
 from metricql.context import UserContext
-from metricql.errors import ForbiddenError, UnsupportedError
+from metricql.errors import ForbiddenError, QueryError, UnsupportedError
 from metricql.query.model import FilterRule
 from metricql.semantic.explore import Explore
 from metricql.semantic.fields import DimensionType, Metric, MetricType
+from metricql.semantic.parameters import parameter_literal, parameter_value
 from metricql.semantic.refs import (
     attribute_parts,
     interval_parts,
     interval_zoned,
     marker_kind,
     metric_ref_id,
+    parameter_ref_name,
 )
 
 Aggregate = Callable[[exp.Expr, Metric], exp.Expr]
@@ -70,6 +72,8 @@ class Finalizer:
     targets: Mapping[str, FilteredField] = field(default_factory=dict)
     templates: bool = False  # catalog display: user references stay `${lightdash.…}` text
     timezone: str | None = None  # truncate timestamps in this zone (timezone buckets)
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # supplied values by name
+    used: dict[str, Any] = field(default_factory=dict)  # parameter values the SQL took
     _metrics: dict[str, exp.Expr] = field(default_factory=dict)
 
     def tree(self, tree: exp.Expr) -> exp.Expr:
@@ -91,7 +95,7 @@ class Finalizer:
         """The user-independent final tree, or None when it depends on the query (metrics,
         user attributes), in which case it is rebuilt on each use."""
         kinds = {marker_kind(n) for n in tree.find_all(exp.Anonymous)}
-        if "attribute" in kinds or "metric" in kinds:
+        if "attribute" in kinds or "metric" in kinds or "parameter" in kinds:
             return None
         return tree.transform(self._replace) if "interval" in kinds else tree
 
@@ -141,12 +145,28 @@ class Finalizer:
             return exp.Paren(this=self.metric(self.explore.metrics[metric_ref_id(node)]))
         if kind == "attribute":
             return self._attribute(node)
+        if kind == "parameter":
+            return self._parameter(parameter_ref_name(node))
         return node
 
     def _in_zone(self, node: exp.Expr, base_type: DimensionType, unit: object) -> bool:
         """Whether an interval is truncated in the query's timezone (timestamps only)."""
         timestamp = base_type is DimensionType.TIMESTAMP and unit in IN_TIMEZONE
         return bool(self.timezone) and timestamp and interval_zoned(node)
+
+    def _parameter(self, name: str) -> exp.Expr:
+        if self.templates:
+            return exp.Var(this=f"${{lightdash.parameters.{name}}}")
+        definition = self.explore.parameters.get(name)
+        if definition is None:
+            raise QueryError(
+                f"parameter {name!r} is not defined for explore {self.explore.name!r}",
+                hint="define it in lightdash.config.yml or the model's meta.parameters",
+                parameter=name,
+            )
+        value = parameter_value(definition, self.parameters)
+        self.used[name] = value
+        return parameter_literal(definition, value)
 
     def _attribute(self, node: exp.Expr) -> exp.Expr:
         name, kind = attribute_parts(node)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlglot import exp
 
+from metricql.compiler.sql.precedence import embedded, enclosed
 from metricql.compiler.sql.relative_dates import (
     PERIOD_UNITS,
     Window,
@@ -450,7 +451,7 @@ def filter_condition(
     if rule.disabled:
         return exp.true()
     sensitive = ctx.case_sensitive if case_sensitive is None else case_sensitive
-    operand = _Operand(rule, column, field_type, field_id, ctx, sensitive)
+    operand = _Operand(rule, embedded(column), field_type, field_id, ctx, sensitive)
     build = OPERATORS[field_type].get(rule.operator)
     if build is None:
         valid = ", ".join(op.value for op in OPERATORS[field_type])
@@ -458,14 +459,7 @@ def filter_condition(
             f"operator {rule.operator.value!r} does not apply to {field_type.value} fields",
             hint=f"use one of: {valid}",
         )
-    return _enclosed(build(operand))
-
-
-def _enclosed(condition: exp.Expr) -> exp.Expr:
-    """AND/OR trees in parentheses, so any parent can embed them as they are."""
-    if isinstance(condition, exp.Connector) or not isinstance(condition, exp.Expr):
-        return exp.Paren(this=condition)
-    return condition
+    return enclosed(build(operand))
 
 
 Resolve = Callable[[FilterRule], exp.Expr]
@@ -487,4 +481,4 @@ def group_condition(
     if len(conditions) <= 1:
         return conditions[0] if conditions else None
     join = exp.and_ if isinstance(group, AndGroup) else exp.or_
-    return _enclosed(join(*conditions, copy=False))  # conditions are fresh trees: no copies
+    return enclosed(join(*conditions, copy=False))  # conditions are fresh trees: no copies

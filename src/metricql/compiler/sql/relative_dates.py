@@ -8,6 +8,7 @@ are computed in (the query timezone for timestamps, UTC for dates). As in Lightd
 from __future__ import annotations
 
 import calendar
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
@@ -122,13 +123,23 @@ def days_into_period(now: datetime, unit: Unit, week_start: int = 0) -> int:
 # --- literals -------------------------------------------------------------------------------
 
 
+_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{1,2}))?$")  # YYYY or YYYY-MM, as Lightdash saves them
+
+
 def parse_when(value: Any) -> date | None:
-    """A date or datetime from a date/datetime object or an ISO 8601 string; else None."""
+    """A date or datetime from a date/datetime object, an ISO 8601 string, or a partial date
+    (`YYYY`, `YYYY-MM`, a year number) meaning the start of that period; else None."""
     if isinstance(value, date):
         return value
+    if isinstance(value, int) and not isinstance(value, bool) and 1000 <= value <= 9999:
+        return date(value, 1, 1)
     if not isinstance(value, str):
         return None
     text = value.strip()
+    partial = _PARTIAL.match(text)
+    if partial:
+        month = int(partial.group(2) or 1)
+        return date(int(partial.group(1)), month, 1) if 1 <= month <= 12 else None
     if text.endswith(("Z", "z")):  # Python 3.10 reads no "Z"
         text = text[:-1] + "+00:00"
     try:
