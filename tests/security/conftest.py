@@ -136,10 +136,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """`long` tests run only when asked for (`pytest -m long`)."""
     if "long" in (config.getoption("-m") or ""):
         return
-    skip = pytest.mark.skip(reason="a long run: select it with -m long")
-    for item in items:
-        if "long" in item.keywords:
-            item.add_marker(skip)
+    # Deselected, not skipped: the default run reports no skipped tests.
+    long = [item for item in items if "long" in item.keywords]
+    if long:
+        config.hook.pytest_deselected(items=long)
+        items[:] = [item for item in items if "long" not in item.keywords]
 
 
 def query(**kw: object) -> mq.MetricQuery:
