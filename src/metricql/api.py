@@ -238,10 +238,12 @@ class Project:
         dialect: str | None = None,
         user: UserContext | None = None,
         now: datetime | None = None,
+        parameters: Mapping[str, Any] | None = None,
     ) -> Explanation:
         """How `query` compiles: joins and why, fan-out, where metrics and filters go."""
         explore = self.explore(query.explore_name, user=user)
-        return _paused(explain_query, explore, query, self._options(dialect, user, now))
+        options = self._options(dialect, user, now, parameters=parameters)
+        return _paused(explain_query, explore, query, options)
 
     def compile_totals(
         self,
@@ -250,10 +252,12 @@ class Project:
         dialect: str | None = None,
         user: UserContext | None = None,
         now: datetime | None = None,
+        parameters: Mapping[str, Any] | None = None,
     ) -> CompiledQuery:
         """The single-row grand-total query of `query` (see `totals`)."""
         explore = self.explore(query.explore_name, user=user)
-        return _paused(compile_totals, explore, query, self._options(dialect, user, now))
+        options = self._options(dialect, user, now, parameters=parameters)
+        return _paused(compile_totals, explore, query, options)
 
     def _options(
         self,
@@ -285,10 +289,14 @@ class Project:
         connection: Any = None,
         user: UserContext | None = None,
         now: datetime | None = None,
+        parameters: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Grand total of each metric over the rows `query` covers (CalculateTotalFromQuery)."""
+        """Grand total of each metric over the rows `query` covers (CalculateTotalFromQuery);
+        `parameters` as for `run`."""
         warehouse = self._warehouse_for(connection, None)
-        compiled = self.compile_totals(query, dialect=warehouse.dialect, user=user, now=now)
+        compiled = self.compile_totals(
+            query, dialect=warehouse.dialect, user=user, now=now, parameters=parameters
+        )
         columns, rows = warehouse.execute(compiled.sql)
         return (
             dict(zip(columns, rows[0], strict=True)) if rows else dict.fromkeys(compiled.field_ids)

@@ -3,6 +3,9 @@ the SQL from a v1 body's `parameters` and beside a v2 body's query."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 
 import metricql as mq
@@ -52,3 +55,33 @@ def test_parameters_over_http(features: mq.Project) -> None:
     ]
     assert v2["results"]["usedParametersValues"] == {"min_amount": 44}
     assert bad.status_code == 400 and "must be a number" in bad.json()["error"]["message"]
+
+
+def test_calculate_total_takes_parameters(tmp_path: Path) -> None:
+    from tests.lightdash_features.conftest import FEATURES
+
+    root = tmp_path / "p"
+    shutil.copytree(FEATURES, root, ignore=shutil.ignore_patterns("*.duckdb*"))
+    project = mq.load_project(root)
+    project.seed()  # into the copy's own DuckDB file
+    rule = {"id": "r", "target": {"fieldId": "customers_country"}, "operator": "equals",
+            "values": ["${lightdash.parameters.region}"]}  # fmt: skip
+    query = {
+        "exploreName": "orders",
+        "dimensions": ["orders_is_large"],
+        "metrics": ["orders_revenue_in_statuses"],
+        "filters": {"dimensions": {"id": "g", "and": [rule]}},
+    }
+    values = {"region": "US", "statuses": ["completed", "returned"]}
+    app = create_app({UUID: project}, auth={"t": {"email": "a@example.com"}})
+    with running(app) as (url, _):
+        client = httpx.Client(base_url=url, headers={"Authorization": "ApiKey t"}, timeout=30)
+        body = {"explore": "orders", "metricQuery": query, "parameters": values}
+        got = client.post(f"/api/v1/projects/{UUID}/calculate-total", json=body).json()
+    _, rows = project.warehouse.execute(
+        "SELECT SUM(o.amount) FROM main.orders o JOIN main.customers c USING (customer_id) "
+        "WHERE c.country = 'US' AND o.status IN ('completed', 'returned')"
+    )
+    want = rows[0][0]
+    assert got["status"] == "ok", got
+    assert got["results"]["orders_revenue_in_statuses"] == pytest.approx(float(want))

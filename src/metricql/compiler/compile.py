@@ -78,26 +78,23 @@ def compilation(explore: Explore, query: MetricQuery, options: CompileOptions) -
             f"unsupported dialect {options.dialect!r}",
             hint=f"choose one of: {', '.join(SUPPORTED)}",
         )
-    supplied = {**(query.parameters or {}), **options.parameters}
-    options = replace(options, parameters=MappingProxyType(supplied))
-    query, in_filters = with_parameter_values(query, explore, supplied)
+    options = options.with_query_parameters(query.parameters)
     try:
-        done = compile_plan(checked_plan(explore, query, options), options)
+        return compile_plan(checked_plan(explore, query, options), options)
     except RecursionError:  # a safety net behind the Limits: never a raw RecursionError
         raise QueryError(
             "the query nests too deeply to compile",
             hint="simplify nested SQL, filters or references (see metricql.Limits)",
             explore=explore.name,
         ) from None
-    if not in_filters:
-        return done
-    used = {**in_filters, **done.result.parameters}
-    return replace(done, result=replace(done.result, parameters=MappingProxyType(used)))
 
 
 def checked_plan(explore: Explore, query: MetricQuery, options: CompileOptions) -> Plan:
-    """`query` planned once, after the explore and custom-SQL checks; its reads checked."""
+    """`query` planned once, after the explore and custom-SQL checks; its reads checked.
+    Parameter tokens in filter values take their values (see `with_query_parameters`)."""
     check_query(query, options.limits)  # sizes first: before any work grows with them
+    options = options.with_query_parameters(query.parameters)
+    query, in_filters = with_parameter_values(query, explore, options.parameters)
     check_explore(explore, options.user)
     check_custom_sql(explore, query, options)
     query = with_user_values(query, options.user)
@@ -106,7 +103,7 @@ def checked_plan(explore: Explore, query: MetricQuery, options: CompileOptions) 
     except UnknownFieldError as err:  # a user's hint names only fields the user may see
         raise err if options.user is None else visible_hint(err, explore, options.user) from None
     check_plan(plan, options.user)
-    return plan
+    return replace(plan, parameters=MappingProxyType(in_filters)) if in_filters else plan
 
 
 def compile_plan(
@@ -150,7 +147,7 @@ def compile_plan(
         warnings=tuple(str(i) for i in issues),
         issues=issues,
         pivot=plan.pivot,
-        parameters=MappingProxyType(dict(finalizer.used)),
+        parameters=MappingProxyType({**plan.parameters, **finalizer.used}),
     )
     return Compilation(plan, finalizer, stitching, result)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from types import MappingProxyType
 from typing import Any
@@ -42,6 +42,14 @@ class CompileOptions:
 
     # Lightdash parameter values by name (over the query's own `parameters`)
     parameters: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+    def with_query_parameters(self, values: Mapping[str, Any] | None) -> CompileOptions:
+        """These options with a query's own parameter values under the keyword ones: every
+        compile path of one query (rows, totals, explain) reads its values from here.
+        Applying it twice changes nothing."""
+        if not values:
+            return self
+        return replace(self, parameters=MappingProxyType({**values, **self.parameters}))
 
     def key(self) -> Hashable:
         """Hashable form (the user by every attribute and intrinsic value), for cache keys."""

@@ -166,7 +166,12 @@ async def calculate_total(request: Request, project_uuid: str) -> JSONResponse:
     principal, project, query = await _query_request(
         request, project_uuid, total.explore, total.metric_query
     )
-    totals = await _run(request, principal, lambda: project.totals(query, user=principal.user))
+    params = total.parameters
+
+    def work() -> dict[str, Any]:
+        return project.totals(query, user=principal.user, parameters=params)
+
+    totals = await _run(request, principal, work)
     return JSONResponse(ok({k: mq.lightdash_raw(v) for k, v in totals.items()}))
 
 

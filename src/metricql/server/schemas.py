@@ -143,6 +143,7 @@ class TotalRequest(_Body):
 
     explore: str
     metric_query: dict[str, Any]
+    parameters: dict[str, Any] | None = None  # beside the query, as Lightdash's UI sends them
 
 
 def items_map(fields: Sequence[CompiledField]) -> dict[str, dict[str, Any]]:

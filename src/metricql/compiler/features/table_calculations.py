@@ -22,7 +22,8 @@ from metricql.compiler.sql.names import column, safe_ratio
 from metricql.errors import CompileError, QueryError, UnsupportedError
 from metricql.query.model import FrameBoundary, TableCalculation, TableCalculationTemplate
 from metricql.semantic.fields import BadReference, DimensionType, field_id, parse_field_ref
-from metricql.semantic.refs import REFERENCE, parse_snippet, placeholder_index
+from metricql.semantic.parameters import parameter_name
+from metricql.semantic.refs import REFERENCE, parameter_ref, parse_snippet, placeholder_index
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,9 +142,11 @@ def _sql(
         if index is None:
             continue
         ref = snippet.refs[index]
-        target = _target(name, ref, field_ids, calc_names)
+        parameter = parameter_name(ref)  # a marker the finalizer makes a typed literal
+        target = None if parameter else _target(name, ref, field_ids, calc_names)
         if target in calc_names:
             deps.add(target)
+        value = parameter_ref(parameter) if parameter else column(target or "")
         parent = ident.parent
         if not isinstance(parent, exp.Column) or parent.args.get("table") is not None:
             raise QueryError(
@@ -152,9 +155,9 @@ def _sql(
                 field=name,
             )
         if parent is tree:
-            tree = column(target)
+            tree = value
         else:
-            parent.replace(column(target))
+            parent.replace(value)
     return tree, deps
 
 

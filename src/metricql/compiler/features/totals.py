@@ -9,6 +9,7 @@ query is planned once: the totals are derived from the plan of the grouped query
 from __future__ import annotations
 
 from dataclasses import replace
+from types import MappingProxyType
 
 from sqlglot import exp
 
@@ -23,6 +24,7 @@ from metricql.compiler.sql.names import column, quoted
 from metricql.errors import CompileError, QueryError
 from metricql.query.model import FilterGroup, Filters, MetricQuery, TableCalculation, rules
 from metricql.semantic.explore import Explore
+from metricql.semantic.parameters import parameter_name
 from metricql.semantic.refs import parse_snippet
 
 _WINDOWED = (exp.Window, exp.AggFunc)
@@ -32,6 +34,7 @@ _HELPERS = frozenset(HELPERS) | UNSUPPORTED
 
 def compile_totals(explore: Explore, query: MetricQuery, options: CompileOptions) -> CompiledQuery:
     """One query returning the grand total of every metric (and totalable calculation)."""
+    options = options.with_query_parameters(query.parameters)  # one set of values throughout
     if options.user is not None:  # the totals of a query the user may not run are refused too
         checked_plan(explore, query, options)
     derived = totals_query(query, explore.source_dialect)
@@ -40,11 +43,13 @@ def compile_totals(explore: Explore, query: MetricQuery, options: CompileOptions
     flat = {"sorts": (), "limit": None, "pivot_configuration": None}  # the groups, unpivoted
     groups = compilation(explore, query.model_copy(update=flat), options)
     keys = _group_keys(groups)
-    return compile_plan(
+    totals = compile_plan(
         totals_plan(groups.plan, derived),
         options,
         restrict=lambda agg: restrict_to_groups(agg, groups.result, keys),
     ).result
+    used = {**groups.result.parameters, **totals.parameters}  # the groups' SQL is inside
+    return replace(totals, parameters=MappingProxyType(used))
 
 
 def totals_query(query: MetricQuery, dialect: str) -> MetricQuery:
@@ -124,7 +129,7 @@ def _totalable(calc: TableCalculation, query: MetricQuery, dialect: str) -> bool
         return False
     if not snippet.refs:
         return False
-    if any(result_field(r, metrics) is None for r in snippet.refs):
+    if any(parameter_name(r) is None and result_field(r, metrics) is None for r in snippet.refs):
         return False
     if any(True for _ in snippet.tree.find_all(*_WINDOWED)):
         return False

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from metricql.compiler.features.custom_dimensions import CustomDim
 from metricql.compiler.features.pivots import Pivot, pivot_plan, pivot_scope
@@ -56,6 +57,7 @@ class Plan:
     calculations: tuple[Calc, ...] = ()
     timezone: str = "UTC"  # of relative date filters on timestamps
     pivot: Pivot | None = None  # the query's rows are re-aggregated into a pivot table
+    parameters: Mapping[str, Any] = field(default_factory=dict)  # values filter tokens took
 
     @property
     def dimension_ids(self) -> tuple[str, ...]:
