@@ -23,7 +23,7 @@ from sqlglot import exp
 import metricql
 from metricql.benchmark import bench_compile
 from metricql.catalog import explore_outline
-from metricql.cli_user import user_flags, user_from
+from metricql.cli_user import parameter_flags, parameters_from, user_flags, user_from
 from metricql.errors import MetricQLError, QueryError, WarehouseError
 from metricql.limits import DEFAULT_LIMITS, json_depth
 from metricql.project.content import load_chart
@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     explores.set_defaults(handler=_explores)
 
     compile_ = commands.add_parser(
-        "compile", parents=[common, user_flags()], help="print a query's SQL"
+        "compile", parents=[common, user_flags(), parameter_flags()], help="print a query's SQL"
     )
     compile_.add_argument("query", type=Path, help="metric query JSON file ('-': stdin)")
     compile_.add_argument("--dialect", "-d", help="sqlglot dialect (default: the target's)")
@@ -113,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     compile_.set_defaults(handler=_compile)
 
     run = commands.add_parser(
-        "run", parents=[common, user_flags()], help="run a query, print its rows"
+        "run", parents=[common, user_flags(), parameter_flags()], help="run a query, print its rows"
     )
     run.add_argument(
         "query", type=Path, help="metric query JSON file ('-': stdin) or a chart's YAML file"
@@ -273,14 +273,16 @@ _DETAIL_HELP = "show the warehouse's own error message and SQL (they may quote d
 
 def _compile(args: argparse.Namespace) -> int:
     query = _read_query(args.query)  # the cheap check first
+    project = _load(args)
+    given = _parameters(args, project)
     if args.explain:
-        explanation = _load(args).explain(query, dialect=args.dialect, user=user_from(args))
+        explanation = project.explain(query, dialect=args.dialect, user=user_from(args), **given)
         _warn(explanation.warnings)
         _write(sys.stdout, json.dumps(explanation.to_dict(), ensure_ascii=False, indent=2) + "\n")
         return 0
     user = user_from(args)
-    options: dict[str, Any] = {"user": user} if user is not None else {}
-    compiled = _load(args).compile(query, dialect=args.dialect, **options)
+    options: dict[str, Any] = {"user": user, **given} if user is not None else given
+    compiled = project.compile(query, dialect=args.dialect, **options)
     _warn(compiled.warnings)
     if args.format == "json":
         _write(sys.stdout, json.dumps(compiled.to_dict(), ensure_ascii=False) + "\n")
@@ -307,6 +309,7 @@ def _run(args: argparse.Namespace) -> int:
     query = _read_query(args.query)  # the cheap check first
     user = user_from(args)
     project = _load(args)
+    given = _parameters(args, project)
     if args.limit is not None:
         query = query.model_copy(update={"limit": args.limit})
     with closing(project):
@@ -316,6 +319,7 @@ def _run(args: argparse.Namespace) -> int:
             if loaded:
                 _write(sys.stderr, f"loaded seeds: {', '.join(loaded)} into {_database(project)}\n")
         options: dict[str, Any] = {"timeout": args.timeout} if args.timeout is not None else {}
+        options.update(given)
         if user is not None:
             options["user"] = user
         result = project.run(query, **options)
@@ -323,6 +327,11 @@ def _run(args: argparse.Namespace) -> int:
     text = _RESULT_FORMATS[args.format](result)
     _write(sys.stdout, text if text.endswith("\n") else text + "\n")
     return 0
+
+
+def _parameters(args: argparse.Namespace, project: Project) -> dict[str, Any]:
+    """`parameters=` for the project's calls when `--param` was given, else nothing."""
+    return {"parameters": parameters_from(args, project.parameters)} if args.param else {}
 
 
 def _validate(args: argparse.Namespace) -> int:

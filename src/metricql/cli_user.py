@@ -1,12 +1,15 @@
-"""Command-line flags that run a query as an end user (see the README's Security section)."""
+"""Command-line flags of a query: who runs it (see the README's Security section) and the
+Lightdash parameter values it takes."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Collection
+from typing import Any
 
 from metricql.context import UserContext
-from metricql.errors import QueryError
+from metricql.errors import QueryError, did_you_mean
 
 
 def user_flags() -> argparse.ArgumentParser:
@@ -34,3 +37,42 @@ def user_from(args: argparse.Namespace) -> UserContext | None:
             hint='pass an object, e.g. \'{"region": "NA"}\'',
         ) from None
     return UserContext(attributes=attributes, email=args.user_email, custom_sql=args.custom_sql)
+
+
+def parameter_flags() -> argparse.ArgumentParser:
+    """`--param name=value`: a Lightdash parameter value (repeat a name for several values)."""
+    flags = argparse.ArgumentParser(add_help=False)
+    flags.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a Lightdash parameter value, e.g. region=US (repeat NAME for a multiple one)",
+    )
+    return flags
+
+
+def parameters_from(args: argparse.Namespace, known: Collection[str]) -> dict[str, Any]:
+    """The `--param` values by name (a list when a name repeats), each name one of `known`;
+    the values are checked against their definitions when the query compiles."""
+    values: dict[str, list[str]] = {}
+    for given in args.param:
+        name, sep, value = given.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise QueryError(
+                f"--param {given!r} is not NAME=VALUE",
+                hint="e.g. --param region=US (or --param orders.fx_rate=1.1)",
+            )
+        if name not in known:
+            raise QueryError(
+                f"--param names {name!r}, which the project does not define",
+                hint=did_you_mean(name, known, otherwise=f"parameters: {_listed(known)}"),
+                parameter=name,
+            )
+        values.setdefault(name, []).append(value)
+    return {n: v[0] if len(v) == 1 else v for n, v in values.items()}
+
+
+def _listed(names: Collection[str]) -> str:
+    return ", ".join(sorted(names)) or "none"
