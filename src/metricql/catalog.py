@@ -18,6 +18,7 @@ from metricql.compiler.display import ExploreSql
 from metricql.query.model import FilterRule
 from metricql.semantic.explore import Explore, Join, Table
 from metricql.semantic.fields import Dimension, Metric
+from metricql.semantic.parameters import parameter_config
 
 __all__ = ["explore_outline", "explore_summaries", "explore_summary", "explore_to_dict"]
 
@@ -157,6 +158,10 @@ def _table(table: Table, explore: Explore, render: ExploreSql) -> dict[str, Any]
         out["sqlWhere"] = render.compiled(table.sql_where)
     if table.case_sensitive is not None:
         out["caseSensitive"] = table.case_sensitive
+    prefix = f"{table.original_name}."  # the model's own parameters, as Lightdash's tables hold
+    own = {n[len(prefix) :]: p for n, p in explore.parameters.items() if n.startswith(prefix)}
+    if own:
+        out["parameters"] = {n: parameter_config(p) for n, p in own.items()}
     return out
 
 

@@ -27,6 +27,7 @@ from metricql.semantic.refs import (
     interval_parts,
     marker_kind,
     metric_ref_id,
+    parameter_ref_name,
 )
 
 __all__ = ["ExploreSql"]
@@ -89,4 +90,6 @@ class ExploreSql:
             return exp.Var(this=f"${{lightdash.{group}.{name}}}")
         if kind == "interval":
             return interval_parts(node)[0].transform(self._as_template)
+        if kind == "parameter":
+            return exp.Var(this=f"${{lightdash.parameters.{parameter_ref_name(node)}}}")
         return node

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from pydantic.alias_generators import to_camel
 
 from metricql.errors import MetricQLError, ProjectError, ProjectErrors
+from metricql.project.schema import ParameterSchema
 
 __all__ = ["ExploreJson", "FieldJson", "JoinJson", "TableJson", "read_explores_json"]
 
@@ -87,6 +88,7 @@ class TableJson(_In):
     case_sensitive: bool | None = None
     dimensions: dict[str, FieldJson] = Field(default_factory=dict)
     metrics: dict[str, FieldJson] = Field(default_factory=dict)
+    parameters: dict[str, ParameterSchema] = Field(default_factory=dict)  # the model's own
 
     _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
 

@@ -41,10 +41,12 @@ from metricql.semantic.fields import (
     TimeInterval,
     field_id,
 )
+from metricql.semantic.parameters import Parameter, parameter_definition, parameter_name
 from metricql.semantic.refs import (
     attribute_ref,
     interval_of,
     metric_ref,
+    parameter_ref,
     parse_snippet,
     substitute,
 )
@@ -121,7 +123,18 @@ class _Builder:
                 for w in spec.warnings
             ),
             source_dialect=self.dialect,
+            parameters=MappingProxyType(self._parameters()),
         )
+
+    def _parameters(self) -> dict[str, Parameter]:
+        """Each table's model parameters as `<model>.<name>`; the project's are not in an
+        explore's JSON (Lightdash keeps them per project)."""
+        return {
+            f"{model}.{n}": parameter_definition(f"{model}.{n}", p)
+            for t in self.spec.tables.values()
+            for model in [t.original_name or t.name]
+            for n, p in t.parameters.items()
+        }
 
     def _guard(self, default: Any, build: Callable[..., Any], *args: Any) -> Any:
         """`build(*args)`, or `default` with the problem kept: report all problems at once."""
@@ -296,6 +309,9 @@ class _Builder:
             marker = attribute_ref(ref)
             if marker is not None:
                 return marker
+            parameter = parameter_name(ref)
+            if parameter is not None:  # a query without its definition raises when compiled
+                return parameter_ref(parameter)
             if other is None:
                 raise BadReference(ref, "compiled SQL holds only ${lightdash.…} references")
             return other(ref, has_aggregate)

@@ -142,18 +142,32 @@ def parameter_literal(parameter: Parameter, value: Any) -> exp.Expr:
 
 def project_parameters(project: ProjectSchema) -> dict[str, Parameter]:
     """Every parameter: lightdash.config.yml's by name, each model's as `<model>.<name>`."""
-    out = {n: _parameter(n, p) for n, p in project.parameters.items()}
+    out = {n: parameter_definition(n, p) for n, p in project.parameters.items()}
     for model in project.models:
         out.update(
             {
-                f"{model.name}.{n}": _parameter(f"{model.name}.{n}", p)
+                f"{model.name}.{n}": parameter_definition(f"{model.name}.{n}", p)
                 for n, p in model.meta.parameters.items()
             }
         )
     return out
 
 
-def _parameter(name: str, schema: ParameterSchema) -> Parameter:
+def parameter_config(parameter: Parameter) -> dict[str, Any]:
+    """The definition as Lightdash's YAML writes it (a model's `meta.parameters` entry)."""
+    out = {
+        k: v for k, v in parameter.to_dict().items() if k not in ("name", "optionsFromDimension")
+    }
+    if "allowCustomValues" in out:
+        out["allow_custom_values"] = out.pop("allowCustomValues")
+    if parameter.options_from_dimension:
+        model, dimension = parameter.options_from_dimension
+        out["options_from_dimension"] = {"model": model, "dimension": dimension}
+    return out
+
+
+def parameter_definition(name: str, schema: ParameterSchema) -> Parameter:
+    """The definition of parameter `name` (`<name>` or `<model>.<name>`) from its YAML."""
     source = schema.options_from_dimension
     return Parameter(
         name=name,
