@@ -86,8 +86,11 @@ class Finalizer:
                 _FINAL_TREES.clear()  # bounded; refilled by the next compiles
             _FINAL_TREES[key] = entry
         final = entry[1]
-        if final is not None:
-            return final.copy()
+        return final.copy() if final is not None else self.fresh(tree)
+
+    def fresh(self, tree: exp.Expr) -> exp.Expr:
+        """A copy of a query's own tree (a table calculation) with every marker replaced,
+        uncached: such trees live for one query and would only crowd the explore's out."""
         out = tree.transform(self._replace)
         return _multi_valued(out) if any(True for _ in out.find_all(exp.Tuple)) else out
 

@@ -117,7 +117,7 @@ def _calculations(r: _Render, source: str) -> tuple[CTEs, str]:
     ctes: CTEs = []
     for i, level in enumerate(levels(r.plan.calculations)):
         calcs = [
-            exp.alias_(r.finalizer.tree(c.expression), quoted(c.name), copy=False) for c in level
+            exp.alias_(r.finalizer.fresh(c.expression), quoted(c.name), copy=False) for c in level
         ]
         ctes.append((f"table_calculations_{i}", _star_plus(source, calcs)))
         source = ctes[-1][0]
