@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlglot import exp
 
-from metricql.errors import CompileError, MetricQLError
+from metricql.errors import CompileError, MetricQLError, did_you_mean
 from metricql.project.schema import JoinMeta
 from metricql.query.model import FilterRule
 from metricql.semantic.explore import Table
@@ -59,6 +59,27 @@ def shared_table(
     return table
 
 
+def _checked_kept(keep: set[str], model: ModelDef, key: str) -> set[str]:
+    """A join's `fields:` entries as field names: an interval child (`signed_up_month`) keeps
+    its base dimension; an entry naming no field is an error (it would hide nothing silently)."""
+    children = {
+        f"{d.name}_{i.value.lower()}": d.name
+        for d in model.dimensions.values()
+        for i in d.intervals
+    }
+    known = {*model.dimensions, *model.metrics, *model.field_errors, *children}
+    unknown = sorted(keep - known)
+    if unknown:
+        raise CompileError(
+            f"fields of join {key}: {unknown[0]!r} is no dimension or metric of model "
+            f"{model.name!r}",
+            hint=did_you_mean(unknown[0], known, otherwise="list fields, set_name* or -field"),
+            model=model.name,
+            file=str(model.schema.file) if model.schema.file else None,
+        )
+    return {children.get(name, name) for name in keep}
+
+
 def _table(key: str, model: ModelDef, resolver: Resolver, join: JoinMeta | None) -> Table:
     label = (join.label or friendly_name(join.alias)) if join and join.alias else model.label
     if join and join.label:
@@ -74,6 +95,7 @@ def _table(key: str, model: ModelDef, resolver: Resolver, join: JoinMeta | None)
                 file=str(model.schema.file) if model.schema.file else None,
             )
         )
+        keep = _checked_kept(keep, model, key)
     on_dims = resolver.join_dimensions.get(key, set())
     errors = {
         field_id(key, name): err
