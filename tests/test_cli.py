@@ -86,7 +86,10 @@ class FakeProject:
             warnings=("beware of fan-out",),
         )
 
-    def run(self, query: MetricQuery, *, connection: Any = None) -> QueryResult:
+    def run(
+        self, query: MetricQuery, *, connection: Any = None, stream: bool = False
+    ) -> QueryResult:
+        self.streamed = stream
         compiled = self.compile(query)
         rows = [("completed", 3), ('a, "b"', None)]
         return QueryResult.from_rows(compiled, [f.id for f in FIELDS], rows)
@@ -152,6 +155,7 @@ def test_run_csv_and_json(
 ) -> None:
     assert main(["run", str(fake.root), str(query_file), "--format", "csv"]) == 0
     assert capsys.readouterr().out == 'orders_status,orders_count\ncompleted,3\n"a, ""b""",\n'
+    assert fake.streamed  # CSV is written as the warehouse's batches arrive
     assert main(["run", str(fake.root), str(query_file), "-f", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert [f["id"] for f in out["fields"]] == ["orders_status", "orders_count"]

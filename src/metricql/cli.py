@@ -322,6 +322,12 @@ def _run(args: argparse.Namespace) -> int:
         options.update(given)
         if user is not None:
             options["user"] = user
+        if args.format == "csv":  # streamed: one warehouse batch in memory at a time
+            with project.run(query, stream=True, **options) as streamed:
+                _warn(streamed.warnings)
+                for chunk in streamed.csv_chunks():
+                    _write(sys.stdout, chunk)
+            return 0
         result = project.run(query, **options)
     _warn(result.warnings)
     text = _RESULT_FORMATS[args.format](result)
