@@ -320,6 +320,17 @@ def test_no_group_by_is_one_column(project: mq.Project, duck: duckdb.DuckDBPyCon
             },
             "orders_order_count_sum",
         ),
+        (
+            {
+                "indexColumn": _ref("orders_status"),
+                "valuesColumns": _ref("orders_order_count"),
+                "sortBy": [
+                    {"reference": "orders_status", "direction": "ASC"},
+                    {"reference": "orders_status", "direction": "DESC"},
+                ],
+            },
+            "orders_status",
+        ),
     ],
 )
 def test_bad_pivots_are_named_query_errors(

@@ -222,8 +222,12 @@ def _keys(
 ) -> tuple[tuple[PivotSortKey, ...], tuple[PivotSortKey, ...]]:
     rows: list[PivotSortKey] = []
     columns: list[PivotSortKey] = []
-    firsts = {s.reference: s for s in reversed(config.sort_by)}  # a repeated sort: first wins
-    for sort in (s for s in config.sort_by if firsts[s.reference] is s):
+    seen: set[str] = set()
+    for sort in config.sort_by:  # a field sorted twice has no one meaning: refused, not guessed
+        if sort.reference in seen:
+            raise _error(f"pivot sort names {sort.reference!r} twice", sort.reference)
+        seen.add(sort.reference)
+    for sort in config.sort_by:
         key = PivotSortKey(sort.reference, sort.direction == "DESC", sort.reference in values)
         if sort.reference in index or key.is_value:
             rows.append(key)
