@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import re
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -124,7 +125,9 @@ def _call_text(text: str, open_at: int) -> str | None:
 
 def _literal_arguments(call: str, shown: str, issues: list[Issue]) -> dict[str, Any]:
     try:  # Jinja's call syntax is Python's; ast only parses, it never runs anything
-        tree = ast.parse(f"config{call}", mode="eval").body
+        with warnings.catch_warnings():  # odd text (`1abc`) warns on stderr before failing
+            warnings.simplefilter("ignore", SyntaxWarning)
+            tree = ast.parse(f"config{call}", mode="eval").body
     except (SyntaxError, ValueError, RecursionError, MemoryError):  # hostile text: not literal
         issues.append(_jinja(shown, f"config{_short(call)} is not literal"))
         return {}
