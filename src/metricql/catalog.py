@@ -138,6 +138,7 @@ def _table(table: Table, explore: Explore, render: ExploreSql) -> dict[str, Any]
         "primaryKey": list(table.primary_key),
         "requiredFilters": [_filter(r, explore) for r in table.default_filters],
         "requiredAttributes": _attributes(table.required_attributes),
+        **_any_attributes(table.any_attributes),
         "groupDetails": {},
         "orderFieldsBy": "INDEX",
         "hidden": table.hidden,
@@ -212,6 +213,7 @@ def _common(field: Dimension | Metric, kind: str) -> dict[str, Any]:
         "index": field.index,
         "groups": list(field.groups),
         "requiredAttributes": _attributes(field.required_attributes),
+        **_any_attributes(field.any_attributes),
     }
     if field.format is not None:
         out["format"] = field.format
@@ -231,6 +233,15 @@ def _filter(rule: FilterRule, explore: Explore) -> dict[str, Any]:
 
 def _attributes(required: Mapping[str, Sequence[str]]) -> dict[str, str | list[str]]:
     return {k: v[0] if len(v) == 1 else list(v) for k, v in required.items()}
+
+
+def _any_attributes(groups: Sequence[Mapping[str, Sequence[str]]]) -> dict[str, Any]:
+    """`anyAttributes` as Lightdash writes it (one mapping); a field that inherits several
+    groups gets the list of them, which `load_explores_json` reads back."""
+    if not groups:
+        return {}
+    shown = [_attributes(g) for g in groups]
+    return {"anyAttributes": shown[0] if len(shown) == 1 else shown}
 
 
 def _part(relation: exp.Expr, key: str) -> str:

@@ -37,6 +37,15 @@ def _attribute_map(value: Any) -> Any:
     }
 
 
+def _attribute_groups(value: Any) -> Any:
+    """`anyAttributes`: Lightdash's one mapping, or the list of them metricql writes when a
+    field inherits several groups (each must be met)."""
+    if value is None:
+        return ()
+    groups = value if isinstance(value, list) else [value]
+    return tuple(_attribute_map(g) for g in groups if g)
+
+
 class FieldJson(_In):
     """A CompiledDimension or CompiledMetric."""
 
@@ -57,6 +66,7 @@ class FieldJson(_In):
     is_additional_dimension: bool = False
     case_sensitive: bool | None = None
     required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    any_attributes: tuple[dict[str, tuple[str, ...]], ...] = ()
     filters: tuple[dict[str, Any], ...] = ()
     percentile: float | None = None
     distinct_keys: tuple[str, ...] = ()
@@ -64,6 +74,7 @@ class FieldJson(_In):
     show_underlying_values: tuple[str, ...] = ()
 
     _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
+    _any = field_validator("any_attributes", mode="before")(_attribute_groups)
 
     @field_validator("format", mode="before")
     @classmethod
@@ -84,6 +95,7 @@ class TableJson(_In):
     primary_key: tuple[str, ...] = ()
     required_filters: tuple[dict[str, Any], ...] = ()
     required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    any_attributes: tuple[dict[str, tuple[str, ...]], ...] = ()
     hidden: bool = False
     case_sensitive: bool | None = None
     dimensions: dict[str, FieldJson] = Field(default_factory=dict)
@@ -91,6 +103,7 @@ class TableJson(_In):
     parameters: dict[str, ParameterSchema] = Field(default_factory=dict)  # the model's own
 
     _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
+    _any = field_validator("any_attributes", mode="before")(_attribute_groups)
 
     @field_validator("primary_key", mode="before")
     @classmethod

@@ -66,9 +66,9 @@ PRESENTATION_ONLY: Mapping[str, frozenset[str]] = MappingProxyType(
 # Lightdash keys that change results or access, which metricql does not apply yet.
 NOT_IMPLEMENTED: Mapping[str, frozenset[str]] = MappingProxyType(
     {
-        "model meta": frozenset({"any_attributes", "pre_aggregates"}),
-        "dimension": frozenset({"any_attributes", "timestamp_domain"}),
-        "metric": frozenset({"any_attributes"}),
+        "model meta": frozenset({"pre_aggregates"}),
+        "dimension": frozenset({"timestamp_domain"}),
+        "metric": frozenset(),
         "explore": frozenset(),
         "join": frozenset(),
         "column meta": frozenset(),

@@ -61,10 +61,11 @@ class DimensionMeta(_Meta):
     groups: tuple[str, ...] = ()
     case_sensitive: bool | None = None
     required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    any_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     line: int | None = None  # of the YAML mapping; not a key users write
 
     _tuples = field_validator("groups", mode="before")(_as_tuple)
-    _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
+    _attrs = field_validator("required_attributes", "any_attributes", mode="before")(_attribute_map)
     _line = model_validator(mode="before")(_with_line)
 
     @field_validator("sql", "label", "description", "format", mode="before")
@@ -90,12 +91,13 @@ class MetricMeta(_Meta):
     distinct_keys: tuple[str, ...] = ()
     show_underlying_values: tuple[str, ...] = ()
     required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    any_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     line: int | None = None  # of the YAML mapping; not a key users write
 
     _tuples = field_validator(
         "groups", "distinct_keys", "show_underlying_values", "filters", mode="before"
     )(_as_tuple)
-    _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
+    _attrs = field_validator("required_attributes", "any_attributes", mode="before")(_attribute_map)
     _line = model_validator(mode="before")(_with_line)
 
     @field_validator("sql", mode="before")
@@ -179,6 +181,7 @@ class ModelMeta(_Meta):
     required_filters: tuple[dict[str, Any], ...] = ()
     default_filters: tuple[dict[str, Any], ...] = ()
     required_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    any_attributes: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     hidden: bool = False
     case_sensitive: bool | None = None
     explores: dict[str, ExploreMeta] = Field(default_factory=dict)
@@ -188,7 +191,7 @@ class ModelMeta(_Meta):
     _tuples = field_validator(
         "groups", "primary_key", "joins", "required_filters", "default_filters", mode="before"
     )(_as_tuple)
-    _attrs = field_validator("required_attributes", mode="before")(_attribute_map)
+    _attrs = field_validator("required_attributes", "any_attributes", mode="before")(_attribute_map)
 
     @field_validator("metrics", "explores", "sets", "parameters", mode="before")
     @classmethod

@@ -56,6 +56,7 @@ class Table:
     required_attributes: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    any_attributes: tuple[Mapping[str, tuple[str, ...]], ...] = ()  # see fields.Dimension
     hidden: bool = False
     case_sensitive: bool | None = None
     # field id → the error that left the field out (the rest of the table works)

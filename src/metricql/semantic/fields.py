@@ -250,6 +250,8 @@ class Dimension:
     required_attributes: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # `any_attributes`, own and inherited: each group needs one attribute with a listed value
+    any_attributes: tuple[Mapping[str, tuple[str, ...]], ...] = ()
     index: int = 0
     meta: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -288,6 +290,8 @@ class Metric:
     required_attributes: Mapping[str, tuple[str, ...]] = field(
         default_factory=lambda: MappingProxyType({})
     )
+    # `any_attributes`, own and inherited: each group needs one attribute with a listed value
+    any_attributes: tuple[Mapping[str, tuple[str, ...]], ...] = ()
     index: int = 0
     show_underlying_values: tuple[str, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))

@@ -15,7 +15,7 @@ How each part becomes a tree:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -166,6 +166,7 @@ class _Builder:
                 self._rule(r, key, f"requiredFilters of {key}") for r in table.required_filters
             ),
             required_attributes=MappingProxyType(dict(table.required_attributes)),
+            any_attributes=_groups(table.any_attributes),
             hidden=table.hidden,
             case_sensitive=table.case_sensitive,
         )
@@ -220,6 +221,7 @@ class _Builder:
             round=spec.round,
             case_sensitive=spec.case_sensitive,
             required_attributes=MappingProxyType(dict(spec.required_attributes)),
+            any_attributes=_groups(spec.any_attributes),
             index=spec.index,
         )
 
@@ -250,6 +252,7 @@ class _Builder:
             format=spec.format,
             round=spec.round,
             required_attributes=MappingProxyType(dict(spec.required_attributes)),
+            any_attributes=_groups(spec.any_attributes),
             index=spec.index,
             show_underlying_values=spec.show_underlying_values,
         )
@@ -401,3 +404,9 @@ def _tables(tree: exp.Expr, own: str) -> frozenset[str]:
     """Tables a tree's columns are qualified with (its own table when none is)."""
     names = {c.table for c in tree.find_all(exp.Column) if c.table}
     return frozenset(names or {own})
+
+
+def _groups(
+    groups: tuple[Mapping[str, tuple[str, ...]], ...],
+) -> tuple[Mapping[str, tuple[str, ...]], ...]:
+    return tuple(MappingProxyType(dict(g)) for g in groups if g)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any, Literal
 
 from sqlglot import exp
@@ -32,6 +33,7 @@ from metricql.semantic.refs import (
 
 Mode = Literal["dimension", "aggregate", "metric", "post", "join", "where"]
 Required = Mapping[str, tuple[str, ...]]
+AnyOf = tuple[Required, ...]  # `any_attributes` groups: each needs one matching attribute
 
 
 def merge_required(a: Required, b: Required) -> Required:
@@ -48,6 +50,16 @@ def merge_required(a: Required, b: Required) -> Required:
     return out
 
 
+def merge_any(a: AnyOf, b: AnyOf) -> AnyOf:
+    """Both lists of `any_attributes` groups at once (every group must still be met)."""
+    return a + tuple(g for g in b if g not in a) if b else a
+
+
+def own_any(attributes: Required) -> AnyOf:
+    """A field's or table's own `any_attributes` as a list of groups (none when empty)."""
+    return (MappingProxyType(dict(attributes)),) if attributes else ()
+
+
 @dataclass(frozen=True, slots=True)
 class Resolved:
     """A resolved snippet: its tree and the tables and metrics it reads."""
@@ -56,6 +68,7 @@ class Resolved:
     tables: frozenset[str]
     metrics: frozenset[str] = frozenset()
     required: Required = field(default_factory=dict)  # of every dimension it reads
+    any_of: AnyOf = ()  # likewise, `any_attributes`
     size: int = 0  # nodes of the tree, counted before it is built (see Limits.resolved_sql)
 
 
@@ -71,6 +84,7 @@ class _State:
     tables: set[str] = field(default_factory=set)
     metrics: set[str] = field(default_factory=set)
     required: Required = field(default_factory=dict)
+    any_of: AnyOf = ()
     size: int = 0
 
 
@@ -165,7 +179,7 @@ class Resolver:
             parent = self.dimension(key, base.name)
             zoned = base.meta.convert_timezone is not False
             tree: exp.Expr = interval_of(parent.tree.copy(), interval, base.type, zoned=zoned)
-            result = Resolved(tree, parent.tables, required=parent.required)
+            result = Resolved(tree, parent.tables, required=parent.required, any_of=parent.any_of)
         else:
             if (key, name) in self._stack:
                 start = self._stack.index((key, name))
@@ -191,8 +205,12 @@ class Resolver:
                 result = self.resolve(ddef.snippet, key, "dimension", f"dimension {name}")
             finally:
                 self._stack.pop()
-            own = ddef.meta.required_attributes
-            result = replace(result, required=merge_required(result.required, own))
+            meta = ddef.meta
+            result = replace(
+                result,
+                required=merge_required(result.required, meta.required_attributes),
+                any_of=merge_any(result.any_of, own_any(meta.any_attributes)),
+            )
         self._dims[(key, name)] = result
         return result
 
@@ -208,7 +226,12 @@ class Resolver:
         if uses_table:
             state.tables.add(key)
         return Resolved(
-            tree, frozenset(state.tables), frozenset(state.metrics), state.required, state.size
+            tree,
+            frozenset(state.tables),
+            frozenset(state.metrics),
+            state.required,
+            state.any_of,
+            state.size,
         )
 
     def _reference(self, ref: str, state: _State) -> exp.Expr:
@@ -260,6 +283,7 @@ class Resolver:
                 )
             state.tables.update(resolved.tables or {table})
             state.required = merge_required(state.required, resolved.required)
+            state.any_of = merge_any(state.any_of, resolved.any_of)
             return exp.Paren(this=resolved.tree.copy())
         broken = model.field_errors.get(name)
         if broken is not None:

@@ -26,7 +26,7 @@ from metricql.semantic.fields import (
     friendly_name,
 )
 from metricql.semantic.models import DimDef, MetricDef, ModelDef
-from metricql.semantic.resolve import Mode, Resolver, merge_required
+from metricql.semantic.resolve import AnyOf, Mode, Resolver, merge_any, merge_required, own_any
 from metricql.semantic.sets import expand_fields
 
 TableCache = dict[tuple[Any, ...], Table]
@@ -132,6 +132,7 @@ def _table(key: str, model: ModelDef, resolver: Resolver, join: JoinMeta | None)
         metrics=MappingProxyType(metrics),
         primary_key=meta.primary_key,
         required_attributes=MappingProxyType(dict(meta.required_attributes)),
+        any_attributes=own_any(meta.any_attributes),
         hidden=bool(join and join.hidden),
         case_sensitive=meta.case_sensitive,
         row_filter=_row_filter(key, model, resolver),
@@ -180,6 +181,7 @@ def _dimensions(
         "round": meta.round,
         "case_sensitive": meta.case_sensitive,
         "required_attributes": MappingProxyType(dict(resolved.required)),  # own + inherited
+        "any_attributes": resolved.any_of,  # own + inherited
     }
     yield Dimension(
         name=ddef.name,
@@ -238,6 +240,7 @@ def _metric(
         required_attributes=MappingProxyType(
             dict(merge_required(_metric_attributes(mdef, resolver.tables[key]), resolved.required))
         ),
+        any_attributes=merge_any(_metric_any(mdef, resolver.tables[key]), resolved.any_of),
         show_underlying_values=meta.show_underlying_values,
         filters=_metric_filters(mdef, key, resolver),
     )
@@ -249,6 +252,15 @@ def _metric_attributes(mdef: MetricDef, model: ModelDef) -> dict[str, tuple[str,
     if mdef.dimension_reference and mdef.dimension_reference in model.dimensions:
         inherited = dict(model.dimensions[mdef.dimension_reference].meta.required_attributes)
     return {**inherited, **mdef.meta.required_attributes}
+
+
+def _metric_any(mdef: MetricDef, model: ModelDef) -> AnyOf:
+    """A column metric inherits the `any_attributes` of its dimension, too."""
+    own = own_any(mdef.meta.any_attributes)
+    if mdef.dimension_reference and mdef.dimension_reference in model.dimensions:
+        dimension = model.dimensions[mdef.dimension_reference]
+        return merge_any(own_any(dimension.meta.any_attributes), own)
+    return own
 
 
 def _metric_filters(mdef: MetricDef, key: str, resolver: Resolver) -> tuple[FilterRule, ...]:

@@ -1,9 +1,11 @@
-"""Access control: `required_attributes` on explores, tables and fields; the custom-SQL
-permission and policy; user attributes in filter values.
+"""Access control: `required_attributes` and `any_attributes` on explores, tables and fields;
+the custom-SQL permission and policy; user attributes in filter values.
 
 A table or field with `required_attributes: {attr: value | [values]}` is visible only to users
-who have every listed attribute with one of the listed values. Without a user context nothing
-protected is visible: the safe default for a library that cannot know who is asking.
+who have every listed attribute with one of the listed values; with `any_attributes` (same
+shape), to users who have at least one of them. A field reading protected fields carries their
+protection too, so it needs all of it. Without a user context nothing protected is visible:
+the safe default for a library that cannot know who is asking.
 
 The check is one walk over the plan's access closure (`Plan.reads`: every explore field the
 compiled SQL reads, through custom dimensions, bins, additional metrics and their filters,
@@ -14,7 +16,7 @@ only what the user asked for or may see, never the attribute values that would o
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
@@ -41,7 +43,7 @@ from metricql.query.model import (
     MetricQuery,
     rules,
 )
-from metricql.semantic.explore import Explore
+from metricql.semantic.explore import Explore, Table
 from metricql.semantic.fields import Dimension, Metric
 from metricql.semantic.refs import parse_snippet
 
@@ -53,27 +55,45 @@ _TOKEN = re.compile(
 _ASK = "ask an administrator for access"
 
 
-def allowed(required: Mapping[str, tuple[str, ...]], user: UserContext | None) -> bool:
-    """True when `user` has every required attribute with an allowed value."""
-    if not required:
+Attributes = Mapping[str, tuple[str, ...]]
+
+
+def allowed(
+    required: Attributes, user: UserContext | None, any_of: tuple[Attributes, ...] = ()
+) -> bool:
+    """True when `user` has every required attribute with an allowed value, and for each
+    `any_attributes` group at least one of its attributes with an allowed value."""
+    if not required and not any_of:
         return True
     if user is None:
         return False
-    for name, values in required.items():
+    has = _has_value(user)
+    return all(has(name, values) for name, values in required.items()) and all(
+        any(has(name, values) for name, values in group.items()) for group in any_of
+    )
+
+
+def permits(user: UserContext | None, item: Table | Dimension | Metric) -> bool:
+    """True when `user` may see a table or field (its required and any attributes)."""
+    return allowed(item.required_attributes, user, item.any_attributes)
+
+
+def _has_value(user: UserContext) -> Callable[[str, tuple[str, ...]], bool]:
+    def has(name: str, values: tuple[str, ...]) -> bool:
         have = user.attributes.get(name)
         have_values = (
             set(have) if isinstance(have, tuple) else {have} if have is not None else set()
         )
-        if not have_values & set(values):
-            return False
-    return True
+        return bool(have_values & set(values))
+
+    return has
 
 
 def may_see(explore: Explore, user: UserContext | None) -> bool:
     """True when `user` may see the explore: its own `required_attributes` (an additional
     explore under `meta.explores`) and its base table's."""
     base = explore.tables[explore.base_table]
-    return allowed(explore.required_attributes, user) and allowed(base.required_attributes, user)
+    return allowed(explore.required_attributes, user) and permits(user, base)
 
 
 def check_explore(explore: Explore, user: UserContext | None) -> None:
@@ -94,7 +114,7 @@ def check_fields(
 ) -> None:
     """ForbiddenError for the first protected field or joined table the query touches."""
     for table_name in tables:
-        if not allowed(explore.tables[table_name].required_attributes, user):
+        if not permits(user, explore.tables[table_name]):
             raise ForbiddenError(
                 f"the query needs table {table_name!r}, which this user may not access",
                 hint=_ASK,
@@ -103,7 +123,7 @@ def check_fields(
             )
     for fid in field_ids:
         field = explore.dimensions.get(fid) or explore.metrics.get(fid)
-        if field is not None and not allowed(field.required_attributes, user):
+        if field is not None and not permits(user, field):
             raise ForbiddenError(
                 f"field {fid!r} requires user attributes this user does not have",
                 hint=_ASK,
@@ -124,10 +144,10 @@ def visible_explore(explore: Explore, user: UserContext | None) -> Explore | Non
     """The explore as `user` may see it (protected tables and fields removed), or None."""
     if not may_see(explore, user):
         return None
-    tables = {k: t for k, t in explore.tables.items() if allowed(t.required_attributes, user)}
+    tables = {k: t for k, t in explore.tables.items() if permits(user, t)}
 
     def keep(field: Dimension | Metric) -> bool:
-        return field.table in tables and allowed(field.required_attributes, user)
+        return field.table in tables and permits(user, field)
 
     return replace(
         explore,
