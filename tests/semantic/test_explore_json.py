@@ -297,3 +297,83 @@ def test_bad_explore_json_raises_a_named_error(case: str, source: Any) -> None:
     with pytest.raises(mq.ProjectError) as info:
         mq.load_explores_json(source)
     assert info.value.code in ("project_error", "project_errors") and info.value.hint
+
+
+def _decorated() -> dict[str, Any]:
+    """`_lightdash_explore()` with the descriptive keys Lightdash writes besides the ones read."""
+    explore = _lightdash_explore()
+    explore.update(tags=["core"], groupLabel="Sales", ymlPath="models/orders.yml", type="default")
+    table = explore["tables"]["orders"]
+    table.update(
+        database="db",
+        schema="main",
+        orderFieldsBy="LABEL",
+        groupDetails={},
+        lineageGraph={},
+        source={"path": "models/orders.yml", "content": ""},
+    )
+    for dim in table["dimensions"].values():
+        dim.update(fieldType="dimension", table="orders", tableLabel="Orders", urls=[])
+        dim.update(tablesReferences=["orders"], tablesRequiredAttributes={})
+    for metric in table["metrics"].values():
+        metric.update(fieldType="metric", table="orders", formatOptions={"type": "default"})
+    return explore
+
+
+def test_descriptive_lightdash_keys_are_accepted() -> None:
+    plain = mq.load_explores_json([_lightdash_explore()])["orders"]
+    decorated = mq.load_explores_json([_decorated()])["orders"]
+    assert sorted(decorated.dimensions) == sorted(plain.dimensions)
+    assert sorted(decorated.metrics) == sorted(plain.metrics)
+
+
+UNKNOWN = [
+    ("explore", lambda e: e, "pre_aggregates", "pre_aggregates"),
+    (
+        "table",
+        lambda e: e["tables"]["orders"],
+        "rowLevelSecurity",
+        "tables.orders.rowLevelSecurity",
+    ),
+    (
+        "dimension",
+        lambda e: e["tables"]["orders"]["dimensions"]["status"],
+        "maskingPolicy",
+        "tables.orders.dimensions.status.maskingPolicy",
+    ),
+    (
+        "metric",
+        lambda e: e["tables"]["orders"]["metrics"]["revenue"],
+        "sqlFilter",
+        "tables.orders.metrics.revenue.sqlFilter",
+    ),
+]
+
+
+@pytest.mark.parametrize(("where", "node", "key", "path"), UNKNOWN, ids=[u[0] for u in UNKNOWN])
+def test_an_unknown_key_is_a_named_error_not_dropped(
+    where: str, node: Any, key: str, path: str
+) -> None:
+    explore = _decorated()
+    node(explore)[key] = {"anything": True}
+    with pytest.raises(mq.ProjectError) as info:
+        mq.load_explores_json([explore])
+    assert path in info.value.message and info.value.hint
+    assert info.value.context["keys"] == [path]
+
+
+def test_an_unknown_join_key_is_a_named_error(project: mq.Project) -> None:
+    data = mq.explore_to_dict(project.explores["orders"])
+    data["joinedTables"][0]["joinFilter"] = "x"
+    with pytest.raises(mq.ProjectError, match=r"joinedTables\.0\.joinFilter"):
+        mq.load_explores_json([data])
+
+
+def test_one_explore_with_an_unknown_key_names_that_explore(project: mq.Project) -> None:
+    good = [mq.explore_to_dict(e) for e in project.explores.values()]
+    bad = _decorated()
+    bad["name"] = "orders_v2"
+    bad["tables"]["orders"]["anyNewAccessRule"] = {"x": "y"}
+    with pytest.raises(mq.ProjectError) as info:
+        mq.load_explores_json([*good, bad])
+    assert info.value.context["explore"] == "orders_v2"

@@ -2,7 +2,9 @@
 
 Accepted: a list of explores, `{"explores": [...]}`, a single explore, or a mapping of name →
 explore; as Python objects, JSON text or a path to a `.json` file. Entries carrying `errors`
-(Lightdash's ExploreError) are kept apart. Unknown keys are ignored (the format grows).
+(Lightdash's ExploreError) are kept apart. A key is either read, ignored on purpose (it only
+describes or presents: `IGNORED`), or an error naming it: a key metricql does not know may change
+who sees what or which rows count (`anyAttributes` once did), so it never vanishes silently.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -17,6 +20,7 @@ from pydantic.alias_generators import to_camel
 
 from metricql.errors import MetricQLError, ProjectError, ProjectErrors
 from metricql.project.schema import ParameterSchema
+from metricql.query.keys import read_keys
 
 __all__ = ["ExploreJson", "FieldJson", "JoinJson", "TableJson", "read_explores_json"]
 
@@ -138,6 +142,54 @@ class ExploreJson(_In):
     warnings: tuple[Any, ...] = ()
 
 
+# Keys of Lightdash's compiled Explore that only describe or present (labels, UI hints,
+# lineage, where a field was defined) or are derived from keys metricql reads itself
+# (`tablesReferences`, `tablesRequiredAttributes`: metricql checks every table a query joins).
+IGNORED: Mapping[str, frozenset[str]] = MappingProxyType(
+    {
+        "ExploreJson": frozenset(
+            {"tags", "groupLabel", "warehouse", "ymlPath", "sqlPath", "type", "spotlight",
+             "aiHint", "databricksCompute", "unfilteredTables"}
+        ),
+        "TableJson": frozenset(
+            {"database", "schema", "orderFieldsBy", "groupLabel", "groupDetails",
+             "defaultTimeDimension", "defaultShowUnderlyingValues", "aiHint", "warnings",
+             "lineageGraph", "source", "spotlight"}
+        ),
+        "FieldJson": frozenset(
+            {"fieldType", "table", "tableLabel", "source", "compact", "groupLabel", "group",
+             "urls", "tags", "parameterReferences", "colors", "aiHint", "image",
+             "tablesReferences", "tablesRequiredAttributes", "formatOptions",
+             "defaultTimeDimension", "spotlight"}
+        ),
+        "JoinJson": frozenset({"label", "parameterReferences", "tablesReferences"}),
+    }
+)  # fmt: skip
+
+
+def unknown_keys(entry: Any) -> list[str]:
+    """Path of every key of one compiled Explore that metricql neither reads nor ignores."""
+    found = _unknown(ExploreJson, entry, "")
+    tables = entry.get("tables") if isinstance(entry, Mapping) else None
+    for name, table in tables.items() if isinstance(tables, Mapping) else ():
+        found += _unknown(TableJson, table, f"tables.{name}.")
+        for kind in ("dimensions", "metrics"):
+            fields = table.get(kind) if isinstance(table, Mapping) else None
+            for fname, spec in fields.items() if isinstance(fields, Mapping) else ():
+                found += _unknown(FieldJson, spec, f"tables.{name}.{kind}.{fname}.")
+    joins = entry.get("joinedTables") if isinstance(entry, Mapping) else None
+    for i, join in enumerate(joins if isinstance(joins, list) else ()):
+        found += _unknown(JoinJson, join, f"joinedTables.{i}.")
+    return found
+
+
+def _unknown(model: type[BaseModel], node: Any, at: str) -> list[str]:
+    if not isinstance(node, Mapping):
+        return []
+    known = read_keys(model) | IGNORED[model.__name__]
+    return [f"{at}{key}" for key in node if key not in known]
+
+
 def read_explores_json(source: Any) -> tuple[list[ExploreJson], list[dict[str, Any]]]:
     """Validated explores of `source`, and the ExploreError entries it holds."""
     entries = _entries(_load(source))
@@ -150,6 +202,10 @@ def read_explores_json(source: Any) -> tuple[list[ExploreJson], list[dict[str, A
             errored.append(
                 {"name": str(name), "label": entry.get("label"), "errors": entry["errors"]}
             )
+            continue
+        unknown = unknown_keys(entry)
+        if unknown:
+            problems.append(_unknown_error(str(name), unknown))
             continue
         try:
             explores.append(ExploreJson.model_validate(entry))
@@ -200,6 +256,18 @@ def _entries(data: Any) -> list[Any]:
     raise ProjectError(
         f"explores JSON must be a list of explores, not {type(data).__name__}",
         hint='send [explore, …] or {"explores": [explore, …]}',
+    )
+
+
+def _unknown_error(name: str, paths: list[str]) -> ProjectError:
+    more = f" (and {len(paths) - _MAX_SHOWN} more)" if len(paths) > _MAX_SHOWN else ""
+    return ProjectError(
+        f"explore {name!r} has keys metricql does not implement: "
+        f"{', '.join(paths[:_MAX_SHOWN])}{more}",
+        hint="remove them, or check that this Lightdash version's explore format is supported: "
+        "metricql would otherwise answer without their meaning",
+        explore=name,
+        keys=paths,
     )
 
 
