@@ -28,6 +28,7 @@ from metricql.errors import (
     MetricQLError,
     ProjectError,
     ProjectErrors,
+    QueryError,
     UnknownExploreError,
     WarehouseError,
     did_you_mean,
@@ -214,6 +215,7 @@ class Project:
         query shape's SQL (the shape cache), byte for byte what a fresh compile gives.
         """
         explore = self.explore(query.explore_name, user=user)
+        self._check_parameter_names(explore, query, parameters)
         options = self._options(
             dialect, user, now, max_limit=max_limit, strict=strict, parameters=parameters
         )
@@ -242,6 +244,7 @@ class Project:
     ) -> Explanation:
         """How `query` compiles: joins and why, fan-out, where metrics and filters go."""
         explore = self.explore(query.explore_name, user=user)
+        self._check_parameter_names(explore, query, parameters)
         options = self._options(dialect, user, now, parameters=parameters)
         return _paused(explain_query, explore, query, options)
 
@@ -256,8 +259,28 @@ class Project:
     ) -> CompiledQuery:
         """The single-row grand-total query of `query` (see `totals`)."""
         explore = self.explore(query.explore_name, user=user)
+        self._check_parameter_names(explore, query, parameters)
         options = self._options(dialect, user, now, parameters=parameters)
         return _paused(compile_totals, explore, query, options)
+
+    def _check_parameter_names(
+        self, explore: Explore, query: MetricQuery, given: Mapping[str, Any] | None
+    ) -> None:
+        """QueryError for a parameter value whose name the project does not define: a typo
+        would otherwise leave the parameter at its default and the numbers silently wrong.
+        Names of other explores' parameters pass (a dashboard sends its parameters to every
+        tile)."""
+        names = [*(given or ()), *(query.parameters or ())]
+        unknown = [n for n in names if n not in self._parameters and n not in explore.parameters]
+        if unknown:
+            known = sorted({*self._parameters, *explore.parameters})
+            raise QueryError(
+                f"parameter {unknown[0]!r} is not defined in this project",
+                hint=did_you_mean(unknown[0], known, otherwise="remove it")
+                if known
+                else "this project defines no parameters: remove it",
+                parameter=unknown[0],
+            )
 
     def _options(
         self,

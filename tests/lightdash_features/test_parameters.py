@@ -251,3 +251,33 @@ def test_templated_queries_keep_parameter_values(features: mq.Project) -> None:
         )
         sql = features.compile(query, parameters={"min_amount": amount, "region": f"R{n}"}).sql
         assert f">= {amount}" in sql and f"'{status}'" in sql and f"'R{n}'" in sql
+
+
+@pytest.mark.parametrize("where", ["argument", "query"])
+def test_a_misspelt_parameter_is_a_named_error_not_its_default(
+    features: mq.Project, where: str
+) -> None:
+    """`min_amont` would otherwise leave `min_amount` at its default: wrong numbers, no error."""
+    body: dict[str, Any] = {"dimensions": ["orders_is_large"], "metrics": ["orders_order_count"]}
+    kw: dict[str, Any] = {}
+    if where == "query":
+        body["parameters"] = {"min_amont": 20}
+    else:
+        kw["parameters"] = {"min_amont": 20}
+    query = mq.MetricQuery.model_validate({"exploreName": "orders", **body})
+    with pytest.raises(mq.QueryError) as info:
+        features.compile(query, **kw)
+    assert info.value.context["parameter"] == "min_amont"
+    assert "min_amount" in (info.value.hint or "")
+    with pytest.raises(mq.QueryError):
+        features.explain(query, **kw)
+    with pytest.raises(mq.QueryError):
+        features.compile_totals(query, **kw)
+
+
+def test_a_parameter_of_another_model_passes(features: mq.Project) -> None:
+    """A dashboard sends its parameters to every tile: a defined name this explore does not
+    use changes nothing."""
+    query = mq.MetricQuery(explore_name="orders", metrics=["orders_order_count"])
+    plain = features.compile(query).sql
+    assert features.compile(query, parameters={"region": "US", "statuses": ["placed"]}).sql == plain
