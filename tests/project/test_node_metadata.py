@@ -41,7 +41,7 @@ models:
             revenue: {type: sum, urls: [], fliters: []}
       - name: customer_id
         meta:
-          dimension: {type: number, any_attributes: {region: [EU]}}
+          dimension: {type: number, timestamp_domain: {start: 2020-01-01}}
   - name: customers
     meta:
       spotlight: {visibility: show}
@@ -91,7 +91,7 @@ def test_unknown_and_unapplied_keys_are_warnings_with_did_you_mean(shop: Path) -
     assert any("`fliters` in metric 'revenue' of column 'amount'" in w for w in warnings)
     assert any("`lable` in meta of model 'customers'" in w and "`label`?" in w for w in warnings)
     assert any(
-        "`any_attributes` of dimension of column 'customer_id' of model 'orders' is not "
+        "`timestamp_domain` of dimension of column 'customer_id' of model 'orders' is not "
         "implemented by metricql yet" in w
         for w in warnings
     )
