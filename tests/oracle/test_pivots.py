@@ -157,7 +157,18 @@ def test_default_column_limit_divides_lightdash_maximum_among_values(
             "groupByColumns": _ref("orders_order_date_day"),
         },
     )
-    assert '"column_index" <= 49' in project.compile(query).sql  # (100 - 1 index) // 2 values
+    # Lightdash's PivotQueryBuilder: floor(columnLimit / values), columnLimit 100 by default
+    assert '"column_index" <= 50' in project.compile(query).sql
+    as_rows = query.pivot_configuration.model_copy(update={"metrics_as_rows": True})  # type: ignore[union-attr]
+    assert (
+        '"column_index" <= 100'
+        in project.compile(query.model_copy(update={"pivot_configuration": as_rows})).sql
+    )
+    capped = query.pivot_configuration.model_copy(update={"column_limit": 7})  # type: ignore[union-attr]
+    assert (
+        '"column_index" <= 3'
+        in project.compile(query.model_copy(update={"pivot_configuration": capped})).sql
+    )
 
 
 def test_row_limit_counts_index_rows_not_raw_rows(
@@ -381,7 +392,7 @@ def test_pivot_details_and_arrow_table_lay_out_the_cells(
             "indexColumn": {"reference": "orders_order_date_year", "type": "time"},
             "valuesColumns": _ref("orders_total_revenue", "orders_order_count"),
             "groupByColumns": _ref("orders_status"),
-            "columnLimit": 3,
+            "columnLimit": 6,  # 6 cells of a laid-out row: 3 statuses × 2 values
         },
     )
     result = project.run(query, connection=duck)
@@ -458,7 +469,7 @@ def test_metrics_as_rows_lay_out_one_row_per_value(
     assert '"column_index" <= 2' in result.sql
     unlimited = query.pivot_configuration.model_copy(update={"column_limit": None})  # type: ignore[union-attr]
     whole = project.compile(query.model_copy(update={"pivot_configuration": unlimited})).sql
-    assert '"column_index" <= 99' in whole  # metrics as rows: the 100 cells are not divided
+    assert '"column_index" <= 100' in whole  # metrics as rows: the 100 cells are not divided
     table = result.to_pivot_arrow()
     cells = duck.sql(
         "SELECT date_trunc('year', order_date)::DATE, status, SUM(amount), COUNT(order_id) "

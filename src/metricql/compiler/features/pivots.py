@@ -23,7 +23,7 @@ from metricql.errors import QueryError
 from metricql.query.model import PivotConfiguration
 from metricql.semantic.fields import DimensionType, FieldKind
 
-MAX_COLUMNS = 100  # Lightdash's MAX_PIVOT_COLUMN_LIMIT: cells of one laid-out row
+MAX_COLUMNS = 100  # Lightdash's default pivot column limit (LIGHTDASH_PIVOT_TABLE_MAX_COLUMN_LIMIT)
 DEFAULT_ROW_LIMIT = 500  # Lightdash's DEFAULT_PIVOT_ROW_LIMIT
 ROW_INDEX = "row_index"
 COLUMN_INDEX = "column_index"
@@ -134,7 +134,7 @@ def pivot_plan(
         row_keys=row_keys,
         column_keys=column_keys,
         row_limit=limit if limit is not None else DEFAULT_ROW_LIMIT,
-        column_limit=column_limit(config, len(index), len(values)),
+        column_limit=column_limit(config, len(values)),
         config=config,
         totals=tuple(k for k, asked in _ASKED.items() if asked(config, len(index), len(group_by))),
     )
@@ -186,11 +186,12 @@ def pivot_scope(config: PivotConfiguration | None, dimension_ids: Sequence[str])
     return PivotScope(columns, tuple(d for d in dimension_ids if d not in columns))
 
 
-def column_limit(config: PivotConfiguration, index_count: int, value_count: int) -> int:
-    """Group-by combinations kept: a laid-out row holds at most MAX_COLUMNS cells."""
-    room = max(1, MAX_COLUMNS - index_count)
-    fitting = room if config.metrics_as_rows else max(1, room // value_count)
-    return min(config.column_limit, fitting) if config.column_limit else fitting
+def column_limit(config: PivotConfiguration, value_count: int) -> int:
+    """Group-by combinations kept, as Lightdash's PivotQueryBuilder counts them: the column
+    limit (the query's `columnLimit`, else Lightdash's default of 100, never above it) shared
+    among the value columns, unless metrics are laid out as rows."""
+    limit = min(config.column_limit or MAX_COLUMNS, MAX_COLUMNS)
+    return limit if config.metrics_as_rows else max(1, limit // value_count)
 
 
 def _check_columns(
