@@ -40,9 +40,9 @@ from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ProjectSchema
 from metricql.query.model import MetricQuery
 from metricql.results.result import QueryResult
-from metricql.semantic.build import build_explores
 from metricql.semantic.explore import Explore
 from metricql.semantic.isolation import project_problems
+from metricql.semantic.lazy import LazyExplores, explore_builder, pickled_models, validate
 from metricql.semantic.parameters import Parameter, project_parameters
 from metricql.warehouse.base import Execution, Warehouse
 from metricql.warehouse.columns import typed_from_warehouse
@@ -71,8 +71,14 @@ class Project:
         # double the memory of a large project.
         self._schema = schema.model_copy(update={"models": ()})
         self._origins = {m.name: m.relation_origin for m in schema.models if m.relation_origin}
-        self._explores: Mapping[str, Explore] = MappingProxyType(dict(explores))
         self._parameters = MappingProxyType(project_parameters(schema))
+        self._explores: Mapping[str, Explore]
+        if isinstance(explores, LazyExplores):  # built on first use: keep what validation saw
+            self._explores = explores
+            self._origins = dict(explores.validation.origins)
+            self._parameters = MappingProxyType(dict(explores.validation.parameters))
+        else:
+            self._explores = MappingProxyType(dict(explores))
         self._broken: Mapping[str, tuple[MetricQLError, ...]] = MappingProxyType(dict(broken or {}))
         self._lock = threading.Lock()
         self._warehouse: Warehouse | None = None  # opened on first use, closed by close()
@@ -149,7 +155,13 @@ class Project:
     @property
     def errors(self) -> tuple[MetricQLError, ...]:
         """Every error of the load, each once: broken explores, then fields left out."""
-        return tuple(project_problems(self._explores, self._broken))
+        return tuple(project_problems(self._field_errors(), self._broken))
+
+    def _field_errors(self) -> Mapping[str, tuple[MetricQLError, ...]]:
+        """Each explore's fields left out, without building lazy explores."""
+        if isinstance(self._explores, LazyExplores):
+            return self._explores.validation.field_errors
+        return {n: e.errors for n, e in self._explores.items()}
 
     def explore_errors(self) -> list[dict[str, Any]]:
         """The broken explores as Lightdash's ExploreError entries (`name`, `label`,
@@ -454,7 +466,11 @@ class Project:
     @property
     def issues(self) -> tuple[Issue, ...]:
         """Load warnings, then every explore's (each once): problems that were not raised."""
-        explores = {i: None for e in self._explores.values() for i in e.issues}
+        lazy = self._explores if isinstance(self._explores, LazyExplores) else None
+        every = (
+            lazy.validation.issues.values() if lazy else (e.issues for e in self._explores.values())
+        )
+        explores = {i: None for issues in every for i in issues}
         return (*self._schema.issues, *sorted(explores, key=str))
 
     def validate(self) -> list[str]:
@@ -550,6 +566,7 @@ def load_project(
     connection: Any = None,
     strict: bool = False,
     freeze: bool | None = None,
+    eager: bool = False,
 ) -> Project:
     """Load the dbt project at `path` with every explore that can be built.
 
@@ -563,6 +580,10 @@ def load_project(
     file when it exists. `freeze` moves the loaded project out of the cyclic GC's reach
     (`gc.freeze()`: no full-collection pauses walking it; its memory is kept for the
     process's life); None does so for projects of 200 models or more.
+
+    Every explore is built and checked at load, but only its errors and the models' parsed
+    YAML (as bytes) are kept: an explore's SQL trees are built again on first use. `eager`
+    keeps the explores built at load instead (more memory, no first-use cost).
     """
     with gc_paused():
         try:
@@ -572,13 +593,36 @@ def load_project(
         except ProjectError as err:  # includes a ProjectErrors: its problems are taken over
             raise ProjectErrors([err]) from err
         schema = typed_from_warehouse(schema, connection)
-        explores, broken = build_explores(schema)
+        built, validation = validate(schema)
     if strict:
-        raise_all(project_problems(explores, broken))
-    project = Project(schema, explores, broken=broken)
-    if freeze if freeze is not None else len(explores) >= FREEZE_FROM_MODELS:
+        raise_all(project_problems(validation.field_errors, validation.broken))
+    frozen = freeze if freeze is not None else len(built) >= FREEZE_FROM_MODELS
+    explores: Mapping[str, Explore] = built
+    if not eager:
+        del built  # its trees are garbage now: freed by the collection below or the next
+        explores = LazyExplores(
+            validation,
+            _paused_builder(explore_builder(pickled_models(schema), schema, validation)),
+            freeze_loaded if frozen else _nothing,
+        )
+    project = Project(schema, explores, broken=validation.broken)
+    if frozen:
         freeze_loaded()
     return project
+
+
+def _nothing() -> None:
+    """No-op."""
+
+
+def _paused_builder(build: Callable[[str], Explore]) -> Callable[[str], Explore]:
+    """`build` with the cyclic GC paused (see metricql._gc)."""
+
+    def paused(name: str) -> Explore:
+        with gc_paused():
+            return build(name)
+
+    return paused
 
 
 def load_explores_json(source: Any) -> dict[str, Explore]:

@@ -64,6 +64,23 @@ def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], ExploreE
     return explores, {name: unique_errors(errors) for name, errors in broken.items()}
 
 
+def build_one(
+    model: ModelDef,
+    name: str,
+    defs: Mapping[str, ModelDef],
+    dialect: str,
+    shared: TableCache,
+    parameters: Mapping[str, Parameter],
+    grains: Mapping[str, CustomGranularity],
+) -> Explore:
+    """Explore `name` of `model` (its base explore or one of its `meta.explores`) as
+    `build_explores` makes it, for an explore that build found valid."""
+    extra = model.schema.meta.explores.get(name)
+    spec = _base_spec(model) if extra is None else _extra_spec(model, name, extra, dialect)
+    explore = _explore(model, _Context(defs, {}, dialect, shared, parameters), spec)
+    return _with_custom(explore, grains, defs) if grains else explore
+
+
 @dataclass(frozen=True, slots=True)
 class _Context:
     """What every explore of one build shares."""
@@ -395,4 +412,4 @@ def check_metric_cycles(tables: Iterable[Table], ctx: dict[str, Any]) -> None:
         visit(start, [])
 
 
-__all__ = ["build_explores", "check_metric_cycles"]
+__all__ = ["build_explores", "build_one", "check_metric_cycles"]

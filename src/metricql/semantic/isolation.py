@@ -9,7 +9,7 @@ from dataclasses import replace
 from types import MappingProxyType
 
 from metricql.errors import CompileError, MetricQLError
-from metricql.semantic.explore import Explore, Table
+from metricql.semantic.explore import Table
 from metricql.semantic.fields import Metric
 from metricql.semantic.models import ModelDef
 from metricql.semantic.tables import located
@@ -21,14 +21,16 @@ def unique_errors(errors: Iterable[MetricQLError]) -> tuple[MetricQLError, ...]:
 
 
 def project_problems(
-    explores: Mapping[str, Explore], broken: Mapping[str, tuple[MetricQLError, ...]]
+    field_errors: Mapping[str, tuple[MetricQLError, ...]],
+    broken: Mapping[str, tuple[MetricQLError, ...]],
 ) -> list[MetricQLError]:
-    """Every error of a build, each once: explore errors, then the fields left out (a field
-    broken in several explores once, as the first explore reports it)."""
+    """Every error of a build, each once: explore errors, then the fields left out (by
+    explore, `Explore.errors`; a field broken in several explores once, as the first explore
+    reports it)."""
     every = list(unique_errors(e for errors in broken.values() for e in errors))
     fields: dict[tuple[object, ...], MetricQLError] = {}
-    for explore in explores.values():
-        for error in explore.errors:
+    for errors in field_errors.values():
+        for error in errors:
             w = error.where
             fields.setdefault((type(error), w.file, w.line, w.model, w.field), error)
     return every + list(fields.values())

@@ -163,13 +163,23 @@ def build_model_defs(
             read_errors.setdefault(owner, {})[str(name)] = err
     for model in project.models:
         try:
-            built = _model_def(model, project, dialect)
+            defs[model.name] = model_def(model, project, dialect, read_errors.get(model.name, {}))
         except MetricQLError as err:
             broken[model.name] = err
-            continue
-        errors = {**read_errors.get(model.name, {}), **built.field_errors}
-        defs[model.name] = replace(built, field_errors=errors) if errors else built
     return defs, broken
+
+
+def model_def(
+    model: ModelSchema,
+    project: ProjectSchema,
+    dialect: str,
+    read_errors: Mapping[str, MetricQLError],
+) -> ModelDef:
+    """One model's definition (raises what breaks the whole model); `read_errors` are its
+    fields left out while reading."""
+    built = _model_def(model, project, dialect)
+    errors = {**read_errors, **built.field_errors}
+    return replace(built, field_errors=errors) if errors else built
 
 
 def _model_def(model: ModelSchema, project: ProjectSchema, dialect: str) -> ModelDef:
