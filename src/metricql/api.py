@@ -35,17 +35,16 @@ from metricql.errors import (
     raise_all,
 )
 from metricql.limits import DEFAULT_LIMITS, Limits
-from metricql.project.loader import load_project_schema
+from metricql.loading import load
 from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ProjectSchema
 from metricql.query.model import MetricQuery
 from metricql.results.result import QueryResult
 from metricql.semantic.explore import Explore
 from metricql.semantic.isolation import project_problems
-from metricql.semantic.lazy import LazyExplores, explore_builder, pickled_models, validate
+from metricql.semantic.lazy import LazyExplores, explore_builder
 from metricql.semantic.parameters import Parameter, project_parameters
 from metricql.warehouse.base import Execution, Warehouse
-from metricql.warehouse.columns import typed_from_warehouse
 from metricql.warehouse.connection import warehouse_for
 from metricql.warehouse.profiles import open_warehouse
 
@@ -567,6 +566,7 @@ def load_project(
     strict: bool = False,
     freeze: bool | None = None,
     eager: bool = False,
+    cache: bool = True,
 ) -> Project:
     """Load the dbt project at `path` with every explore that can be built.
 
@@ -584,28 +584,34 @@ def load_project(
     Every explore is built and checked at load, but only its errors and the models' parsed
     YAML (as bytes) are kept: an explore's SQL trees are built again on first use. `eager`
     keeps the explores built at load instead (more memory, no first-use cost).
+
+    `cache`: keep what validation found under the project's `target/metricql/` and load from
+    it while no input changed (see `metricql.project.cache`; `METRICQL_NO_CACHE=1` switches
+    it off everywhere). Not used with `connection`, `eager` or a manifest.json `path`.
     """
+    use_cache = cache and not eager
     with gc_paused():
-        try:
-            schema = load_project_schema(
-                path, target=target, source_dialect=source_dialect, strict=strict
-            )
-        except ProjectError as err:  # includes a ProjectErrors: its problems are taken over
-            raise ProjectErrors([err]) from err
-        schema = typed_from_warehouse(schema, connection)
-        built, validation = validate(schema)
+        loaded = load(
+            path,
+            target=target,
+            source_dialect=source_dialect,
+            strict=strict,
+            connection=connection,
+            use_cache=use_cache,
+        )
+    validation = loaded.validation
     if strict:
         raise_all(project_problems(validation.field_errors, validation.broken))
-    frozen = freeze if freeze is not None else len(built) >= FREEZE_FROM_MODELS
-    explores: Mapping[str, Explore] = built
+    count = len(validation.owners)
+    frozen = freeze if freeze is not None else count >= FREEZE_FROM_MODELS
+    explores: Mapping[str, Explore] = loaded.built or {}
     if not eager:
-        del built  # its trees are garbage now: freed by the collection below or the next
+        build = explore_builder(loaded.models, loaded.schema, validation)
         explores = LazyExplores(
-            validation,
-            _paused_builder(explore_builder(pickled_models(schema), schema, validation)),
-            freeze_loaded if frozen else _nothing,
+            validation, _paused_builder(build), freeze_loaded if frozen else _nothing
         )
-    project = Project(schema, explores, broken=validation.broken)
+    project = Project(loaded.schema, explores, broken=validation.broken)
+    del loaded  # a cold load's built explores are garbage now: freed before freezing
     if frozen:
         freeze_loaded()
     return project

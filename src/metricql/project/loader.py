@@ -79,6 +79,19 @@ def _with_source_dialect(schema: ProjectSchema, dialect: str | None) -> ProjectS
     return schema.model_copy(update={"issues": (*schema.issues, assumed)})
 
 
+def profile_of(path: str | Path, target: str | None) -> tuple[Path, ProfileTarget | None]:
+    """The project folder at `path` and its profile target, as a load would resolve them
+    (raises what such a load would raise first)."""
+    root = _project_root(Path(path))
+    read = read_yaml(root / "dbt_project.yml")
+    config: Mapping[str, Any] = read if isinstance(read, dict) else {}
+    name = str(config.get("name") or root.name)
+    problems: list[MetricQLError] = []
+    profile = load_profile(root, str(config.get("profile") or name), target, problems)
+    raise_all(problems)
+    return root, profile
+
+
 def _schema(given: Path, target: str | None, strict: bool) -> ProjectSchema:
     if given.suffix == ".json":
         return manifest_schema(given)

@@ -13,7 +13,6 @@ import pickle
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 
 from metricql.errors import Issue, MetricQLError
 from metricql.project.schema import ModelSchema, ProjectSchema
@@ -51,7 +50,7 @@ def validate(schema: ProjectSchema) -> tuple[dict[str, Explore], Validation]:
         field_errors={n: e.errors for n, e in explores.items()},
         issues={n: e.issues for n, e in explores.items()},
         read_errors=read_errors,
-        parameters=MappingProxyType(project_parameters(schema)),
+        parameters=project_parameters(schema),
         origins={m.name: m.relation_origin for m in schema.models if m.relation_origin},
     )
     return explores, validation
