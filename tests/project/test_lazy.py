@@ -233,3 +233,14 @@ def test_with_limits_keeps_the_explores_lazy() -> None:
     limited = project.with_limits(mq.Limits())
     assert limited.explores is project.explores
     assert project.explores.built == 0
+
+
+def test_server_explore_request_builds_only_that_explore() -> None:
+    pytest.importorskip("fastapi")
+    from metricql.server.auth import Principal
+    from metricql.server.requests import explore_for
+
+    project = mq.load_project(SAMPLE)
+    assert isinstance(project.explores, LazyExplores)
+    seen = explore_for(project, "orders", Principal(user=mq.UserContext()))
+    assert seen.name == "orders" and project.explores.built == 1

@@ -10,6 +10,7 @@ from typing import Any
 from fastapi import Request
 
 import metricql as mq
+from metricql.compiler.plan.access import visible_explore
 from metricql.server.auth import Lookup, Principal, Unauthenticated, authenticate
 from metricql.server.jobs import Jobs, Settings
 from metricql.server.registry import Registry, Served
@@ -61,7 +62,8 @@ def explore_for(project: mq.Project, name: str, principal: Principal) -> mq.Expl
         project.explore(name, user=principal.user)  # hints name only what the caller may see
     except mq.MetricQLError as err:
         raise from_metricql(err) from None
-    visible = project.explores_for(principal.user).get(name)
+    # This explore only: explores_for() would build every lazy explore of the project.
+    visible = visible_explore(project.explore(name), principal.user)
     if visible is None:
         raise ApiError("ForbiddenError", 403, f"you may not access explore {name!r}")
     return visible
