@@ -244,3 +244,43 @@ def test_profile_secrets_are_not_written(tmp_path: Path, monkeypatch: pytest.Mon
     assert cached.target.settings["password"] == "hunter2-do-not-store"  # type: ignore[union-attr]
     monkeypatch.setenv("DEMO_PASSWORD", "changed")  # a changed profile is a different entry
     assert not _load(root).from_cache
+
+
+UNTYPED = """
+models:
+  - name: orders
+    columns:
+      - name: id
+        meta:
+          dimension: {type: number}
+          metrics:
+            order_count: {type: count}
+      - name: amount
+"""
+
+CATALOG = """{"nodes": {"model.demo.orders": {"metadata": {"schema": "main", "name": "orders"},
+  "columns": {"amount": {"name": "amount", "type": "%s"}}}}, "sources": {}}"""
+
+SCHEMA_MACRO = """{%% macro generate_schema_name(custom_schema_name, node) -%%}
+    {%%- if custom_schema_name is none -%%}{{ target.schema }}{%%- else -%%}%s{%%- endif -%%}
+{%%- endmacro %%}
+"""
+
+
+def test_edits_to_catalog_json_and_to_a_naming_macro_are_seen(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"orders": UNTYPED})
+    (root / "target").mkdir()
+    (root / "target" / "catalog.json").write_text(CATALOG % "INTEGER")
+    amount = mq.load_project(root).explore("orders").dimensions["orders_amount"]
+    assert amount.type == mq.DimensionType.NUMBER
+    (root / "target" / "catalog.json").write_text(CATALOG % "VARCHAR")
+    amount = mq.load_project(root).explore("orders").dimensions["orders_amount"]
+    assert amount.type == mq.DimensionType.STRING
+
+    (root / "models" / "orders.sql").write_text("{{ config(schema='marts') }}\nselect 1\n")
+    (root / "macros").mkdir()
+    (root / "macros" / "naming.sql").write_text(SCHEMA_MACRO % "{{ custom_schema_name | trim }}")
+    assert '"marts"."orders"' in _sql(mq.load_project(root))
+    (root / "macros" / "naming.sql").write_text(SCHEMA_MACRO % "x_{{ custom_schema_name | trim }}")
+    fresh = _sql(mq.load_project(root, cache=False))
+    assert _sql(mq.load_project(root)) == fresh and '"marts"."orders"' not in fresh
