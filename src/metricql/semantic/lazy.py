@@ -40,6 +40,9 @@ class Validation:
 def validate(schema: ProjectSchema) -> tuple[dict[str, Explore], Validation]:
     """The eager build of `schema`, and what it reported."""
     explores, broken = build_explores(schema)
+    for errors in (*broken.values(), *(e.errors for e in explores.values())):
+        for error in errors:  # its frames would keep the build's trees alive
+            error.__traceback__ = None
     read_errors: dict[str, dict[str, MetricQLError]] = {}
     for err in schema.model_errors:
         if err.context.get("field") is not None:
