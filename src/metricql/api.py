@@ -18,7 +18,7 @@ from metricql.compiler.compiled import CompiledQuery
 from metricql.compiler.features.explain import Explanation, explain_query
 from metricql.compiler.features.totals import compile_totals
 from metricql.compiler.options import CompileOptions
-from metricql.compiler.plan.access import visible_explore
+from metricql.compiler.plan.access import allowed, visible_explore
 from metricql.compiler.shape import HashedKey, ShapeCache, shape_key
 from metricql.context import UserContext
 from metricql.errors import (
@@ -183,6 +183,21 @@ class Project:
             }
             for name, errors in sorted(self._broken.items())
         ]
+
+    def explore_summaries(self, user: UserContext | None = None) -> list[dict[str, Any]]:
+        """Lightdash's explores list as `user` sees it (`mq.explore_summaries` of
+        `explores_for(user)` and the broken explores), without building lazy explores."""
+        from metricql.catalog import explore_summaries, summary_list  # on use: import stays light
+
+        lazy = self._explores if isinstance(self._explores, LazyExplores) else None
+        if lazy is None or len(lazy.validation.listing) != len(lazy):
+            return explore_summaries(self.explores_for(user), self.explore_errors())
+        rows = [
+            summary
+            for summary, own, base in lazy.validation.listing.values()
+            if allowed(own, user) and allowed(base, user)
+        ]
+        return summary_list(rows, self.explore_errors())
 
     def explore(self, name: str, *, user: UserContext | None = None) -> Explore:
         """One explore; an unknown name raises UnknownExploreError with a suggestion (drawn

@@ -74,7 +74,14 @@ def explore_summaries(
 ) -> list[dict[str, Any]]:
     """Summaries sorted by name; each of `errors` (`{name, label, errors: [{type, message}]}`,
     Lightdash's ExploreError) is listed as an errored explore, as Lightdash marks them."""
-    rows = [explore_summary(e) for e in explores.values()]
+    return summary_list([explore_summary(e) for e in explores.values()], errors)
+
+
+def summary_list(
+    summaries: Iterable[dict[str, Any]], errors: Iterable[Mapping[str, Any]] = ()
+) -> list[dict[str, Any]]:
+    """`explore_summaries` of summaries already made (`explore_summary`)."""
+    rows = list(summaries)
     rows += [
         {"name": e["name"], "label": e.get("label", e["name"]), "tags": [], "errors": e["errors"]}
         for e in errors

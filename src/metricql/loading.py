@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +21,7 @@ from metricql.project.loader import load_project_schema, profile_of
 from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ProjectSchema
 from metricql.semantic.explore import Explore
-from metricql.semantic.lazy import Validation, pickled_models, validate
+from metricql.semantic.lazy import Listing, Validation, pickled_models, validate
 from metricql.warehouse.columns import typed_from_warehouse
 
 
@@ -71,12 +71,22 @@ def load(
     consults_warehouse = connection is not None or bool(untyped(schema))
     schema = typed_from_warehouse(schema, connection)
     built, validation = validate(schema)
+    validation = replace(validation, listing={n: _listing(e) for n, e in built.items()})
     models = pickled_models(schema)
     if entry is not None and not (consults_warehouse and _warehouse_file(entry.target)):
         # The target is re-read on every load: its settings may hold secrets.
         kept = schema.model_copy(update={"models": (), "target": None})
         cache.write(entry.file, entry.key, entry.secret, (kept, validation, models))
     return Loaded(schema, validation, models, built)
+
+
+def _listing(explore: Explore) -> Listing:
+    """What the explores list shows of `explore`, and who may see it."""
+    from metricql.catalog import explore_summary  # its display imports are heavy: on use
+
+    base = explore.tables[explore.base_table]
+    attributes = (dict(explore.required_attributes), dict(base.required_attributes))
+    return (explore_summary(explore), *attributes)
 
 
 def _entry(path: str | Path, arguments: tuple[object, ...]) -> _Entry | None:

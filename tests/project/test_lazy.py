@@ -244,3 +244,19 @@ def test_server_explore_request_builds_only_that_explore() -> None:
     assert isinstance(project.explores, LazyExplores)
     seen = explore_for(project, "orders", Principal(user=mq.UserContext()))
     assert seen.name == "orders" and project.explores.built == 1
+
+
+def test_explores_list_is_the_eager_one_and_builds_nothing(tmp_path: Path) -> None:
+    from tests.security.conftest import ANALYST, AUTHOR, FINANCE, MODELS
+
+    hostile_root = make_project(tmp_path, {"models": MODELS})  # protected explores and tables
+
+    for root in (hostile_root, FEATURES):
+        lazy, eager = mq.load_project(root), mq.load_project(root, eager=True)
+        for user in (None, ANALYST, AUTHOR, FINANCE, mq.UserContext()):
+            want = mq.explore_summaries(eager.explores_for(user), eager.explore_errors())
+            assert lazy.explore_summaries(user) == want == eager.explore_summaries(user)
+        assert isinstance(lazy.explores, LazyExplores) and lazy.explores.built == 0
+    protected = mq.load_project(hostile_root)
+    names = {s["name"] for s in protected.explore_summaries(None)}
+    assert names != {s["name"] for s in protected.explore_summaries(FINANCE)}  # it filters

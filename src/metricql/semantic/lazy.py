@@ -12,7 +12,7 @@ from __future__ import annotations
 import pickle
 import threading
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from metricql.errors import Issue, MetricQLError
 from metricql.project.schema import ModelSchema, ProjectSchema
@@ -22,6 +22,9 @@ from metricql.semantic.granularities import custom_granularities
 from metricql.semantic.models import ModelDef, model_def
 from metricql.semantic.parameters import Parameter, project_parameters
 from metricql.semantic.tables import TableCache
+
+Attributes = Mapping[str, tuple[str, ...]]
+Listing = tuple[dict[str, object], Attributes, Attributes]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +38,9 @@ class Validation:
     read_errors: Mapping[str, Mapping[str, MetricQLError]]  # model → field left out reading it
     parameters: Mapping[str, Parameter]
     origins: Mapping[str, str]  # model → how its relation was named
+    # per explore: its explores-list entry and who may see it (its own and its base table's
+    # required attributes), so listing builds nothing; filled by the loader
+    listing: Mapping[str, Listing] = field(default_factory=dict)
 
 
 def validate(schema: ProjectSchema) -> tuple[dict[str, Explore], Validation]:

@@ -68,8 +68,7 @@ async def explores(request: Request, project_uuid: str) -> JSONResponse:
     principal = caller(request)
     project = served(request, project_uuid).project
     # Errored explores are listed with their errors, as Lightdash lists them.
-    summaries = mq.explore_summaries(project.explores_for(principal.user), project.explore_errors())
-    return JSONResponse(ok(summaries))
+    return JSONResponse(ok(project.explore_summaries(principal.user)))
 
 
 async def explore(request: Request, project_uuid: str, explore_id: str) -> JSONResponse:
