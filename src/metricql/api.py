@@ -194,8 +194,8 @@ class Project:
             return explore_summaries(self.explores_for(user), self.explore_errors())
         rows = [
             summary
-            for summary, own, base in lazy.validation.listing.values()
-            if allowed(own, user) and allowed(base, user)
+            for summary, own, base, base_any in lazy.validation.listing.values()
+            if allowed(own, user) and allowed(base, user, base_any)
         ]
         return summary_list(rows, self.explore_errors())
 

@@ -85,8 +85,9 @@ def _listing(explore: Explore) -> Listing:
     from metricql.catalog import explore_summary  # its display imports are heavy: on use
 
     base = explore.tables[explore.base_table]
+    any_of = tuple(dict(group) for group in base.any_attributes)
     attributes = (dict(explore.required_attributes), dict(base.required_attributes))
-    return (explore_summary(explore), *attributes)
+    return (explore_summary(explore), *attributes, any_of)
 
 
 def _entry(path: str | Path, arguments: tuple[object, ...]) -> _Entry | None:

@@ -213,3 +213,19 @@ def test_explore_json_writes_lightdash_shape(project: mq.Project) -> None:
     margin = data["tables"]["deals"]["dimensions"]["margin"]
     assert margin["anyAttributes"] == {"team": "finance", "role": ["admin", "cfo"]}
     assert "anyAttributes" not in data["tables"]["deals"]["dimensions"]["stage"]
+
+
+@pytest.mark.parametrize("eager", [False, True])
+def test_the_explores_list_hides_an_explore_whose_base_table_needs_any_attribute(
+    root: Path, eager: bool
+) -> None:
+    """The list of a lazily loaded project comes from the load's record, not built explores:
+    it must apply any_attributes too."""
+    project = mq.load_project(root, eager=eager, cache=False)
+
+    def listed(user: mq.UserContext) -> set[str]:
+        return {row["name"] for row in project.explore_summaries(user)}
+
+    assert "contracts" in listed(LEGAL) and "contracts" in listed(ADMIN)
+    assert "contracts" not in listed(SALES) and "contracts" not in listed(NOBODY)
+    assert listed(SALES) == set(project.explores_for(SALES))

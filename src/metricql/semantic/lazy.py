@@ -24,7 +24,8 @@ from metricql.semantic.parameters import Parameter, project_parameters
 from metricql.semantic.tables import TableCache
 
 Attributes = Mapping[str, tuple[str, ...]]
-Listing = tuple[dict[str, object], Attributes, Attributes]
+# summary, the explore's own required_attributes, its base table's required and any_attributes
+Listing = tuple[dict[str, object], Attributes, Attributes, tuple[Attributes, ...]]
 
 
 @dataclass(frozen=True, slots=True)
