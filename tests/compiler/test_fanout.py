@@ -158,7 +158,7 @@ def test_split_sql_parses_in_every_dialect(project: mq.Project, dialect: str) ->
         "fanout_payments_metrics",
         "fanout_order_items_metrics",
     ]
-    joins = [j for j in compiled.tree.find_all(exp.Join) if j.args.get("kind") == "INNER"]
+    joins = compiled.tree.args["joins"]
     assert len(joins) == 2  # three pieces, joined on the one dimension, NULL-safely:
     for join in joins:
         on = join.args["on"]
@@ -204,8 +204,20 @@ def test_distinct_rows_only_where_the_piece_still_repeats_its_table(project: mq.
         "fanout_order_items_metrics": set(),
         "fanout_payments_metrics": {"payments"},  # without order_items: nothing repeats it
     }
-    rows = [c.this for c in compiled.tree.find_all(exp.CTE) if c.alias.endswith("_rows")]
-    assert all(r.args.get("distinct") for r in rows)
+    ctes = {c.alias: c.this for c in compiled.tree.find_all(exp.CTE)}
+    # payments is read deduplicated on what the pieces read of it (method, order id), which
+    # fixes each order's row per method: no DISTINCT over the joined rows is needed
+    for name in ("fanout_orders_rows", "fanout_order_items_rows"):
+        rows = ctes[name]
+        assert not rows.args.get("distinct")
+        [payments] = [j.this for j in rows.args["joins"] if j.alias_or_name == "payments"]
+        assert isinstance(payments, exp.Subquery) and payments.this.args.get("distinct")
+        assert {c.name for c in payments.this.expressions} == {"payment_method", "order_id"}
+    # the payments piece aggregates only payments: INNER JOINed, then LEFT JOINed back
+    [inner] = ctes["fanout_payments_metrics"].args["joins"]
+    assert inner.args.get("kind") == "INNER"
+    stitch = {j.alias_or_name: j.side for j in compiled.tree.args["joins"]}
+    assert stitch == {"fanout_order_items_metrics": "", "fanout_payments_metrics": "LEFT"}
 
 
 def test_no_dimensions_cross_join(project: mq.Project) -> None:

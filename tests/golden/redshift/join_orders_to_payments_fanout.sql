@@ -1,23 +1,14 @@
-WITH "joined_metrics" AS (
+WITH "fanout_orders_rows" AS (
   SELECT
-    "payments".payment_method AS "payments_payment_method",
-    SUM("payments".amount) AS "payments_total_amount",
-    COUNT("payments".payment_id) AS "payments_payment_count"
-  FROM "main"."orders" AS "orders"
-  LEFT JOIN "main"."payments" AS "payments"
-    ON (
-      "orders".order_id
-    ) = (
-      "payments".order_id
-    )
-  GROUP BY
-    1
-), "fanout_orders_rows" AS (
-  SELECT DISTINCT
     "payments".payment_method AS "payments_payment_method",
     "orders".order_id AS "__key_0"
   FROM "main"."orders" AS "orders"
-  LEFT JOIN "main"."payments" AS "payments"
+  LEFT JOIN (
+    SELECT DISTINCT
+      "payments".payment_method,
+      "payments".order_id
+    FROM "main"."payments" AS "payments"
+  ) AS "payments"
     ON (
       "orders".order_id
     ) = (
@@ -30,19 +21,33 @@ WITH "joined_metrics" AS (
   FROM "fanout_orders_rows"
   GROUP BY
     1
+), "joined_metrics" AS (
+  SELECT
+    "payments".payment_method AS "payments_payment_method",
+    SUM("payments".amount) AS "payments_total_amount",
+    COUNT("payments".payment_id) AS "payments_payment_count"
+  FROM "main"."orders" AS "orders"
+  INNER JOIN "main"."payments" AS "payments"
+    ON (
+      "orders".order_id
+    ) = (
+      "payments".order_id
+    )
+  GROUP BY
+    1
 )
 SELECT
-  "joined_metrics"."payments_payment_method" AS "payments_payment_method",
+  "fanout_orders_metrics"."payments_payment_method" AS "payments_payment_method",
   "joined_metrics"."payments_total_amount" AS "payments_total_amount",
-  "joined_metrics"."payments_payment_count" AS "payments_payment_count",
+  COALESCE("joined_metrics"."payments_payment_count", 0) AS "payments_payment_count",
   "fanout_orders_metrics"."orders_order_count" AS "orders_order_count"
-FROM "joined_metrics"
-INNER JOIN "fanout_orders_metrics"
+FROM "fanout_orders_metrics"
+LEFT JOIN "joined_metrics"
   ON (
-    "joined_metrics"."payments_payment_method" = "fanout_orders_metrics"."payments_payment_method"
+    "fanout_orders_metrics"."payments_payment_method" = "joined_metrics"."payments_payment_method"
     OR (
-      "joined_metrics"."payments_payment_method" IS NULL
-      AND "fanout_orders_metrics"."payments_payment_method" IS NULL
+      "fanout_orders_metrics"."payments_payment_method" IS NULL
+      AND "joined_metrics"."payments_payment_method" IS NULL
     )
   )
 ORDER BY

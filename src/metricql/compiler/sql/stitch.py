@@ -26,14 +26,16 @@ from sqlglot import exp
 
 from metricql.compiler.plan.fanout import FanOutPlan, Route, inflation
 from metricql.compiler.plan.plan import Plan
-from metricql.compiler.sql import names
+from metricql.compiler.sql import names, narrow
 from metricql.compiler.sql.distinct import distinct_rows, distinct_total
 from metricql.compiler.sql.field_sql import Finalizer
-from metricql.semantic.explore import Explore
+from metricql.semantic.explore import Explore, Relationship
 from metricql.semantic.fields import Metric
 from metricql.semantic.refs import marker_kind, metric_ref_id
 
 JOINED = "joined_metrics"
+# Joins that match at most one row: dropping one nothing reads leaves the rows as they are.
+_SINGLE = frozenset({Relationship.MANY_TO_ONE, Relationship.ONE_TO_ONE})
 
 
 def piece_name(route: Route, owner: str) -> str:
@@ -63,6 +65,9 @@ class _Piece:
     name: str
     ctes: list[tuple[str, exp.Select]] = field(default_factory=list)
     metrics: list[str] = field(default_factory=list)
+    direct: exp.Select | None = None  # aggregates the joined rows themselves
+    partial: bool = False  # INNER-joined: lacks the groups its aggregates skip entirely
+    counts: frozenset[str] = frozenset()  # metrics that are 0, not NULL, on an empty group
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +95,8 @@ def stitched_aggregation(
     parts = _parts(plain)
     metrics = plan.closure.by_id
     pieces = _pieces(plan, parts, metrics, fan, finalizer)
-    owner = {mid: p.name for p in pieces for mid in p.metrics}
+    pieces.sort(key=lambda p: p.partial)  # the driver has every group
+    owner = {mid: p for p in pieces for mid in p.metrics}
     driver = pieces[0].name
     items = [
         exp.alias_(names.column(d, driver), names.quoted(d), copy=False)
@@ -102,15 +108,16 @@ def stitched_aggregation(
         value = (
             _combined(metrics[mid], metrics, fan, owner, finalizer)
             if route is not None and route.route is Route.COMBINED
-            else names.column(mid, owner.get(mid, JOINED))
+            else _stitched(mid, owner[mid])
         )
         items.append(exp.alias_(value, names.quoted(mid), copy=False))
     select = exp.select(*items).from_(names.table(driver))
     for piece in pieces[1:]:
+        kind = "LEFT" if piece.partial else "INNER"
         select = select.join(
             names.table(piece.name),
             on=_same_groups(parts.dimension_ids, driver, piece.name),
-            join_type="INNER" if parts.dimensions else "CROSS",
+            join_type=kind if parts.dimensions else "CROSS",
             copy=False,
         )
     ctes = [*parts.hoisted]
@@ -122,6 +129,14 @@ def stitched_aggregation(
         scans=tuple(piece.ctes[0][0] for piece in pieces),  # a piece's first CTE reads the rows
     )
     return select, stitching
+
+
+def _stitched(mid: str, piece: _Piece) -> exp.Expr:
+    """A piece's metric column; a count is 0 where a partial piece lacks the group."""
+    value: exp.Expr = names.column(mid, piece.name)
+    if mid in piece.counts:
+        value = exp.Coalesce(this=value, expressions=[exp.Literal.number(0)])
+    return value
 
 
 def _parts(plain: exp.Select) -> _Parts:
@@ -170,6 +185,8 @@ def _pieces(
             for mid in joined.metrics
         ]
         body = parts.scan.copy().select(*(d.copy() for d in parts.dimensions), *items, copy=False)
+        single = {j.table for j in plan.joins if j.relationship in _SINGLE}
+        joined.direct = narrow.prune_joins(body, lambda join: join.alias_or_name in single)
         joined.ctes.append((JOINED, names.grouped(body, len(parts.dimensions))))
         pieces.append(joined)
     tables = [plan.explore.base_table, *(j.table for j in plan.explore.joins)]
@@ -178,7 +195,25 @@ def _pieces(
             _own_grain(plan, parts, table, [metrics[m] for m in grains[table]], finalizer)
         )
     pieces += [_distinct(parts, metrics[m], finalizer) for m in distinct]
+    _inner_joins(pieces, len(parts.dimensions))
     return pieces
+
+
+def _inner_joins(pieces: Sequence[_Piece], dimensions: int) -> None:
+    """A piece aggregating the joined rows INNER JOINs the table all its aggregates read,
+    while another piece keeps every group (`narrow`): the stitch LEFT JOINs it back."""
+    for piece in pieces:
+        complete = any(not p.partial for p in pieces if p is not piece)
+        if piece.direct is None or not complete:
+            continue
+        items = piece.direct.expressions[dimensions:]
+        join = narrow.inner_candidate(piece.direct, [i.unalias() for i in items])
+        if join is not None:
+            narrow.make_inner(join)
+            piece.partial = True
+            piece.counts = frozenset(
+                i.alias_or_name for i in items if isinstance(i.unalias(), exp.Count)
+            )
 
 
 def _needed_columns(parts: _Parts, metrics: Mapping[str, Metric], fan: FanOutPlan) -> list[str]:
@@ -210,7 +245,8 @@ def _own_grain(
     piece = _Piece(piece_name(Route.OWN_GRAIN, table), metrics=[m.id for m in metrics])
     rows, aggregates = _table_rows(plan.explore, parts, table, metrics, finalizer)
     kept = {j.alias_or_name for j in rows.args.get("joins") or ()}
-    if table not in inflation(plan.explore, [j for j in plan.joins if j.table in kept]).multipliers:
+    infl = inflation(plan.explore, [j for j in plan.joins if j.table in kept])
+    if table not in infl.multipliers:
         direct = rows  # built for this piece alone: reshaped in place, no copy
         direct.set("distinct", None)
         direct.set(
@@ -221,11 +257,37 @@ def _own_grain(
             ],
         )
         piece.ctes.append((piece.name, names.grouped(direct, len(parts.dimensions))))
+        piece.direct = direct
         return piece
+    _narrow_rows(plan, parts, table, rows, finalizer)
     source = rows_name(Route.OWN_GRAIN, table)
     body = exp.select(*_dimension_columns(parts), *aggregates).from_(names.table(source))
     piece.ctes += [(source, rows), (piece.name, names.grouped(body, len(parts.dimensions)))]
     return piece
+
+
+def _narrow_rows(
+    plan: Plan, parts: _Parts, table: str, rows: exp.Select, finalizer: Finalizer
+) -> None:
+    """Read every other table of `rows` deduplicated, and drop the DISTINCT of `rows` when
+    that already holds each row of `table` once per group (`narrow.fixed_by_group`): exact
+    whatever the joins' declared relationships, given `table`'s primary key.
+
+    Not when a table has a row_filter or sql_filter: every scan of those carries the filter
+    in its own SELECT. When `table` is joined, a row it did not match may repeat: its values
+    must be NULL then.
+    """
+    free = [s.alias_or_name for s in narrow.sources(rows) if s.alias_or_name != table]
+    tables = plan.explore.tables
+    if any(t not in tables or tables[t].row_filter or tables[t].sql_where for t in free):
+        return
+    values = [e.this for e in rows.expressions[len(parts.dimensions) :]]
+    unique = (
+        table == plan.explore.base_table or all(narrow.null_without(v, table) for v in values)
+    ) and narrow.fixed_by_group(rows, parts.dimensions, table, free)
+    keys = {t: _primary_key(plan.explore, t, finalizer) for t in free}
+    if narrow.deduplicate_sources(rows, free, keys) and unique:
+        rows.set("distinct", None)
 
 
 def _table_rows(
@@ -251,7 +313,7 @@ def _table_rows(
         ],
     )
     rows.set("distinct", exp.Distinct())
-    return _prune_joins(rows), aggregates
+    return narrow.prune_joins(rows), aggregates
 
 
 def _primary_key(explore: Explore, table: str, finalizer: Finalizer) -> list[exp.Expr]:
@@ -273,7 +335,7 @@ def _distinct(parts: _Parts, metric: Metric, finalizer: Finalizer) -> _Piece:
     marker = finalizer.metric(metric)
     assert marker_kind(marker) == "distinct"
     value = marker.expressions[0]
-    rows = _prune_joins(distinct_rows(parts.scan, parts.dimensions, metric, value, finalizer))
+    rows = narrow.prune_joins(distinct_rows(parts.scan, parts.dimensions, metric, value, finalizer))
     source = rows_name(Route.DISTINCT, metric.id)
     total = exp.alias_(distinct_total(metric), names.quoted(metric.id), copy=False)
     body = exp.select(*_dimension_columns(parts), total).from_(names.table(source))
@@ -285,7 +347,7 @@ def _combined(
     metric: Metric,
     metrics: Mapping[str, Metric],
     fan: FanOutPlan,
-    owner: Mapping[str, str],
+    owner: Mapping[str, _Piece],
     finalizer: Finalizer,
 ) -> exp.Expr:
     """A non-aggregate metric over the stitched columns of the metrics it references."""
@@ -296,45 +358,9 @@ def _combined(
         ref = metric_ref_id(node)
         if fan.routes[ref].route is Route.COMBINED:
             return exp.Paren(this=_combined(metrics[ref], metrics, fan, owner, finalizer))
-        return names.column(ref, owner[ref])
+        return _stitched(ref, owner[ref])
 
     return finalizer.tree(metric.sql.transform(swap))
-
-
-def _prune_joins(rows: exp.Select) -> exp.Select:
-    """Drop LEFT JOINs nothing in `rows` reads (in place).
-
-    Such a join keeps every row before it and only repeats them; the rows of a piece are
-    deduplicated (DISTINCT, or ranked per key), so without it they are the same, but far
-    fewer are read: a chasm trap (payments and order_items of one order) no longer multiplies.
-    """
-    joins: list[exp.Join] = list(rows.args.get("joins") or [])
-    columns = list(rows.find_all(exp.Column))
-    if any(not c.table for c in columns):  # an unqualified column may read any table
-        return rows
-    pruned = True
-    while pruned:
-        pruned = False
-        for join in reversed(joins):
-            if join.side != "LEFT" or join.kind or not join.alias_or_name:
-                continue
-            alias = join.alias_or_name
-            others = (c for c in columns if not _inside(c, join))
-            if all(c.table != alias for c in others):
-                joins.remove(join)
-                columns = [c for c in columns if not _inside(c, join)]
-                pruned = True
-    rows.set("joins", joins or None)
-    return rows
-
-
-def _inside(node: exp.Expr, ancestor: exp.Expr) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent is ancestor:
-            return True
-        parent = parent.parent
-    return False
 
 
 def _same_groups(dimensions: Sequence[str], left: str, right: str) -> exp.Expr | None:

@@ -1,0 +1,211 @@
+"""Narrower joined rows for the pieces of a stitched aggregation (see `stitch.py`).
+
+Each rewrite is exact under a condition checked here, and each makes a piece read less:
+- unread joins dropped: a LEFT JOIN nothing reads keeps every row before it, so it may go
+  when the piece deduplicates its rows anyway, or when it matches at most one row;
+- INNER instead of LEFT: when every aggregate of a piece skips the rows where one joined
+  table did not match (each aggregates a value that is NULL there), the piece may join it
+  INNER; it then lacks only groups made of such rows, which the stitch LEFT JOINs back;
+- deduplicated sources: a table that repeats the rows a piece counts is read as
+  `SELECT DISTINCT <the columns the piece reads of it>`; when each of those columns is fixed
+  by the group and the counted row, the joined rows hold each counted row once per group
+  and the piece needs no DISTINCT of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+
+from sqlglot import exp
+
+# Aggregates that skip NULL values (COUNT(x) and COUNT(DISTINCT x) included, not COUNT(*)).
+_SKIP_NULLS: tuple[type[exp.Expr], ...] = (exp.Sum, exp.Avg, exp.Min, exp.Max, exp.Count)
+# NULL whenever their operand is NULL (binary: whenever either operand is).
+_STRICT_UNARY: tuple[type[exp.Expr], ...] = (exp.Paren, exp.Cast, exp.Neg)
+_STRICT_BINARY: tuple[type[exp.Expr], ...] = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Mod)
+
+
+def null_without(value: exp.Expr, table: str) -> bool:
+    """True when `value` is NULL on every row where `table` matched nothing."""
+    if isinstance(value, exp.Column):
+        return value.table == table and not value.args.get("db")
+    if isinstance(value, exp.Null):
+        return True
+    if isinstance(value, _STRICT_UNARY):
+        return null_without(value.this, table)
+    if isinstance(value, _STRICT_BINARY):
+        return null_without(value.this, table) or null_without(value.expression, table)
+    if isinstance(value, exp.Case):
+        results = [branch.args.get("true") for branch in value.args.get("ifs") or ()]
+        default = value.args.get("default")
+        if default is not None:
+            results.append(default)
+        return bool(results) and all(r is not None and null_without(r, table) for r in results)
+    return False
+
+
+def skips_rows_without(aggregate: exp.Expr, table: str) -> bool:
+    """True when `aggregate` ignores the rows where `table` matched nothing."""
+    if type(aggregate) not in _SKIP_NULLS:
+        return False
+    value = aggregate.this
+    if isinstance(aggregate, exp.Count) and isinstance(value, exp.Distinct):
+        values = value.expressions
+        return len(values) == 1 and null_without(values[0], table)
+    return value is not None and null_without(value, table)
+
+
+def inner_candidate(select: exp.Select, aggregates: Sequence[exp.Expr]) -> exp.Join | None:
+    """A LEFT JOIN of `select` every one of `aggregates` ignores the unmatched rows of."""
+    joins: list[exp.Join] = list(select.args.get("joins") or ())
+    for join in joins if aggregates else ():
+        alias = join.alias_or_name
+        if join.side != "LEFT" or join.kind or not alias:
+            continue
+        if all(skips_rows_without(a, alias) for a in aggregates):
+            return join
+    return None
+
+
+def make_inner(join: exp.Join) -> None:
+    """Turn a LEFT JOIN into an INNER JOIN, in place."""
+    join.set("side", None)
+    join.set("kind", "INNER")
+
+
+def prune_joins(
+    rows: exp.Select, droppable: Callable[[exp.Join], bool] = lambda _: True
+) -> exp.Select:
+    """Drop the LEFT JOINs nothing in `rows` reads and `droppable` allows (in place).
+
+    Such a join keeps every row before it and only repeats them: dropping it is exact when
+    the rows are deduplicated afterwards (DISTINCT, or ranked per key), or when the join
+    matches at most one row. It also reads far fewer rows: a chasm trap (payments and
+    order_items of one order) no longer multiplies.
+    """
+    joins: list[exp.Join] = list(rows.args.get("joins") or [])
+    columns = list(rows.find_all(exp.Column))
+    if any(not c.table for c in columns):  # an unqualified column may read any table
+        return rows
+    pruned = True
+    while pruned:
+        pruned = False
+        for join in reversed(joins):
+            if join.side != "LEFT" or join.kind or not join.alias_or_name:
+                continue
+            alias = join.alias_or_name
+            others = (c for c in columns if not _inside(c, join))
+            if droppable(join) and all(c.table != alias for c in others):
+                joins.remove(join)
+                columns = [c for c in columns if not _inside(c, join)]
+                pruned = True
+    rows.set("joins", joins or None)
+    return rows
+
+
+def _inside(node: exp.Expr, ancestor: exp.Expr) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent is ancestor:
+            return True
+        parent = parent.parent
+    return False
+
+
+def fixed_by_group(
+    rows: exp.Select, dimensions: Sequence[exp.Expr], counted: str, free: Collection[str]
+) -> bool:
+    """True when every column `rows` reads of the `free` tables has one value per group and
+    row of `counted`: it is a dimension, or an ON of `counted`'s or its own join equates it
+    with a column of a table that is not free."""
+    if _nested(rows):  # a subquery's columns are not the rows' own
+        return False
+    fixed = {d.unalias() for d in dimensions}
+    equalities = [
+        (mine, other, join.alias_or_name)
+        for join in rows.args.get("joins") or ()
+        if join.alias_or_name in free or join.alias_or_name == counted
+        for left, right in _equalities(join.args.get("on"))
+        for mine, other in ((left, right), (right, left))
+        if mine.table in free
+    ]
+    grown = True
+    while grown:  # a column equal to a fixed one is fixed too
+        grown = False
+        for mine, other, alias in equalities:
+            # X's own ON holds wherever X matched (else all of X is NULL: one row);
+            # the counted table's ON wherever it matched (else its values are NULL).
+            holds = alias == counted or mine.table == alias
+            if holds and mine not in fixed and (other.table not in free or other in fixed):
+                fixed.add(mine)
+                grown = True
+    return all(c in fixed for c in rows.find_all(exp.Column) if c.table in free)
+
+
+def _equalities(on: exp.Expr | None) -> Iterator[tuple[exp.Column, exp.Column]]:
+    """Column pairs a top-level AND of `on` says are equal (parentheses looked through)."""
+    if on is None:
+        return
+    node = on.unnest()
+    if isinstance(node, exp.And):
+        yield from _equalities(node.this)
+        yield from _equalities(node.expression)
+    elif isinstance(node, exp.EQ):
+        left, right = node.this.unnest(), node.expression.unnest()
+        if isinstance(left, exp.Column) and isinstance(right, exp.Column):
+            yield left, right
+
+
+def deduplicate_sources(
+    rows: exp.Select, tables: Collection[str], keys: Mapping[str, Sequence[exp.Expr]]
+) -> bool:
+    """Read each of `tables` as SELECT DISTINCT of the columns `rows` reads of it (in place),
+    unless those include all its `keys` (its primary key: its rows are distinct already).
+
+    Exact for rows that are deduplicated afterwards, or whose read columns are all fixed
+    (`fixed_by_group`). False, and `rows` unchanged, when some source cannot be rewritten.
+    """
+    columns = list(rows.find_all(exp.Column))
+    if any(not c.table or c.args.get("db") for c in columns) or _nested(rows):
+        return False
+    found = {s.alias_or_name: s for s in sources(rows)}
+    reads: dict[str, dict[str, exp.Identifier]] = {t: {} for t in tables}
+    for c in columns:
+        if c.table in reads:
+            seen = reads[c.table].setdefault(c.name.lower(), c.this)
+            if seen != c.this:  # the same name spelled two ways: leave it alone
+                return False
+    if any(not reads[t] or not isinstance(found.get(t), exp.Table) for t in tables):
+        return False
+    for t in tables:
+        if _keyed(t, reads[t], keys.get(t, ())):
+            continue
+        source = found[t]
+        alias = source.args["alias"]
+        inner = exp.select(
+            *(exp.column(i.copy(), table=alias.this.copy()) for i in reads[t].values())
+        ).from_(source.copy(), copy=False)
+        inner.set("distinct", exp.Distinct())
+        source.replace(exp.Subquery(this=inner, alias=alias.copy()))
+    return True
+
+
+def _keyed(table: str, reads: Mapping[str, exp.Identifier], key: Sequence[exp.Expr]) -> bool:
+    """True when the columns read of `table` include every column of its primary key."""
+    return bool(key) and all(
+        isinstance(k, exp.Column) and k.table == table and reads.get(k.name.lower()) == k.this
+        for k in key
+    )
+
+
+def _nested(rows: exp.Select) -> bool:
+    return any(s is not rows for s in rows.find_all(exp.Select))
+
+
+def sources(rows: exp.Select) -> Iterator[exp.Expr]:
+    """The relations `rows` reads: FROM, then each join's."""
+    from_ = rows.args.get("from_")
+    if from_ is not None:
+        yield from_.this
+    for join in rows.args.get("joins") or ():
+        yield join.this
