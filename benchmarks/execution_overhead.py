@@ -1,6 +1,7 @@
 """DuckDB time of metricql's SQL ÷ the best hand-written SQL for the same result (issue 7).
 
 Run: python benchmarks/execution_overhead.py [--rows N] [--rounds 9] [--threads N] [--show-sql]
+     [--only TEXT]
 
 Builds deterministic data in an in-memory DuckDB with `range()` and `hash()` (no Python loops):
 `orders` (--rows, default 1M), `customers` (rows/10) and `payments` (2 × rows, so most orders
@@ -83,6 +84,9 @@ models:
           dimension: {type: number}
           metrics:
             unique_customers: {type: count_distinct}
+            completed_customers:
+              type: count_distinct
+              filters: [{status: completed}]
       - name: order_date
         meta:
           dimension: {type: date, time_intervals: [DAY, MONTH, YEAR]}
@@ -271,6 +275,43 @@ CASES: Mapping[str, tuple[mq.MetricQuery, tuple[str, ...]]] = {
                ORDER BY scores.score DESC LIMIT 5000""",
         ),
     ),
+    # Q3-like: a count_distinct with a YAML filter over a join, a metric filter on it, next to
+    # a fanned-out metric (orders repeated by payments) and one of the many side.
+    "count_distinct, filtered, fan-out": (
+        _query(
+            ["customers_country"],
+            ["orders_completed_customers", "orders_total_revenue", "payments_total_amount"],
+            filters={
+                "metrics": {
+                    "id": "m",
+                    "and": [_rule("orders_completed_customers", "greaterThan", 100)],
+                }
+            },
+        ),
+        (
+            """WITH paid AS (SELECT order_id, SUM(amount) AS paid
+                            FROM payments GROUP BY order_id)
+               SELECT c.country,
+                      COUNT(DISTINCT CASE WHEN o.status = 'completed' THEN o.customer_id END)
+                          AS u,
+                      SUM(o.amount) AS rev, SUM(p.paid) AS paid
+               FROM orders o LEFT JOIN customers c ON o.customer_id = c.customer_id
+               LEFT JOIN paid p ON o.order_id = p.order_id
+               GROUP BY c.country HAVING u > 100 ORDER BY u DESC LIMIT 5000""",
+            """WITH o AS (SELECT c.country,
+                                COUNT(DISTINCT CASE WHEN o.status = 'completed'
+                                                    THEN o.customer_id END) AS u,
+                                SUM(o.amount) AS rev
+                         FROM orders o LEFT JOIN customers c ON o.customer_id = c.customer_id
+                         GROUP BY c.country),
+               p AS (SELECT c.country, SUM(p.amount) AS paid
+                     FROM orders o LEFT JOIN customers c ON o.customer_id = c.customer_id
+                     JOIN payments p ON o.order_id = p.order_id GROUP BY c.country)
+               SELECT o.country, o.u, o.rev, p.paid
+               FROM o LEFT JOIN p ON o.country IS NOT DISTINCT FROM p.country
+               WHERE o.u > 100 ORDER BY o.u DESC LIMIT 5000""",
+        ),
+    ),
 }
 
 
@@ -328,6 +369,7 @@ def main() -> None:
     )
     parser.add_argument("--threads", type=int, help="DuckDB threads (default: DuckDB's)")
     parser.add_argument("--show-sql", action="store_true", help="print the generated SQL")
+    parser.add_argument("--only", help="run only the cases whose name contains this text")
     args = parser.parse_args()
     print(machine())
 
@@ -344,6 +386,8 @@ def main() -> None:
 
     rows: list[Row] = []
     for name, (query, hand_sqls) in CASES.items():
+        if args.only and args.only not in name:
+            continue
         try:
             compiled = project.compile(query, dialect="duckdb")
         except mq.MetricQLError as err:

@@ -47,6 +47,9 @@ models:
           dimension: {type: number}
           metrics:
             unique_customers: {type: count_distinct}
+            status_a_customers:
+              type: count_distinct
+              filters: [{status: a}]
       - name: status
         meta:
           dimension: {type: string}
@@ -153,8 +156,17 @@ def _run(project: mq.Project, duck: duckdb.DuckDBPyConnection, **body: Any) -> m
 
 
 # orders' metrics per group over `o`, each order at most once per group
-_ORDERS = "SUM(o.amount), COUNT(o.order_id), AVG(o.amount)"
-_ORDER_IDS = ["orders_revenue", "orders_order_count", "orders_average_amount"]
+_ORDERS = (
+    "SUM(o.amount), COUNT(o.order_id), AVG(o.amount), COUNT(DISTINCT o.customer_id), "
+    "COUNT(DISTINCT CASE WHEN o.status = 'a' THEN o.customer_id END)"
+)
+_ORDER_IDS = [
+    "orders_revenue",
+    "orders_order_count",
+    "orders_average_amount",
+    "orders_unique_customers",
+    "orders_status_a_customers",
+]
 _PAYMENTS = (
     "SUM(p.amount), COUNT(p.payment_id), SUM(CASE WHEN p.method = 'coupon' THEN p.amount END), "
     "COUNT(DISTINCT p.order_id)"
@@ -360,8 +372,14 @@ def test_the_narrowed_shapes_are_the_ones_tested(project: mq.Project) -> None:
     assert (
         inner.args.get("kind") == "INNER"
     )  # paid, counts, coupon, payers: all skip no-payment rows
+    assert "COUNT(DISTINCT" in status["fanout_orders_metrics"].sql()  # with orders' piece
     method = _ctes(project, **CASES["orders per payment method"][0])
     assert not method["fanout_orders_rows"].args.get("distinct")
+    outputs = {e.alias_or_name for e in method["fanout_orders_metrics"].expressions}
+    assert {
+        "orders_unique_customers",
+        "orders_top_amount",
+    } <= outputs  # with the DISTINCT-free rows
     kind = _ctes(project, **CASES["orders per computed payment kind"][0])
     assert kind["fanout_orders_rows"].args.get("distinct")  # a CASE of method: not fixed
     coupon = _ctes(project, **CASES["orders with a coupon payment, per country"][0])
@@ -381,3 +399,15 @@ def test_a_value_that_is_not_null_without_its_table_keeps_the_left_join(
     )
     [join] = ctes["joined_metrics"].args["joins"]
     assert join.side == "LEFT"  # COALESCE(amount, 0) is 0, not NULL, for an order without payments
+
+
+def test_explain_names_the_piece_a_moved_count_distinct_is_computed_in(
+    project: mq.Project,
+) -> None:
+    query = mq.MetricQuery.model_validate(
+        {"exploreName": "orders", **CASES["orders per payment method"][0]}
+    )
+    places = {m.id: m.computed_in for m in project.explain(query).metrics}
+    assert places["orders_unique_customers"] == "fanout_orders_metrics"
+    assert places["orders_top_amount"] == "fanout_orders_metrics"
+    assert places["payments_paid"] == "joined_metrics"

@@ -155,14 +155,14 @@ def _metrics(plan: Plan, stitching: Stitching) -> tuple[MetricExplanation, ...]:
             where = piece_name(Route.OWN_GRAIN, metric.table)
             rows = rows_name(Route.OWN_GRAIN, metric.table)
             detail += (
-                f"; aggregated over the DISTINCT rows of {rows}"
+                f"; aggregated over {rows}, which holds each of its rows once per group"
                 if rows in stitching.ctes
                 else "; the joins its piece reads do not repeat it, so it aggregates directly"
             )
         elif route.route is Route.DISTINCT:
             where = piece_name(Route.DISTINCT, metric.id)
-        else:
-            where = JOINED
+        else:  # a count_distinct/min/max may go with its table's own piece
+            where = dict(stitching.owners).get(metric.id, JOINED)
         out.append(_explained(metric, role, route.route.value, where, detail))
     return tuple(out)
 
