@@ -212,7 +212,10 @@ def test_distinct_rows_only_where_the_piece_still_repeats_its_table(project: mq.
         assert not rows.args.get("distinct")
         [payments] = [j.this for j in rows.args["joins"] if j.alias_or_name == "payments"]
         assert isinstance(payments, exp.Subquery) and payments.this.args.get("distinct")
-        assert {c.name for c in payments.this.expressions} == {"payment_method", "order_id"}
+        assert {c.alias_or_name for c in payments.this.expressions} == {
+            "payment_method",
+            "order_id",
+        }
     # the payments piece aggregates only payments: INNER JOINed, then LEFT JOINed back
     [inner] = ctes["fanout_payments_metrics"].args["joins"]
     assert inner.args.get("kind") == "INNER"

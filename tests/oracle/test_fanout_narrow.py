@@ -387,6 +387,7 @@ def test_the_narrowed_shapes_are_the_ones_tested(project: mq.Project) -> None:
     assert coupon["fanout_customers_rows"].args.get("distinct")
     customers = _ctes(project, **CASES["customers per order status"][0])
     assert not customers["fanout_customers_rows"].args.get("distinct")
+    assert "joined_metrics" not in customers  # the order count: partial counts per group
     twice = _ctes(project, **CASES["customers per payment method (repeated twice over)"][0])
     assert twice["fanout_customers_rows"].args.get("distinct")  # a customer's orders vary
 
@@ -401,7 +402,7 @@ def test_a_value_that_is_not_null_without_its_table_keeps_the_left_join(
     assert join.side == "LEFT"  # COALESCE(amount, 0) is 0, not NULL, for an order without payments
 
 
-def test_explain_names_the_piece_a_moved_count_distinct_is_computed_in(
+def test_explain_names_the_piece_each_metric_moved_to(
     project: mq.Project,
 ) -> None:
     query = mq.MetricQuery.model_validate(
@@ -410,4 +411,5 @@ def test_explain_names_the_piece_a_moved_count_distinct_is_computed_in(
     places = {m.id: m.computed_in for m in project.explain(query).metrics}
     assert places["orders_unique_customers"] == "fanout_orders_metrics"
     assert places["orders_top_amount"] == "fanout_orders_metrics"
-    assert places["payments_paid"] == "joined_metrics"
+    # payments' sums and counts: per deduplicated payments row there, then totalled
+    assert places["payments_paid"] == places["payments_payment_count"] == "fanout_orders_metrics"

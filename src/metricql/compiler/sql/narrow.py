@@ -18,6 +18,8 @@ from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 
 from sqlglot import exp
 
+from metricql.semantic.explore import Explore
+
 # Aggregates that skip NULL values (COUNT(x) and COUNT(DISTINCT x) included, not COUNT(*)).
 _SKIP_NULLS: tuple[type[exp.Expr], ...] = (exp.Sum, exp.Avg, exp.Min, exp.Max, exp.Count)
 # NULL whenever their operand is NULL (binary: whenever either operand is).
@@ -182,8 +184,11 @@ def deduplicate_sources(
             continue
         source = found[t]
         alias = source.args["alias"]
-        inner = exp.select(
-            *(exp.column(i.copy(), table=alias.this.copy()) for i in reads[t].values())
+        inner = exp.select(  # aliased: some engines name `t.c` "t.c", not "c"
+            *(
+                exp.alias_(exp.column(i.copy(), table=alias.this.copy()), i.copy(), copy=False)
+                for i in reads[t].values()
+            )
         ).from_(source.copy(), copy=False)
         inner.set("distinct", exp.Distinct())
         source.replace(exp.Subquery(this=inner, alias=alias.copy()))
@@ -209,3 +214,70 @@ def sources(rows: exp.Select) -> Iterator[exp.Expr]:
         yield from_.this
     for join in rows.args.get("joins") or ():
         yield join.this
+
+
+def narrow_rows(
+    explore: Explore,
+    rows: exp.Select,
+    table: str,
+    dimensions: Sequence[exp.Expr],
+    keys: Callable[[str], Sequence[exp.Expr]],
+) -> frozenset[str]:
+    """Read every other table of the DISTINCT `rows` of `table` deduplicated, and drop the
+    DISTINCT when that already holds each row of `table` once per group (`fixed_by_group`):
+    exact whatever the joins' declared relationships, given `table`'s primary key (`keys`).
+    Returns the tables then read as deduplicated subqueries (none when the DISTINCT stays).
+
+    Not when a table has a row_filter or sql_filter: every scan of those carries the filter
+    in its own SELECT. When `table` is joined, a row it did not match may repeat: its values
+    must be NULL then.
+    """
+    free = [s.alias_or_name for s in sources(rows) if s.alias_or_name != table]
+    tables = explore.tables
+    if any(t not in tables or tables[t].row_filter or tables[t].sql_where for t in free):
+        return frozenset()
+    values = [e.this for e in rows.expressions[len(dimensions) :]]
+    unique = (
+        table == explore.base_table or all(null_without(v, table) for v in values)
+    ) and fixed_by_group(rows, dimensions, table, free)
+    if not deduplicate_sources(rows, free, {t: keys(t) for t in free}) or not unique:
+        return frozenset()
+    rows.set("distinct", None)
+    return frozenset(s.alias_or_name for s in sources(rows) if isinstance(s, exp.Subquery))
+
+
+# aggregate → its total over per-group partials of itself (COUNT: 0 where there are none)
+_TOTALS: Mapping[type[exp.Expr], Callable[[exp.Expr], exp.Expr]] = {
+    exp.Sum: lambda c: exp.Sum(this=c),
+    exp.Min: lambda c: exp.Min(this=c),
+    exp.Max: lambda c: exp.Max(this=c),
+    exp.Count: lambda c: exp.Coalesce(this=exp.Sum(this=c), expressions=[exp.Literal.number(0)]),
+}
+
+
+def partial(rows: exp.Select, table: str, aggregate: exp.Expr, name: str) -> exp.Expr | None:
+    """Compute `aggregate` inside `table`'s deduplicated subquery of `rows` (which then groups
+    instead of DISTINCT), pass it on as column `name`, and return its total over `rows`;
+    None (nothing changed) unless it is a SUM/COUNT/MIN/MAX of `table`'s columns only.
+
+    Exact when each row of that subquery appears at most once per group in `rows`: the
+    caller's part (the table is not repeated by the joins, and `rows` needs no DISTINCT).
+    """
+    total = _TOTALS.get(type(aggregate))
+    if total is None or isinstance(aggregate.this, (exp.Distinct, exp.Star)):
+        return None
+    if any(c.table != table or c.args.get("db") for c in aggregate.find_all(exp.Column)):
+        return None
+    source = next((s for s in sources(rows) if s.alias_or_name == table), None)
+    if not isinstance(source, exp.Subquery) or not isinstance(source.this, exp.Select):
+        return None
+    inner = source.this
+    if inner.args.get("distinct"):
+        inner.set("distinct", None)
+        keys = [exp.Literal.number(i + 1) for i in range(len(inner.expressions))]
+        inner.group_by(*keys, copy=False)
+    label = exp.to_identifier(name, quoted=True)
+    inner.select(exp.alias_(aggregate, label, copy=False), copy=False)
+    column = exp.column(label.copy(), table=exp.to_identifier(table, quoted=True))
+    rows.select(exp.alias_(column, label.copy(), copy=False), copy=False)
+    return total(exp.column(label.copy()))

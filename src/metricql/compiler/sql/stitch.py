@@ -2,19 +2,22 @@
 
 Used when some metric cannot be computed in one GROUP BY over the joined rows: a metric of a
 table the joins repeat (fan-out, see `plan/fanout.py`) or a sum/average_distinct (`distinct.py`).
-Every piece reads the same FROM / WHERE as the plain aggregation and every join it needs
-(LEFT JOINs nothing in it reads only repeat rows, so they are dropped), so every piece has the
-same groups; pieces are joined on the dimensions with NULL-safe equality (`IS NOT DISTINCT
-FROM`), or CROSS JOINed when there are none. Output columns: those of the plain aggregation.
+Every piece reads the same FROM / WHERE as the plain aggregation and the joins it needs, so
+every piece has the same groups, except one that INNER JOINs a table all its aggregates read
+(`narrow.py`): it lacks the groups without a match, and is LEFT JOINed back. Pieces are joined
+on the dimensions with NULL-safe equality (`IS NOT DISTINCT FROM`), or CROSS JOINed when there
+are none. Output columns: those of the plain aggregation.
 
-    WITH joined_metrics AS (SELECT d, <unaffected metrics> FROM … WHERE … GROUP BY d),
-         fanout_t_rows AS (SELECT DISTINCT d, <t's primary key>, <values> FROM … WHERE …),
-         fanout_t_metrics AS (SELECT d, SUM("__value_0") AS "m" FROM fanout_t_rows GROUP BY d)
-    SELECT joined_metrics.d, …, fanout_t_metrics."m" AS "m", <number metrics over columns>
-    FROM joined_metrics JOIN fanout_t_metrics ON joined_metrics.d IS NOT DISTINCT FROM …
+    WITH fanout_t_rows AS (SELECT [DISTINCT] d, <t's primary key>, <values>
+                           FROM … JOIN (SELECT DISTINCT <columns read> FROM m) AS m … WHERE …),
+         fanout_t_metrics AS (SELECT d, SUM("__value_0") AS "m" FROM fanout_t_rows GROUP BY d),
+         joined_metrics AS (SELECT d, <other metrics> FROM … INNER JOIN m … GROUP BY d)
+    SELECT fanout_t_metrics.d, …, fanout_t_metrics."m" AS "m", <number metrics over columns>
+    FROM fanout_t_metrics LEFT JOIN joined_metrics ON fanout_t_metrics.d IS NOT DISTINCT FROM …
 
-When the joins a piece keeps no longer repeat its table (each branch of a chasm trap), the
-piece is a plain GROUP BY over them and `fanout_t_rows` is not needed.
+`fanout_t_rows` holds each row of t once per group: its DISTINCT goes when the tables that
+repeat t, read deduplicated, already do. When the joins a piece keeps no longer repeat its
+table (each branch of a chasm trap), the piece is a plain GROUP BY and needs no rows CTE.
 """
 
 from __future__ import annotations
@@ -183,6 +186,14 @@ def _pieces(
         grains[metrics[mid].table].append(mid)
         joined.metrics.remove(mid)
     pieces = []
+    tables = [plan.explore.base_table, *(j.table for j in plan.explore.joins)]
+    for table in sorted(grains, key=tables.index):
+        plain = [metrics[m] for m in joined.metrics if _plain(fan, m)]
+        piece = _own_grain(
+            plan, parts, table, [metrics[m] for m in grains[table]], plain, finalizer
+        )
+        joined.metrics = [m for m in joined.metrics if m not in piece.metrics]
+        pieces.append(piece)
     if joined.metrics or not (grains or distinct):
         items = [
             plain_items[mid].copy()
@@ -194,15 +205,15 @@ def _pieces(
         single = {j.table for j in plan.joins if j.relationship in _SINGLE}
         joined.direct = narrow.prune_joins(body, lambda join: join.alias_or_name in single)
         joined.ctes.append((JOINED, names.grouped(body, len(parts.dimensions))))
-        pieces.append(joined)
-    tables = [plan.explore.base_table, *(j.table for j in plan.explore.joins)]
-    for table in sorted(grains, key=tables.index):
-        pieces.append(
-            _own_grain(plan, parts, table, [metrics[m] for m in grains[table]], finalizer)
-        )
+        pieces.insert(0, joined)
     pieces += [_distinct(parts, metrics[m], finalizer) for m in distinct]
     _inner_joins(pieces, len(parts.dimensions))
     return pieces
+
+
+def _plain(fan: FanOutPlan, mid: str) -> bool:
+    route = fan.routes.get(mid)
+    return route is None or route.route is Route.PLAIN
 
 
 # Repeated rows cannot change these: computed over each row once as well as over the joined rows.
@@ -217,8 +228,7 @@ def _follows_own_grain(
     Only when it reads nothing but its table (its YAML filters included)."""
     if metric.type not in _PROOF or metric.table not in grains:
         return False
-    route = fan.routes.get(metric.id)
-    if route is not None and route.route is not Route.PLAIN:
+    if not _plain(fan, metric.id):
         return False
     return all(c.table == metric.table for c in finalizer.metric(metric).find_all(exp.Column))
 
@@ -258,7 +268,12 @@ def _needed_columns(parts: _Parts, metrics: Mapping[str, Metric], fan: FanOutPla
 
 
 def _own_grain(
-    plan: Plan, parts: _Parts, table: str, metrics: Sequence[Metric], finalizer: Finalizer
+    plan: Plan,
+    parts: _Parts,
+    table: str,
+    metrics: Sequence[Metric],
+    plain: Sequence[Metric],
+    finalizer: Finalizer,
 ) -> _Piece:
     """Metrics of a repeated table, each of its rows counted once per group.
 
@@ -283,35 +298,42 @@ def _own_grain(
         piece.ctes.append((piece.name, names.grouped(direct, len(parts.dimensions))))
         piece.direct = direct
         return piece
-    _narrow_rows(plan, parts, table, rows, finalizer)
+    wrapped = narrow.narrow_rows(
+        plan.explore,
+        rows,
+        table,
+        parts.dimensions,
+        lambda t: _primary_key(plan.explore, t, finalizer),
+    )
+    alone = len(list(narrow.sources(rows))) == 2  # the table and one other
+    if table == plan.explore.base_table or alone:  # else its unmatched rows may repeat
+        aggregates += _partials(rows, wrapped, plain, piece, finalizer)
     source = rows_name(Route.OWN_GRAIN, table)
     body = exp.select(*_dimension_columns(parts), *aggregates).from_(names.table(source))
     piece.ctes += [(source, rows), (piece.name, names.grouped(body, len(parts.dimensions)))]
     return piece
 
 
-def _narrow_rows(
-    plan: Plan, parts: _Parts, table: str, rows: exp.Select, finalizer: Finalizer
-) -> None:
-    """Read every other table of `rows` deduplicated, and drop the DISTINCT of `rows` when
-    that already holds each row of `table` once per group (`narrow.fixed_by_group`): exact
-    whatever the joins' declared relationships, given `table`'s primary key.
-
-    Not when a table has a row_filter or sql_filter: every scan of those carries the filter
-    in its own SELECT. When `table` is joined, a row it did not match may repeat: its values
-    must be NULL then.
+def _partials(
+    rows: exp.Select,
+    wrapped: frozenset[str],
+    plain: Sequence[Metric],
+    piece: _Piece,
+    finalizer: Finalizer,
+) -> list[exp.Expr]:
+    """Plain metrics of the tables `rows` reads deduplicated, computed per deduplicated row
+    there and totalled here (`narrow.partial`): the plain piece then need not scan the joined
+    rows again. Not repeated by the joins (plain), each such row is in `rows` once per group.
     """
-    free = [s.alias_or_name for s in narrow.sources(rows) if s.alias_or_name != table]
-    tables = plan.explore.tables
-    if any(t not in tables or tables[t].row_filter or tables[t].sql_where for t in free):
-        return
-    values = [e.this for e in rows.expressions[len(parts.dimensions) :]]
-    unique = (
-        table == plan.explore.base_table or all(narrow.null_without(v, table) for v in values)
-    ) and narrow.fixed_by_group(rows, parts.dimensions, table, free)
-    keys = {t: _primary_key(plan.explore, t, finalizer) for t in free}
-    if narrow.deduplicate_sources(rows, free, keys) and unique:
-        rows.set("distinct", None)
+    totals: list[exp.Expr] = []
+    for metric in plain:
+        if metric.table in wrapped and metric.is_aggregate:
+            name = f"__partial_{len(totals)}"
+            total = narrow.partial(rows, metric.table, finalizer.metric(metric), name)
+            if total is not None:
+                totals.append(exp.alias_(total, names.quoted(metric.id), copy=False))
+                piece.metrics.append(metric.id)
+    return totals
 
 
 def _table_rows(
