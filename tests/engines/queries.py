@@ -171,6 +171,24 @@ def _join_queries() -> dict[str, mq.MetricQuery]:
             ("payments_payment_method",),
             ("payments_total_amount", "payments_payment_count", "orders_order_count"),
         ),
+        # fan-out SQL narrowed (compiler/sql/narrow.py): payments INNER JOINed and LEFT JOINed
+        # back; orders read deduplicated per (status, customer) with partial counts; a
+        # count_distinct moved to orders' own piece next to payments' INNER piece
+        "join_orders_status_payments_inner": query(
+            "orders",
+            ("orders_status",),
+            ("orders_total_revenue", "payments_total_amount", "payments_payment_count"),
+        ),
+        "join_orders_customers_partial_counts": query(
+            "orders",
+            ("orders_status",),
+            ("customers_average_lifetime_score", "orders_order_count"),
+        ),
+        "join_count_distinct_with_fanout": query(
+            "orders",
+            ("customers_country",),
+            ("orders_unique_customer_count", "orders_total_revenue", "payments_total_amount"),
+        ),
         "join_customers_to_orders": query(
             "customers",
             ("customers_country",),
