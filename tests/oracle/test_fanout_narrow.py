@@ -11,6 +11,7 @@ the repeating table, a dimension computed from it).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -413,3 +414,15 @@ def test_explain_names_the_piece_each_metric_moved_to(
     assert places["orders_top_amount"] == "fanout_orders_metrics"
     # payments' sums and counts: per deduplicated payments row there, then totalled
     assert places["payments_paid"] == places["payments_payment_count"] == "fanout_orders_metrics"
+
+
+def test_right_and_full_joins_keep_the_distinct_rows(tmp_path: Path) -> None:
+    """Their unmatched rows come from the right: nothing is narrowed there."""
+    for side in ("full", "right"):
+        models = MODELS.replace(
+            "relationship: one-to-many", f"relationship: one-to-many\n          type: {side}"
+        )
+        project = mq.load_project(make_project(tmp_path / side, {"m": models}))
+        rows = _ctes(project, **CASES["orders per payment method"][0])["fanout_orders_rows"]
+        assert rows.args.get("distinct"), side
+        assert not list(rows.find_all(exp.Subquery)), side

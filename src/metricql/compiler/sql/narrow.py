@@ -229,12 +229,14 @@ def narrow_rows(
     Returns the tables then read as deduplicated subqueries (none when the DISTINCT stays).
 
     Not when a table has a row_filter or sql_filter: every scan of those carries the filter
-    in its own SELECT. When `table` is joined, a row it did not match may repeat: its values
-    must be NULL then.
+    in its own SELECT; nor with RIGHT or FULL joins, whose unmatched rows come from the right.
+    When `table` is joined, a row it did not match may repeat: its values must be NULL then.
     """
     free = [s.alias_or_name for s in sources(rows) if s.alias_or_name != table]
     tables = explore.tables
     if any(t not in tables or tables[t].row_filter or tables[t].sql_where for t in free):
+        return frozenset()
+    if any(j.side in ("RIGHT", "FULL") for j in rows.args.get("joins") or ()):
         return frozenset()
     values = [e.this for e in rows.expressions[len(dimensions) :]]
     unique = (
