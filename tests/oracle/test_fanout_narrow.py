@@ -60,6 +60,8 @@ models:
           metrics:
             revenue: {type: sum}
             average_amount: {type: average}
+            median_amount: {type: median}
+            p90_amount: {type: percentile, percentile: 90}
             top_amount: {type: max}
   - name: customers
     meta:
@@ -159,7 +161,8 @@ def _run(project: mq.Project, duck: duckdb.DuckDBPyConnection, **body: Any) -> m
 # orders' metrics per group over `o`, each order at most once per group
 _ORDERS = (
     "SUM(o.amount), COUNT(o.order_id), AVG(o.amount), COUNT(DISTINCT o.customer_id), "
-    "COUNT(DISTINCT CASE WHEN o.status = 'a' THEN o.customer_id END)"
+    "COUNT(DISTINCT CASE WHEN o.status = 'a' THEN o.customer_id END), "
+    "MEDIAN(o.amount), QUANTILE_CONT(o.amount, 0.9)"
 )
 _ORDER_IDS = [
     "orders_revenue",
@@ -167,6 +170,8 @@ _ORDER_IDS = [
     "orders_average_amount",
     "orders_unique_customers",
     "orders_status_a_customers",
+    "orders_median_amount",
+    "orders_p90_amount",
 ]
 _PAYMENTS = (
     "SUM(p.amount), COUNT(p.payment_id), SUM(CASE WHEN p.method = 'coupon' THEN p.amount END), "
