@@ -187,7 +187,7 @@ def test_a_one_off_query_is_compiled_once(project: mq.Project) -> None:
     first = shaped.compile(_query(TYPICAL_SHAPE, values, False))
     second = shaped.compile(_query(TYPICAL_SHAPE, [["c", "d"], *values[1:]], False))
     third = shaped.compile(_query(TYPICAL_SHAPE, [["e", "f"], *values[1:]], False))
-    assert [type(c) for c in (first, second, third)] == [mq.CompiledQuery] * 2 + [ShapedQuery]
+    assert [isinstance(c, ShapedQuery) for c in (first, second, third)] == [False, False, True]
 
 
 def test_values_equal_in_python_but_not_in_sql_stay_apart(
@@ -208,5 +208,5 @@ def test_a_shape_with_a_value_no_marker_carries_is_never_templated(project: mq.P
     shaped = project.with_explores(project.explores)
     shape = [("orders_status", "isNull", "string", 1), ("orders_amount", "lessThan", "number", 1)]
     got = [shaped.compile(_query(shape, [[f"x{i}"], [i]], False)) for i in range(3)]
-    assert [type(c) for c in got] == [mq.CompiledQuery] * 3
+    assert not any(isinstance(c, ShapedQuery) for c in got)
     assert '"orders".amount < 2' in got[2].sql

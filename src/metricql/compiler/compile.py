@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
+from functools import partial
 from types import MappingProxyType
 
 import sqlglot
 from sqlglot import exp
 
-from metricql.compiler.compiled import CompiledField, CompiledQuery
+from metricql.compiler.compiled import BuiltOnRead, CompiledField, CompiledQuery
 from metricql.compiler.features.period_over_period import (
     compile_period_over_period,
     has_period_over_period,
@@ -37,7 +38,9 @@ from metricql.compiler.sql.field_sql import Finalizer
 from metricql.compiler.sql.filters import FilterContext
 from metricql.compiler.sql.pivot import pivot_select
 from metricql.compiler.sql.render import Restrict, render_query
+from metricql.compiler.sql.slots import recording_slots
 from metricql.compiler.sql.stitch import Stitching
+from metricql.compiler.sql.trees import copy_tree
 from metricql.dialects import SUPPORTED
 from metricql.errors import CompileError, QueryError, UnknownFieldError
 from metricql.limits import check_query
@@ -122,28 +125,21 @@ def compile_plan(
         week_start=options.week_start if options.week_start is not None else 0,
     )
     fanout = plan.fanout.check(strict=options.strict)  # strict: inflated metrics raise
-    finalizer = Finalizer(
-        explore,
-        options.dialect,
-        user=options.user,
-        week_start=options.week_start,
-        filters=filters,
-        targets=plan.filters.on_dimensions,
-        timezone=plan.timezone if options.timezone_buckets and plan.timezone != "UTC" else None,
-        parameters=options.parameters,
-    )
-    select, stitching = render_query(plan, finalizer, filters, restrict)
+    finalizer = _finalizer(plan, options, filters)
+    tree, stitching = _tree(plan, finalizer, filters, restrict)
     fields = _fields(plan)
     if plan.pivot is not None:
-        select, fields = pivot_select(select, plan.pivot), pivot_fields(fields, plan.pivot)
-    tree = adapt(select, options.dialect)
+        fields = pivot_fields(fields, plan.pivot)
     issues = (*explore.issues, *fanout)
-    result = CompiledQuery(
-        sql=_sql(tree, options.dialect, explore),
+    keep = recording_slots()  # a shape template reads the markers in its tree: keep it
+    # Else rendered in place (the tree is ours alone) and built again only if read.
+    result = BuiltOnRead(
+        sql=_sql(copy_tree(tree) if keep else tree, explore, options.dialect),
         dialect=options.dialect,
         fields=fields,
         explore=explore.name,
-        tree=tree,
+        tree=tree if keep else None,
+        build=None if keep else partial(_rebuilt, plan, options, filters, restrict),
         warnings=tuple(str(i) for i in issues),
         issues=issues,
         pivot=plan.pivot,
@@ -152,9 +148,42 @@ def compile_plan(
     return Compilation(plan, finalizer, stitching, result)
 
 
-def _sql(tree: exp.Expr, dialect: str, explore: Explore) -> str:
+def _finalizer(plan: Plan, options: CompileOptions, filters: FilterContext) -> Finalizer:
+    return Finalizer(
+        plan.explore,
+        options.dialect,
+        user=options.user,
+        week_start=options.week_start,
+        filters=filters,
+        targets=plan.filters.on_dimensions,
+        timezone=plan.timezone if options.timezone_buckets and plan.timezone != "UTC" else None,
+        parameters=options.parameters,
+    )
+
+
+def _tree(
+    plan: Plan, finalizer: Finalizer, filters: FilterContext, restrict: Restrict | None
+) -> tuple[exp.Expr, Stitching]:
+    """The query's tree, dialect rules applied, and the pieces of a split aggregation."""
+    select, stitching = render_query(plan, finalizer, filters, restrict)
+    if plan.pivot is not None:
+        select = pivot_select(select, plan.pivot)
+    return adapt(select, filters.dialect), stitching
+
+
+def _rebuilt(
+    plan: Plan, options: CompileOptions, filters: FilterContext, restrict: Restrict | None
+) -> exp.Expr:
+    """The tree of a compile again (its first was rendered in place): same plan, clock,
+    options, so the same tree."""
+    return _tree(plan, _finalizer(plan, options, filters), filters, restrict)[0]
+
+
+def _sql(tree: exp.Expr, explore: Explore, dialect: str) -> str:
+    """SQL of a tree that is ours alone: rendered in place (sqlglot's transforms may rewrite
+    it), without the generator's defensive copy of the whole tree."""
     try:
-        sql = tree.sql(dialect=dialect)  # sqlglot copies: its transforms would mutate our tree
+        sql = tree.sql(dialect=dialect, copy=False)
     except (sqlglot.errors.SqlglotError, ValueError) as err:
         raise CompileError(
             f"could not render the query for {dialect}: {err}",

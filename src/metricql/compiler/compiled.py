@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from sqlglot import exp
@@ -54,6 +54,7 @@ class CompiledQuery:
     """The SQL for one metric query in one dialect, with its output fields in column order.
 
     Compiled queries are cached and shared: treat `tree` as read-only (copy it to change it).
+    A compile renders its SQL without keeping a tree: `tree` is built on first read.
     """
 
     sql: str
@@ -85,3 +86,55 @@ class CompiledQuery:
             used = self.parameters.items()
             out["parameters"] = {k: list(v) if isinstance(v, tuple) else v for k, v in used}
         return out
+
+
+class BuiltOnRead(CompiledQuery):
+    """A CompiledQuery whose tree is built when first read: its SQL was rendered without
+    keeping one (rendering may rewrite the tree in place, and most callers never read it).
+
+    Equal to any CompiledQuery with the same fields (the tree is never compared).
+    """
+
+    __slots__ = ("_build", "_built")
+    _build: Callable[[], exp.Expr] | None
+    _built: exp.Expr | None
+
+    def __init__(self, *args: Any, build: Callable[[], exp.Expr] | None = None, **kw: Any):
+        object.__setattr__(self, "_build", build)
+        object.__setattr__(self, "_built", None)
+        kw.setdefault("tree", None)
+        super().__init__(*args, **kw)
+
+    @property  # a lazy stand-in for the dataclass field
+    def tree(self) -> exp.Expr:
+        built = self._built
+        if built is None:
+            assert self._build is not None  # built with a tree, or with its builder
+            built = self._build()
+            object.__setattr__(self, "_built", built)
+        return built
+
+    @tree.setter
+    def tree(self, value: exp.Expr | None) -> None:
+        object.__setattr__(self, "_built", value)  # None: built by `_build` on first read
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, CompiledQuery):
+            return NotImplemented
+        return compared(self) == compared(other)
+
+    def __hash__(self) -> int:
+        return hash(compared(self))
+
+
+def compared(query: CompiledQuery) -> tuple[Any, ...]:
+    """What CompiledQuery equality compares (every field but the tree, pivot, parameters)."""
+    return (query.sql, query.dialect, query.fields, query.explore, query.warnings, query.issues)
+
+
+def with_changes(query: CompiledQuery, **changes: Any) -> CompiledQuery:
+    """`query` with some fields replaced; a tree built on read stays unbuilt."""
+    if isinstance(query, BuiltOnRead) and "tree" not in changes and query._built is None:
+        kept = {f.name: getattr(query, f.name) for f in fields(CompiledQuery) if f.name != "tree"}
+        return BuiltOnRead(build=query._build, **{**kept, **changes})
+    return replace(query, **changes)

@@ -21,6 +21,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
+from functools import partial
 from typing import Any
 
 from sqlglot import exp
@@ -28,7 +29,7 @@ from sqlglot.dialects.dialect import Dialect
 from sqlglot.generator import Generator
 
 from metricql.compiler.cache import uses_clock
-from metricql.compiler.compiled import CompiledQuery
+from metricql.compiler.compiled import BuiltOnRead, CompiledQuery, compared
 from metricql.compiler.options import CompileOptions
 from metricql.compiler.sql.dialect_rules import adapt
 from metricql.compiler.sql.filters import CLOCK_OPERATORS
@@ -240,46 +241,16 @@ class Template:
         return self.base.tree.transform(put_back)  # a copy: the template stays as it is
 
 
-class ShapedQuery(CompiledQuery):
+class ShapedQuery(BuiltOnRead):
     """A CompiledQuery rendered from a template; its `tree` is rebuilt when first read."""
 
-    __slots__ = ("_built", "_template", "_values")
-    _template: Template
-    _values: tuple[Any, ...]
-    _built: exp.Expr | None
+    __slots__ = ()
 
     def __init__(self, template: Template, values: Sequence[Any], sql: str) -> None:
         base = template.base
-        object.__setattr__(self, "_template", template)
-        object.__setattr__(self, "_values", tuple(values))
-        object.__setattr__(self, "_built", None)
         super().__init__(sql=sql, dialect=base.dialect, fields=base.fields, explore=base.explore,
-                         tree=exp.null(), warnings=base.warnings, issues=base.issues)  # fmt: skip
-
-    @property  # a lazy stand-in for the dataclass field
-    def tree(self) -> exp.Expr:
-        built: exp.Expr | None = self._built
-        if built is None:
-            built = self._template.tree(self._values)
-            object.__setattr__(self, "_built", built)
-        return built
-
-    @tree.setter
-    def tree(self, _: exp.Expr) -> None:
-        pass  # the dataclass __init__ sets a placeholder; the tree is built on first read
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, CompiledQuery):
-            return NotImplemented
-        return _compared(self) == _compared(other)
-
-    def __hash__(self) -> int:
-        return hash(_compared(self))
-
-
-def _compared(query: CompiledQuery) -> tuple[Any, ...]:
-    """What CompiledQuery equality compares (every field but the tree)."""
-    return (query.sql, query.dialect, query.fields, query.explore, query.warnings, query.issues)
+                         warnings=base.warnings, issues=base.issues,
+                         build=partial(template.tree, tuple(values)))  # fmt: skip
 
 
 def _template(
@@ -295,7 +266,7 @@ def _template(
         return None  # a value that reached the SQL by another path would stay baked in
     template = Template(marked, found)
     again = template.render(values)
-    if again is None or _compared(again) != _compared(fresh_result):
+    if again is None or compared(again) != compared(fresh_result):
         return None
     return template
 

@@ -14,7 +14,7 @@ from types import MappingProxyType
 from sqlglot import exp
 
 from metricql.compiler.compile import Compilation, checked_plan, compilation, compile_plan
-from metricql.compiler.compiled import CompiledQuery
+from metricql.compiler.compiled import CompiledQuery, with_changes
 from metricql.compiler.features.calculation_helpers import HELPERS, UNSUPPORTED
 from metricql.compiler.features.table_calculations import result_field
 from metricql.compiler.options import CompileOptions
@@ -49,7 +49,7 @@ def compile_totals(explore: Explore, query: MetricQuery, options: CompileOptions
         restrict=lambda agg: restrict_to_groups(agg, groups.result, keys),
     ).result
     used = {**groups.result.parameters, **totals.parameters}  # the groups' SQL is inside
-    return replace(totals, parameters=MappingProxyType(used))
+    return with_changes(totals, parameters=MappingProxyType(used))
 
 
 def totals_query(query: MetricQuery, dialect: str) -> MetricQuery:

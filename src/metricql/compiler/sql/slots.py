@@ -59,6 +59,11 @@ def recording() -> Iterator[list[tuple[int, Builder]]]:
         _RECORDING.reset(token)
 
 
+def recording_slots() -> bool:
+    """Whether a `recording()` block is on (a shape template is being compiled)."""
+    return _RECORDING.get() is not None
+
+
 def slotted(value: Any, build: Builder) -> exp.Expr:
     """The literal of `value`, or a marker in its place for a marked value while recording."""
     node = build(value)
