@@ -15,6 +15,7 @@ from metricql.compiler.plan.targets import FilteredField
 from metricql.compiler.sql.distinct import distinct_aggregate
 from metricql.compiler.sql.filters import FilterContext, filter_condition
 from metricql.compiler.sql.timeframes import IN_TIMEZONE, interval_expression, local_time
+from metricql.compiler.sql.trees import copy_tree
 from metricql.context import UserContext
 from metricql.errors import ForbiddenError, QueryError, UnsupportedError
 from metricql.query.model import FilterRule
@@ -86,7 +87,7 @@ class Finalizer:
                 _FINAL_TREES.clear()  # bounded; refilled by the next compiles
             _FINAL_TREES[key] = entry
         final = entry[1]
-        return final.copy() if final is not None else self.fresh(tree)
+        return copy_tree(final) if final is not None else self.fresh(tree)
 
     def fresh(self, tree: exp.Expr) -> exp.Expr:
         """A copy of a query's own tree (a table calculation) with every marker replaced,
@@ -108,7 +109,7 @@ class Finalizer:
         if cached is None:
             cached = self._metric(metric)
             self._metrics[metric.id] = cached
-        return cached.copy()
+        return copy_tree(cached)
 
     def _metric(self, metric: Metric) -> exp.Expr:
         inner = self.tree(metric.sql)
@@ -123,7 +124,7 @@ class Finalizer:
         # sum/average_distinct: a marker, computed apart by stitch.py (SPEC §6.8).
         build = AGGREGATES.get(metric.type, distinct_aggregate)
         if metric.filters and self.filters is not None:
-            condition = exp.and_(*(self._condition(rule) for rule in metric.filters))
+            condition = exp.and_(*(self._condition(rule) for rule in metric.filters), copy=False)
             inner = exp.Case(ifs=[exp.If(this=condition, true=inner)])
         return build(inner, metric)
 

@@ -32,6 +32,7 @@ from metricql.compiler.sql.relative_dates import (
     past_window,
 )
 from metricql.compiler.sql.slots import slotted
+from metricql.compiler.sql.trees import copy_tree
 from metricql.errors import QueryError
 from metricql.query.model import AndGroup, FilterOperator, FilterRule, OrGroup, UnitOfTime
 from metricql.semantic.fields import DimensionType
@@ -94,10 +95,10 @@ class _Operand:
 
     def col(self) -> exp.Expr:
         """A fresh copy of the filtered column, folded like the values."""
-        return self.fold(self.column.copy())
+        return self.fold(copy_tree(self.column))
 
     def is_null(self) -> exp.Expr:
-        return self.column.copy().is_(exp.null())
+        return _binary(exp.Is, copy_tree(self.column), exp.null())
 
     def given(self) -> list[Any]:
         """The rule's values; a null value counts as not filled in."""
@@ -214,10 +215,21 @@ def _is_noop(condition: exp.Expr) -> bool:
     return isinstance(condition, exp.Boolean) and condition.this is True
 
 
+def _binary(kind: type[exp.Binary], left: exp.Expr, right: exp.Expr) -> exp.Expr:
+    """`left <kind> right` as sqlglot's operators (`a >= b`, `a.eq(b)`) build it, Binary
+    operands in parentheses, without their copies of two fresh trees."""
+    if not isinstance(left, kind) and not isinstance(right, kind):
+        left = exp.Paren(this=left) if isinstance(left, exp.Binary) else left
+        right = exp.Paren(this=right) if isinstance(right, exp.Binary) else right
+    return kind(this=left, expression=right)
+
+
 def _any_of(column: exp.Expr, values: list[exp.Expr]) -> exp.Expr:
     if not values:  # an empty list filters nothing, as in Lightdash
         return exp.true()
-    return column.eq(values[0]) if len(values) == 1 else column.isin(*values)
+    if len(values) == 1:
+        return _binary(exp.EQ, column, values[0])
+    return column.isin(*values, copy=False)
 
 
 def _complement(o: _Operand, positive: exp.Expr) -> exp.Expr:
@@ -228,14 +240,14 @@ def _complement(o: _Operand, positive: exp.Expr) -> exp.Expr:
         negated: exp.Expr = exp.NEQ(this=positive.this, expression=positive.expression)
     else:
         negated = exp.not_(positive)
-    return exp.or_(negated, o.is_null())
+    return exp.or_(negated, o.is_null(), copy=False)
 
 
 def _equals(o: _Operand) -> exp.Expr:
     condition = _any_of(o.col(), o.literals())
     if not o.rule.include_null:
         return condition
-    return o.is_null() if _is_noop(condition) else exp.or_(condition, o.is_null())
+    return o.is_null() if _is_noop(condition) else exp.or_(condition, o.is_null(), copy=False)
 
 
 def _first(kind: type[exp.Binary]) -> Build:
@@ -250,7 +262,8 @@ def _between(o: _Operand) -> exp.Expr:
     values = o.literals()
     if len(values) < 2:
         return exp.true()
-    return exp.and_(o.col() >= values[0], o.col() <= values[1])
+    low, high = _binary(exp.GTE, o.col(), values[0]), _binary(exp.LTE, o.col(), values[1])
+    return exp.and_(low, high, copy=False)
 
 
 _BASE: Mapping[Op, Build] = {
@@ -364,8 +377,9 @@ def _count(o: _Operand) -> int | None:
 def _within(o: _Operand, window: Window) -> exp.Expr:
     end = exp.LTE if window.end_inclusive else exp.LT
     return exp.and_(
-        o.col() >= _moment(window.start, o),
+        _binary(exp.GTE, o.col(), _moment(window.start, o)),
         end(this=o.col(), expression=_moment(window.end, o)),
+        copy=False,
     )
 
 

@@ -10,12 +10,24 @@ _FLOAT = exp.DataType.Type.DOUBLE
 
 def quoted(name: str) -> exp.Identifier:
     """A quoted identifier (field ids, table aliases, CTE names)."""
-    return exp.to_identifier(name, quoted=True)
+    return exp.Identifier(this=name, quoted=True)
+
+
+def aliased(node: exp.Expr, name: str) -> exp.Expr:
+    """`node AS "name"`, in place: what `exp.alias_(node, quoted(name), copy=False)` builds,
+    without its copy of the identifier."""
+    if "alias" in node.arg_types and type(node) is not exp.Window:  # as exp.alias_ does
+        node.set("alias", quoted(name))
+        return node
+    return exp.Alias(this=node, alias=quoted(name))
 
 
 def column(name: str, table: str | None = None) -> exp.Column:
     """A quoted column, of a quoted table or CTE when given: `"t"."name"`."""
-    return exp.column(quoted(name), table=quoted(table) if table is not None else None)
+    # exp.column's args, without its copies of the identifiers (equal trees hash alike)
+    return exp.Column(
+        this=quoted(name), table=None if table is None else quoted(table), db=None, catalog=None
+    )
 
 
 def table(name: str) -> exp.Table:

@@ -22,9 +22,10 @@ from metricql.compiler.plan.plan import Plan
 from metricql.compiler.plan.targets import FilteredField
 from metricql.compiler.sql.field_sql import Finalizer
 from metricql.compiler.sql.filters import FilterContext, filter_condition, group_condition
-from metricql.compiler.sql.names import column, grouped, quoted, safe_ratio
+from metricql.compiler.sql.names import aliased, column, grouped, quoted, safe_ratio
 from metricql.compiler.sql.ordering import sort_key
 from metricql.compiler.sql.stitch import Stitching, stitched_aggregation
+from metricql.compiler.sql.trees import copy_tree
 from metricql.query.model import FilterGroup, FilterRule
 from metricql.semantic.explore import Join, JoinType
 from metricql.semantic.fields import Metric, MetricType
@@ -86,9 +87,7 @@ def render_query(
 def _post_metrics(r: _Render, source: str) -> tuple[CTEs, str]:
     if not r.plan.post_metrics:
         return [], source
-    post = [
-        exp.alias_(_post_metric(r.plan, m), quoted(m.id), copy=False) for m in r.plan.post_metrics
-    ]
+    post = [aliased(_post_metric(r.plan, m), m.id) for m in r.plan.post_metrics]
     return [("postcalculation_metrics", _star_plus(source, post))], "postcalculation_metrics"
 
 
@@ -96,7 +95,7 @@ def _metric_filters(r: _Render, source: str) -> tuple[CTEs, str]:
     if r.metric_where is None:
         return [], source
     return [
-        ("metric_filters", exp.select("*").from_(source).where(r.metric_where))
+        ("metric_filters", _star_plus(source, []).where(r.metric_where, copy=False))
     ], "metric_filters"
 
 
@@ -106,19 +105,14 @@ def _column_totals(r: _Render, source: str) -> tuple[CTEs, str]:
     if not totals:
         return [], source
     metrics = {m.id: m for m in r.plan.aggregated_metrics}
-    selects = [
-        exp.alias_(r.finalizer.metric(metrics[m]), quoted(total_column(m)), copy=False)
-        for m in totals
-    ]
+    selects = [aliased(r.finalizer.metric(metrics[m]), total_column(m)) for m in totals]
     return [(TOTALS_CTE, _scan(r).select(*selects))], source
 
 
 def _calculations(r: _Render, source: str) -> tuple[CTEs, str]:
     ctes: CTEs = []
     for i, level in enumerate(levels(r.plan.calculations)):
-        calcs = [
-            exp.alias_(r.finalizer.fresh(c.expression), quoted(c.name), copy=False) for c in level
-        ]
+        calcs = [aliased(r.finalizer.fresh(c.expression), c.name) for c in level]
         ctes.append((f"table_calculations_{i}", _star_plus(source, calcs)))
         source = ctes[-1][0]
     return ctes, source
@@ -158,18 +152,11 @@ def _star_plus(source: str, extra: list[exp.Expr]) -> exp.Select:
 
 def _aggregation(r: _Render, restrict: Restrict | None) -> tuple[exp.Select, Stitching]:
     plan, finalizer = r.plan, r.finalizer
-    selects: list[exp.Expr] = [
-        exp.alias_(finalizer.tree(d.sql), quoted(d.id), copy=False) for d in plan.dimensions
-    ]
-    selects += [
-        exp.alias_(finalizer.tree(c.select), quoted(c.id), copy=False)
-        for c in plan.custom_dimensions
-    ]
+    selects: list[exp.Expr] = [aliased(finalizer.tree(d.sql), d.id) for d in plan.dimensions]
+    selects += [aliased(finalizer.tree(c.select), c.id) for c in plan.custom_dimensions]
     orders = [(c.order, c.order_id) for c in plan.custom_dimensions if c.order is not None]
-    selects += [exp.alias_(finalizer.tree(o), quoted(oid), copy=False) for o, oid in orders]
-    selects += [
-        exp.alias_(finalizer.metric(m), quoted(m.id), copy=False) for m in plan.aggregated_metrics
-    ]
+    selects += [aliased(finalizer.tree(o), oid) for o, oid in orders]
+    selects += [aliased(finalizer.metric(m), m.id) for m in plan.aggregated_metrics]
     select = _scan(r).select(*selects, copy=False)
     for c in plan.custom_dimensions:
         if c.bounds is not None:
@@ -211,7 +198,7 @@ def _scan(r: _Render) -> exp.Select:
 
 
 def _relation(relation: exp.Expr, alias: str) -> exp.Expr:
-    table = relation.copy()
+    table = copy_tree(relation)
     table.set("alias", exp.TableAlias(this=quoted(alias)))
     return table
 
@@ -220,7 +207,8 @@ def _join(r: _Render, join: Join) -> exp.Join:
     table = r.plan.explore.tables[join.table]
     on = r.finalizer.tree(join.on)
     if table.row_filter is not None:  # the joined rows the user may not see never match
-        on = exp.and_(exp.paren(on), exp.paren(r.finalizer.tree(table.row_filter)))
+        row_filter = r.finalizer.tree(table.row_filter)
+        on = exp.and_(exp.paren(on, copy=False), exp.paren(row_filter, copy=False), copy=False)
     return exp.Join(
         this=_relation(table.relation, join.table),
         on=on,
