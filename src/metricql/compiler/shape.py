@@ -31,7 +31,7 @@ from sqlglot.generator import Generator
 from metricql.compiler.cache import uses_clock
 from metricql.compiler.compiled import BuiltOnRead, CompiledQuery, compared
 from metricql.compiler.options import CompileOptions
-from metricql.compiler.sql.dialect_rules import adapt
+from metricql.compiler.sql.dialect_rules import RULES, adapt
 from metricql.compiler.sql.filters import CLOCK_OPERATORS
 from metricql.compiler.sql.slots import SWAPPABLE, TOKEN, Builder, recording, wrap
 from metricql.query.model import AndGroup, FilterItem, FilterRule, Filters, MetricQuery
@@ -279,4 +279,25 @@ def _render(node: exp.Expr, dialect: str) -> str:
     generator = generators.get(dialect)
     if generator is None:
         generator = generators[dialect] = Dialect.get_or_raise(dialect).generator()
+    if _plain_value(
+        node, dialect, generator
+    ):  # the generator's own handler, minus generate()'s wrapper
+        return generator.sql(node).strip()
     return generator.generate(adapt(node, dialect), copy=False)  # the same entry as the query
+
+
+def _plain_value(node: exp.Expr, dialect: str, generator: Generator) -> bool:
+    """A literal (or negated number) nothing but its generator handler changes: no dialect
+    rule applies, and the dialect keeps sqlglot's generate(), whose copy, preprocessing
+    (CTEs, ENSURE_BOOLS) and unsupported checks have nothing to do on it (Athena's picks
+    another generator per statement). Checked: tests/compiler/test_shape_literals.py."""
+    inner = node.this if type(node) is exp.Neg else node
+    if type(inner) is not exp.Literal or node.comments or inner.comments:
+        return False
+    kind = type(generator)
+    if kind.generate is not Generator.generate or kind.preprocess is not Generator.preprocess:
+        return False
+    return not (RULES.get(dialect, {}).keys() & _VALUE_TYPES)
+
+
+_VALUE_TYPES = frozenset({exp.Literal, exp.Neg})

@@ -92,7 +92,7 @@ class Finalizer:
     def fresh(self, tree: exp.Expr) -> exp.Expr:
         """A copy of a query's own tree (a table calculation) with every marker replaced,
         uncached: such trees live for one query and would only crowd the explore's out."""
-        out = tree.transform(self._replace)
+        out = copy_tree(tree).transform(self._replace, copy=False)
         return _multi_valued(out) if any(True for _ in out.find_all(exp.Tuple)) else out
 
     def _final(self, tree: exp.Expr) -> exp.Expr | None:
@@ -101,7 +101,7 @@ class Finalizer:
         kinds = {marker_kind(n) for n in tree.find_all(exp.Anonymous)}
         if "attribute" in kinds or "metric" in kinds or "parameter" in kinds:
             return None
-        return tree.transform(self._replace) if "interval" in kinds else tree
+        return copy_tree(tree).transform(self._replace, copy=False) if "interval" in kinds else tree
 
     def metric(self, metric: Metric) -> exp.Expr:
         """The full SQL of a metric: filters inside, aggregate outside, references inlined."""
