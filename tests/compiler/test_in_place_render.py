@@ -17,7 +17,9 @@ import pytest
 from sqlglot import exp
 
 import metricql as mq
+from metricql.compiler.compile import compilation
 from metricql.compiler.compiled import BuiltOnRead
+from metricql.compiler.options import CompileOptions
 from metricql.compiler.sql.field_sql import _FINAL_TREES
 from metricql.dialects import SUPPORTED
 from tests.conftest import SAMPLE
@@ -121,3 +123,15 @@ def test_totals_and_their_tree_agree(project: mq.Project, dialect: str) -> None:
     totals = project.compile_totals(query, dialect=dialect)
     assert totals.tree.sql(dialect=dialect) == totals.sql
     assert "passing_groups" in totals.sql
+
+
+@pytest.mark.parametrize("dialect", SUPPORTED)
+def test_a_kept_tree_is_the_rendered_one_untouched(project: mq.Project, dialect: str) -> None:
+    """Period-over-period and totals read their parts' trees: those compiles keep theirs."""
+    query = QUERIES["join_orders_to_payments_fanout"]
+    explore = project.explore(query.explore_name)
+    options = CompileOptions(dialect=dialect, now=NOW)
+    kept = compilation(explore, query, options, keep_tree=True).result
+    assert isinstance(kept, BuiltOnRead) and kept._built is not None  # no rebuild on read
+    assert kept.tree.sql(dialect=dialect) == kept.sql
+    assert compilation(explore, query, options).result._built is None  # built on read

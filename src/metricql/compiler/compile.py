@@ -69,13 +69,16 @@ def compile_query(
     """SQL and output fields for `query` on `explore`, rendered for `options.dialect`."""
     if has_period_over_period(query):  # two compilations joined on the shifted period
         return compile_period_over_period(
-            explore, query, lambda q: compilation(explore, q, options).result
+            explore, query, lambda q: compilation(explore, q, options, keep_tree=True).result
         )
     return compilation(explore, query, options).result
 
 
-def compilation(explore: Explore, query: MetricQuery, options: CompileOptions) -> Compilation:
-    """`query` planned once and compiled, with everything made on the way."""
+def compilation(
+    explore: Explore, query: MetricQuery, options: CompileOptions, *, keep_tree: bool = False
+) -> Compilation:
+    """`query` planned once and compiled, with everything made on the way (`keep_tree`: for
+    callers that read the result's tree, see `compile_plan`)."""
     if options.dialect not in SUPPORTED:
         raise QueryError(
             f"unsupported dialect {options.dialect!r}",
@@ -83,7 +86,7 @@ def compilation(explore: Explore, query: MetricQuery, options: CompileOptions) -
         )
     options = options.with_query_parameters(query.parameters)
     try:
-        return compile_plan(checked_plan(explore, query, options), options)
+        return compile_plan(checked_plan(explore, query, options), options, keep_tree=keep_tree)
     except RecursionError:  # a safety net behind the Limits: never a raw RecursionError
         raise QueryError(
             "the query nests too deeply to compile",
@@ -110,11 +113,17 @@ def checked_plan(explore: Explore, query: MetricQuery, options: CompileOptions) 
 
 
 def compile_plan(
-    plan: Plan, options: CompileOptions, restrict: Restrict | None = None
+    plan: Plan,
+    options: CompileOptions,
+    restrict: Restrict | None = None,
+    *,
+    keep_tree: bool = False,
 ) -> Compilation:
     """SQL for a plan: access check, fan-out check, render, dialect rules.
 
-    `restrict` may add joins to the aggregation (totals join the groups that pass).
+    `restrict` may add joins to the aggregation (totals join the groups that pass). The tree
+    is rendered in place and built again if the result's `tree` is read, unless `keep_tree`
+    (for callers that read it: it is kept, a copy rendered).
     """
     explore = plan.explore
     check_plan(plan, options.user)
@@ -131,7 +140,7 @@ def compile_plan(
     if plan.pivot is not None:
         fields = pivot_fields(fields, plan.pivot)
     issues = (*explore.issues, *fanout)
-    keep = recording_slots()  # a shape template reads the markers in its tree: keep it
+    keep = keep_tree or recording_slots()  # a shape template reads its tree's markers
     # Else rendered in place (the tree is ours alone) and built again only if read.
     result = BuiltOnRead(
         sql=_sql(copy_tree(tree) if keep else tree, explore, options.dialect),

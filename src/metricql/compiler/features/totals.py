@@ -41,7 +41,7 @@ def compile_totals(explore: Explore, query: MetricQuery, options: CompileOptions
     if query.filters.metrics is None and query.filters.table_calculations is None:
         return compilation(explore, derived, options).result
     flat = {"sorts": (), "limit": None, "pivot_configuration": None}  # the groups, unpivoted
-    groups = compilation(explore, query.model_copy(update=flat), options)
+    groups = compilation(explore, query.model_copy(update=flat), options, keep_tree=True)
     keys = _group_keys(groups)
     totals = compile_plan(
         totals_plan(groups.plan, derived),
