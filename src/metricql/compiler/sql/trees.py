@@ -1,4 +1,4 @@
-"""A structural copy of sqlglot trees, ~3× faster than `Expression.copy()`.
+"""A structural copy of sqlglot trees, ~3× faster than `Expression.copy()` (pure Python).
 
 sqlglot's copy (`deepcopy`) builds each node through `__init__` and `set`, which re-link
 every child and clear cached hashes up the parent chain; a compile copies a thousand nodes
@@ -15,13 +15,13 @@ from typing import Any, TypeVar
 from sqlglot import exp
 
 E = TypeVar("E", bound=exp.Expr)
-_new = object.__new__
 _Expr = exp.Expr
 
 
 def copy_tree(node: E) -> E:
     """A copy of `node` and everything below it, detached (no parent)."""
-    new: Any = _new(type(node))
+    kind = type(node)
+    new: Any = kind.__new__(kind)  # no __init__ (mypyc-compiled sqlglot refuses object.__new__)
     new.parent = new.arg_key = new.index = None
     new.comments = None if node.comments is None else list(node.comments)
     new._type = None if node._type is None else copy_tree(node._type)
@@ -46,3 +46,12 @@ def _child(node: exp.Expr, parent: exp.Expr, key: str, index: int) -> exp.Expr:
     child.arg_key = key
     child.index = index
     return child
+
+
+def _compiled_copy(node: E) -> E:
+    return node.copy()
+
+
+# With metricql[fast] (mypyc-compiled sqlglot) sqlglot's own copy is compiled, and faster.
+if not hasattr(exp.Expr.copy, "__code__"):
+    copy_tree = _compiled_copy
