@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import metricql as mq
-from metricql.compiler.shape import ShapedQuery
+from metricql.compiler.options import CompileOptions
+from metricql.compiler.shape import ShapedQuery, shape_key
 from metricql.dialects import SUPPORTED
 from metricql.errors import MetricQLError
 
@@ -210,3 +211,18 @@ def test_a_shape_with_a_value_no_marker_carries_is_never_templated(project: mq.P
     got = [shaped.compile(_query(shape, [[f"x{i}"], [i]], False)) for i in range(3)]
     assert not any(isinstance(c, ShapedQuery) for c in got)
     assert '"orders".amount < 2' in got[2].sql
+
+
+def test_a_relative_date_rule_anywhere_keeps_a_query_out_without_now(
+    project: mq.Project,
+) -> None:
+    """The key's walk of the rules notes the clock itself: a relative-date rule nested in an
+    OR group reads the clock, so without `now` the query has no shape (compiled afresh)."""
+    shape = [("orders_status", "equals", "string", 1), ("orders_order_date", "inThePast",
+             "count", 1)]  # fmt: skip
+    query = _query(shape, [["x"], [3]], True)
+    explore = project.explore("orders")
+    assert shape_key(explore, query, CompileOptions()) is None
+    assert shape_key(explore, query, CompileOptions(now=NOW)) is not None
+    plain = _query([shape[0], ("orders_amount", "lessThan", "number", 1)], [["x"], [3]], True)
+    assert shape_key(explore, plain, CompileOptions()) is not None

@@ -60,10 +60,12 @@ def cache_key(explore: Explore, query: MetricQuery, options: CompileOptions) -> 
     return (explore.name, id(explore), query_key, options.key())
 
 
-def uses_clock(explore: Explore, query: MetricQuery) -> bool:
-    """True when the SQL depends on the clock (a relative-date filter anywhere)."""
+def uses_clock(explore: Explore, query: MetricQuery, *, filters: bool = True) -> bool:
+    """True when the SQL depends on the clock (a relative-date filter anywhere).
+
+    `filters=False` skips the query's own filter rules (for a caller that walked them)."""
     groups = (query.filters.dimensions, query.filters.metrics, query.filters.table_calculations)
-    if any(r.operator in CLOCK_OPERATORS for g in groups for r in rules(g)):
+    if filters and any(r.operator in CLOCK_OPERATORS for g in groups for r in rules(g)):
         return True
     if any(_relative(m.filters) for m in query.additional_metrics):
         return True

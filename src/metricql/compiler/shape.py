@@ -92,12 +92,13 @@ def shape_key(
 ) -> tuple[Hashable, list[Any]] | None:
     """(key of everything but the swappable values, those values in slot order), or None
     when the query must not be templated (it reads the clock, or is unhashable)."""
-    if options.now is None and uses_clock(explore, query):
-        return None
     values: list[Any] = []
+    clock: list[FilterRule] = []  # the walk below notes rules that read the clock
     f = query.filters
     groups = (f.dimensions, f.metrics, f.table_calculations)
-    filters = tuple(_signature(g, values) for g in groups)
+    filters = tuple(_signature(g, values, clock) for g in groups)
+    if options.now is None and (clock or uses_clock(explore, query, filters=False)):
+        return None
     rest = tuple(getattr(query, name) for name in _OTHER_FIELDS)
     try:
         key = HashedKey((explore.name, id(explore), rest, filters, options.key()))
@@ -132,10 +133,12 @@ def _swappable(rule: FilterRule, value: Any) -> bool:
     return not (isinstance(value, str) and "${" in value)  # user attributes: in the key
 
 
-def _signature(item: FilterItem | None, values: list[Any]) -> Hashable:
+def _signature(item: FilterItem | None, values: list[Any], clock: list[FilterRule]) -> Hashable:
     if item is None:
         return None
     if isinstance(item, FilterRule):
+        if item.operator in CLOCK_OPERATORS:
+            clock.append(item)
         tags: list[Hashable] = []
         for v in item.values:
             if _swappable(item, v):
@@ -147,7 +150,7 @@ def _signature(item: FilterItem | None, values: list[Any]) -> Hashable:
         return (rule.id, rule.target.field_id, rule.operator, rule.settings, rule.disabled,
                 rule.required, rule.case_sensitive, rule.include_null, tuple(tags))  # fmt: skip
     kind = "and" if isinstance(item, AndGroup) else "or"
-    return (kind, item.id, tuple(_signature(child, values) for child in item.children))
+    return (kind, item.id, tuple(_signature(child, values, clock) for child in item.children))
 
 
 def _marked(query: MetricQuery) -> MetricQuery:
