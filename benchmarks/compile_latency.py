@@ -293,7 +293,7 @@ def main() -> None:
             _dialect_rows(project, name, typical[name], dialects, args.iterations),
         )
     if args.profile:
-        print("\n## cProfile: typical query compiled 1000 times (duckdb), top 15 tottime, cumulative")
+        print("\n## cProfile: typical query compiled 1000 times (duckdb), top 15: tottime, cumtime")
         print(_profile(project, typical["typical"]))
 
 
