@@ -613,6 +613,7 @@ def load_project(
             strict=strict,
             connection=connection,
             use_cache=use_cache,
+            eager=eager,
         )
     validation = loaded.validation
     if strict:
@@ -626,7 +627,7 @@ def load_project(
             validation, _paused_builder(build), freeze_loaded if frozen else _nothing
         )
     project = Project(loaded.schema, explores, broken=validation.broken)
-    del loaded  # a cold load's built explores are garbage now: freed before freezing
+    del loaded  # what the load no longer needs is freed before freezing
     if frozen:
         freeze_loaded()
     return project

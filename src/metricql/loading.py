@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +21,13 @@ from metricql.project.loader import load_project_schema, profile_of
 from metricql.project.profile import ProfileTarget
 from metricql.project.schema import ProjectSchema
 from metricql.semantic.explore import Explore
-from metricql.semantic.lazy import Listing, Validation, pickled_models, validate
+from metricql.semantic.lazy import Listing, Validation, pickled_models, validate, validate_eager
 from metricql.warehouse.columns import typed_from_warehouse
 
 
 @dataclass(frozen=True, slots=True)
 class Loaded:
-    """A validated project: the explores built at load (a cold load), or None (from cache)."""
+    """A validated project: the explores built at load (an eager load), or None."""
 
     schema: ProjectSchema
     validation: Validation
@@ -52,6 +52,7 @@ def load(
     strict: bool,
     connection: Any,
     use_cache: bool,
+    eager: bool = False,
 ) -> Loaded:
     """Read and validate the project at `path`, from its cache entry when one is current."""
     arguments = (target, source_dialect, strict)
@@ -70,13 +71,18 @@ def load(
         raise ProjectErrors([err]) from err
     consults_warehouse = connection is not None or bool(untyped(schema))
     schema = typed_from_warehouse(schema, connection)
-    built, validation = validate(schema)
-    validation = replace(validation, listing={n: _listing(e) for n, e in built.items()})
+    built: dict[str, Explore] | None = None
+    if eager:
+        built, validation = validate_eager(schema, _listing)
+    else:  # explore by explore: no explore outlives its summary
+        validation = validate(schema, _listing)
     models = pickled_models(schema)
     if entry is not None and not (consults_warehouse and _warehouse_file(entry.target)):
         # The target is re-read on every load: its settings may hold secrets.
         kept = schema.model_copy(update={"models": (), "target": None})
         cache.write(entry.file, entry.key, entry.secret, (kept, validation, models))
+    if not eager:  # the models live on as bytes: their parsed YAML would double the memory
+        schema = schema.model_copy(update={"models": ()})
     return Loaded(schema, validation, models, built)
 
 

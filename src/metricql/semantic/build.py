@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from metricql.errors import CircularReferenceError, CompileError, MetricQLError
 from metricql.limits import DEFAULT_LIMITS
@@ -23,7 +23,12 @@ from metricql.semantic.granularities import (
     custom_granularities,
 )
 from metricql.semantic.isolation import unique_errors, without_dangling_metrics
-from metricql.semantic.models import ModelDef, build_model_defs, with_explore_dimensions
+from metricql.semantic.models import (
+    ModelDef,
+    build_model_defs,
+    unread_models,
+    with_explore_dimensions,
+)
 from metricql.semantic.parameters import Parameter, project_parameters
 from metricql.semantic.refs import Snippet, parse_snippet
 from metricql.semantic.resolve import Resolved, Resolver
@@ -38,14 +43,49 @@ def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], ExploreE
     A broken field is left out of its explore (`Explore.field_errors`); a model that cannot be
     read, or an explore whose joins or filters fail, is an explore error, as in Lightdash.
     """
-    dialect = project.source_dialect or (project.target.dialect if project.target else "duckdb")
-    defs, broken_models = build_model_defs(project, dialect)
+    defs, broken_models = build_model_defs(project, _dialect(project))
+    explores = _Kept()
+    broken = build_into(project, defs, broken_models, explores, {})
+    return dict(explores), broken
+
+
+class Sink(Protocol):
+    """Where `build_into` puts each explore it built (and takes back a duplicate's)."""
+
+    def __contains__(self, name: object) -> bool: ...
+    def add(self, name: str, explore: Explore) -> None: ...
+    def discard(self, name: str) -> None: ...
+
+
+class _Kept(dict[str, Explore]):
+    """Keeps every explore (the eager build)."""
+
+    def add(self, name: str, explore: Explore) -> None:
+        self[name] = explore
+
+    def discard(self, name: str) -> None:
+        self.pop(name, None)
+
+
+def build_into(
+    project: ProjectSchema,
+    defs: Mapping[str, ModelDef],
+    broken_models: Mapping[str, MetricQLError],
+    out: Sink,
+    shared: TableCache,
+) -> ExploreErrors:
+    """Build every explore of `project` into `out`, in model order; return the broken ones.
+
+    `defs` and `broken_models` may make model definitions on demand (`semantic.stream`): only
+    lookups by name are made, and iterating `defs` only names models in an error's hint.
+    """
+    dialect = _dialect(project)
     parameters = project_parameters(project)
-    explores: dict[str, Explore] = {}
+    # lightdash.config.yml's custom granularities: a bad one is the project's problem (raised)
+    grains = custom_granularities(project, dialect)
     broken: dict[str, list[MetricQLError]] = {}
-    shared: TableCache = {}
     built = {m.name for m in project.models}
-    for name, error in broken_models.items():
+    for name, error in unread_models(project).items():
         if name not in built:  # left out while reading: its explore is broken
             broken.setdefault(name, []).append(error)
     for schema in project.models:
@@ -55,13 +95,13 @@ def build_explores(project: ProjectSchema) -> tuple[dict[str, Explore], ExploreE
             for name in [*names, *schema.meta.explores]:
                 broken.setdefault(name, []).append(model_error)
             continue
-        context = _Context(defs, broken_models, dialect, shared, parameters)
-        _model_explores(defs[schema.name], context, (explores, broken))
-    # lightdash.config.yml's custom granularities: a bad one is the project's problem (raised)
-    grains = custom_granularities(project, dialect)
-    if grains:
-        explores = {n: _with_custom(e, grains, defs) for n, e in explores.items()}
-    return explores, {name: unique_errors(errors) for name, errors in broken.items()}
+        context = _Context(defs, broken_models, dialect, shared, parameters, grains)
+        _model_explores(defs[schema.name], context, (out, broken))
+    return {name: unique_errors(errors) for name, errors in broken.items()}
+
+
+def _dialect(project: ProjectSchema) -> str:
+    return project.source_dialect or (project.target.dialect if project.target else "duckdb")
 
 
 def build_one(
@@ -90,12 +130,13 @@ class _Context:
     dialect: str
     shared: TableCache
     parameters: Mapping[str, Parameter]  # project-level by name, model-level as model.name
+    grains: Mapping[str, CustomGranularity] = field(default_factory=dict)
 
 
 def _model_explores(
     model: ModelDef,
     context: _Context,
-    out: tuple[dict[str, Explore], dict[str, list[MetricQLError]]],
+    out: tuple[Sink, dict[str, list[MetricQLError]]],
 ) -> None:
     """The base explore of `model` and its `meta.explores`, each built or recorded broken."""
     explores, broken = out
@@ -117,12 +158,16 @@ def _model_explores(
                     file=str(model.schema.file) if model.schema.file else None,
                 )
             )
-            explores.pop(spec.name, None)
+            explores.discard(spec.name)
             continue
         try:
-            explores[spec.name] = _explore(model, context, spec)
+            explore = _explore(model, context, spec)
         except MetricQLError as err:
             broken.setdefault(spec.name, []).append(err)
+            continue
+        if context.grains:
+            explore = _with_custom(explore, context.grains, context.defs)
+        explores.add(spec.name, explore)
 
 
 @dataclass(frozen=True, slots=True)
@@ -412,4 +457,4 @@ def check_metric_cycles(tables: Iterable[Table], ctx: dict[str, Any]) -> None:
         visit(start, [])
 
 
-__all__ = ["build_explores", "build_one", "check_metric_cycles"]
+__all__ = ["Sink", "build_explores", "build_into", "build_one", "check_metric_cycles"]

@@ -13,14 +13,16 @@ import pickle
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 from metricql.errors import Issue, MetricQLError
 from metricql.project.schema import ModelSchema, ProjectSchema
 from metricql.semantic.build import ExploreErrors, build_explores, build_one
 from metricql.semantic.explore import Explore
 from metricql.semantic.granularities import custom_granularities
-from metricql.semantic.models import ModelDef, model_def
+from metricql.semantic.models import ModelDef, field_read_errors, model_def
 from metricql.semantic.parameters import Parameter, project_parameters
+from metricql.semantic.stream import validate_each
 from metricql.semantic.tables import TableCache
 
 Attributes = Mapping[str, tuple[str, ...]]
@@ -44,26 +46,48 @@ class Validation:
     listing: Mapping[str, Listing] = field(default_factory=dict)
 
 
-def validate(schema: ProjectSchema) -> tuple[dict[str, Explore], Validation]:
+_Record = tuple[str, tuple[MetricQLError, ...], tuple[Issue, ...], Listing]
+
+
+def validate(schema: ProjectSchema, summarise: Callable[[Explore], Listing]) -> Validation:
+    """What the eager build of `schema` reports, built explore by explore in bounded memory
+    (`semantic.stream`): each explore is summarised and let go."""
+    records, broken = validate_each(schema, _dialect(schema), partial(_record, summarise))
+    return _validation(schema, records, broken)
+
+
+def validate_eager(
+    schema: ProjectSchema, summarise: Callable[[Explore], Listing]
+) -> tuple[dict[str, Explore], Validation]:
     """The eager build of `schema`, and what it reported."""
     explores, broken = build_explores(schema)
-    for errors in (*broken.values(), *(e.errors for e in explores.values())):
-        for error in errors:  # its frames would keep the build's trees alive
+    records = {name: _record(summarise, explore) for name, explore in explores.items()}
+    return explores, _validation(schema, records, broken)
+
+
+def _record(summarise: Callable[[Explore], Listing], explore: Explore) -> _Record:
+    for error in explore.errors:  # its frames would keep the build's trees alive
+        error.__traceback__ = None
+    owner = explore.tables[explore.base_table].original_name
+    return owner, explore.errors, explore.issues, summarise(explore)
+
+
+def _validation(
+    schema: ProjectSchema, records: Mapping[str, _Record], broken: ExploreErrors
+) -> Validation:
+    for errors in broken.values():
+        for error in errors:
             error.__traceback__ = None
-    read_errors: dict[str, dict[str, MetricQLError]] = {}
-    for err in schema.model_errors:
-        if err.context.get("field") is not None:
-            read_errors.setdefault(str(err.context["model"]), {})[str(err.context["field"])] = err
-    validation = Validation(
-        owners={n: e.tables[e.base_table].original_name for n, e in explores.items()},
+    return Validation(
+        owners={n: r[0] for n, r in records.items()},
         broken=broken,
-        field_errors={n: e.errors for n, e in explores.items()},
-        issues={n: e.issues for n, e in explores.items()},
-        read_errors=read_errors,
+        field_errors={n: r[1] for n, r in records.items()},
+        issues={n: r[2] for n, r in records.items()},
+        read_errors=field_read_errors(schema),
         parameters=project_parameters(schema),
         origins={m.name: m.relation_origin for m in schema.models if m.relation_origin},
+        listing={n: r[3] for n, r in records.items()},
     )
-    return explores, validation
 
 
 def pickled_models(schema: ProjectSchema) -> dict[str, bytes]:
@@ -167,4 +191,11 @@ class LazyExplores(Mapping[str, Explore]):
         return len(self._built)
 
 
-__all__ = ["LazyExplores", "Validation", "explore_builder", "pickled_models", "validate"]
+__all__ = [
+    "LazyExplores",
+    "Validation",
+    "explore_builder",
+    "pickled_models",
+    "validate",
+    "validate_eager",
+]

@@ -153,20 +153,32 @@ def build_model_defs(
     """Parse every model's snippets once; a model that cannot be read at all is returned as
     its error (by model name), a broken field as an error on its model."""
     defs: dict[str, ModelDef] = {}
-    broken: dict[str, MetricQLError] = {}
-    read_errors: dict[str, dict[str, MetricQLError]] = {}  # model → field → error
-    for err in project.model_errors:
-        owner, name = str(err.context["model"]), err.context.get("field")
-        if name is None:
-            broken.setdefault(owner, err)
-        else:
-            read_errors.setdefault(owner, {})[str(name)] = err
+    broken: dict[str, MetricQLError] = unread_models(project)
+    read_errors = field_read_errors(project)
     for model in project.models:
         try:
             defs[model.name] = model_def(model, project, dialect, read_errors.get(model.name, {}))
         except MetricQLError as err:
             broken[model.name] = err
     return defs, broken
+
+
+def unread_models(project: ProjectSchema) -> dict[str, MetricQLError]:
+    """Models left out while reading, each with its first error."""
+    out: dict[str, MetricQLError] = {}
+    for err in project.model_errors:
+        if err.context.get("field") is None:
+            out.setdefault(str(err.context["model"]), err)
+    return out
+
+
+def field_read_errors(project: ProjectSchema) -> dict[str, dict[str, MetricQLError]]:
+    """Fields left out while reading: model → field → error."""
+    out: dict[str, dict[str, MetricQLError]] = {}
+    for err in project.model_errors:
+        if (name := err.context.get("field")) is not None:
+            out.setdefault(str(err.context["model"]), {})[str(name)] = err
+    return out
 
 
 def model_def(
