@@ -7,6 +7,7 @@ import gc
 from collections.abc import Iterator
 from pathlib import Path
 
+import pydantic
 import pytest
 
 import metricql as mq
@@ -99,3 +100,53 @@ def test_cold_load_holds_one_explore_and_a_window_of_definitions(
     assert len(seen) == 12 == len(project.explores)
     assert max(explores for explores, _ in seen) == 1  # the one being summarised
     assert max(defs for _, defs in seen) <= 3
+
+
+def test_each_distinct_snippet_is_parsed_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from metricql.semantic import refs
+
+    monkeypatch.setattr(refs, "_PARSED", {})
+    shared = "UPPER(${TABLE}.name) || '-' || ${TABLE}.code"
+    models = {
+        f"m{i}": f"""
+        models:
+          - name: m{i}
+            columns:
+              - name: name
+              - name: code
+              - name: label
+                meta: {{dimension: {{type: string, sql: "{shared}"}}}}
+        """
+        for i in range(3)
+    }
+    parsed: list[str] = []
+    parse_one = refs.sqlglot.parse_one
+
+    def counting(text: str, **kwargs: object) -> object:
+        parsed.append(text)
+        return parse_one(text, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(refs.sqlglot, "parse_one", counting)
+    project = mq.load_project(make_project(tmp_path, models), cache=False)
+    assert len([t for t in parsed if "UPPER" in t]) == 1
+    sqls = {
+        project.compile(mq.MetricQuery(explore_name=f"m{i}", dimensions=(f"m{i}_label",))).sql
+        for i in range(3)
+    }
+    assert len(sqls) == 3 and all("UPPER(" in s for s in sqls)
+
+
+def test_parsed_models_share_their_set_field_names_safely() -> None:
+    from metricql.project.schema import ColumnSchema
+
+    a = ColumnSchema.model_validate({"name": "a", "description": "x"})
+    b = ColumnSchema.model_validate({"name": "b", "description": "y"})
+    assert a.model_fields_set is b.model_fields_set  # one set per distinct set of names
+    c = a.model_copy(update={"data_type": "int"})
+    assert c.model_fields_set == {"name", "description", "data_type"}
+    assert a.model_fields_set == b.model_fields_set == {"name", "description"}
+    with pytest.raises(pydantic.ValidationError):  # frozen: nothing adds to the shared set
+        a.data_type = "int"  # type: ignore[misc]
+    assert b.model_fields_set == {"name", "description"}

@@ -17,6 +17,7 @@ they also work with the compiled `sqlglotc`); the compiler refuses SQL in which 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -146,8 +147,30 @@ def attribute_ref(ref: str) -> exp.Expr | None:
 _TABLE_COLUMN = re.compile(r"^\$\{TABLE\}\.([A-Za-z_][A-Za-z0-9_]*)$")
 
 
+_PARSED: dict[tuple[str, str], Snippet] = {}  # (text, dialect) → its snippet, oldest first
+_PARSED_KEPT = 4096
+_PARSED_LOCK = threading.Lock()
+
+
 def parse_snippet(sql: str, dialect: str, **context: Any) -> Snippet:
-    """Parse a user SQL expression with `${...}` references; errors name the snippet's owner."""
+    """Parse a user SQL expression with `${...}` references; errors name the snippet's owner.
+
+    Each distinct text is parsed once per dialect (the same `sql:` recurs across models, and
+    a cold load may make a model's definition more than once): snippet trees are read-only,
+    every resolution copies them, so one tree serves every owner. Failures are not kept.
+    """
+    key = (sql, dialect)
+    found = _PARSED.get(key)
+    if found is None:
+        found = _parse_snippet(sql, dialect, **context)
+        with _PARSED_LOCK:
+            if len(_PARSED) >= _PARSED_KEPT:
+                del _PARSED[next(iter(_PARSED))]
+            _PARSED[key] = found
+    return found
+
+
+def _parse_snippet(sql: str, dialect: str, **context: Any) -> Snippet:
     plain = _TABLE_COLUMN.match(sql)
     if plain:  # the default `${TABLE}.column` of every column: no need to run the parser
         column = exp.Column(
