@@ -77,12 +77,12 @@ def load(
     else:  # explore by explore: no explore outlives its summary
         validation = validate(schema, _listing)
     models = pickled_models(schema)
+    if not eager:  # the models live on as bytes: freed before the cache entry is pickled
+        schema = schema.model_copy(update={"models": ()})
     if entry is not None and not (consults_warehouse and _warehouse_file(entry.target)):
         # The target is re-read on every load: its settings may hold secrets.
         kept = schema.model_copy(update={"models": (), "target": None})
         cache.write(entry.file, entry.key, entry.secret, (kept, validation, models))
-    if not eager:  # the models live on as bytes: their parsed YAML would double the memory
-        schema = schema.model_copy(update={"models": ()})
     return Loaded(schema, validation, models, built)
 
 

@@ -91,7 +91,8 @@ def write(file: Path, key: bytes, secret: bytes, payload: Any) -> bool:
         return False
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(_MAGIC + key + _mac(secret, key, body) + body)
+            out.write(_MAGIC + key + _mac(secret, key, body))
+            out.write(body)  # not concatenated: a second copy of the body is the peak
         os.replace(temp, file)  # atomic: readers see the old file or the new one
     except OSError:
         Path(temp).unlink(missing_ok=True)
@@ -128,7 +129,9 @@ def _existing_key(file: Path) -> bytes | None:
 
 
 def _mac(secret: bytes, key: bytes, body: bytes) -> bytes:
-    return hashlib.blake2b(key + body, key=secret, digest_size=_DIGEST).digest()
+    mac = hashlib.blake2b(key, key=secret, digest_size=_DIGEST)
+    mac.update(body)  # the same digest as of key + body, without copying the body
+    return mac.digest()
 
 
 def _inputs(root: Path) -> list[Path]:
