@@ -287,3 +287,18 @@ def test_edits_to_catalog_json_and_to_a_naming_macro_are_seen(tmp_path: Path) ->
     (root / "macros" / "naming.sql").write_text(SCHEMA_MACRO % "x_{{ custom_schema_name | trim }}")
     fresh = _sql(mq.load_project(root, cache=False))
     assert _sql(mq.load_project(root)) == fresh and '"marts"."orders"' not in fresh
+
+
+def test_a_streamed_entry_reads_back_and_a_payload_failing_midway_leaves_nothing(
+    tmp_path: Path,
+) -> None:
+    secret, key = b"s" * 32, b"k" * 32
+    file = tmp_path / "target" / "metricql" / "entry.pickle"
+    payload = {"models": {f"m{i}": bytes(1000) for i in range(300)}, "n": 1}  # > 1 frame
+    assert cache.write(file, key, secret, payload)
+    assert cache.read(file, key, secret) == payload
+    assert cache.read(file, key, b"t" * 32) is None  # signed with the secret it was written with
+    failing = {"first": bytes(200_000), "then": threading.Lock()}  # written partly, then fails
+    other = tmp_path / "target" / "metricql" / "other.pickle"
+    assert not cache.write(other, key, secret, failing)
+    assert sorted(p.name for p in file.parent.iterdir()) == ["entry.pickle"]

@@ -81,23 +81,35 @@ def write(file: Path, key: bytes, secret: bytes, payload: Any) -> bool:
     """Store `payload` under `key`; False (and nothing written) when the folder is read-only
     or the payload cannot be pickled."""
     try:
-        body = pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
-    except (pickle.PicklingError, TypeError, AttributeError):
-        return False
-    try:
         file.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=file.parent, prefix=".tmp-", suffix=".pickle")
     except OSError:
         return False
     try:
         with os.fdopen(fd, "wb") as out:
-            out.write(_MAGIC + key + _mac(secret, key, body))
-            out.write(body)  # not concatenated: a second copy of the body is the peak
+            out.write(_MAGIC + key + bytes(_DIGEST))  # the MAC, once the body is written
+            signing = _Signing(out, hashlib.blake2b(key, key=secret, digest_size=_DIGEST))
+            # Streamed: the body (100 MiB at 10,000 models) is never one bytes object.
+            pickle.dump(payload, signing, protocol=pickle.HIGHEST_PROTOCOL)
+            out.seek(len(_MAGIC) + len(key))
+            out.write(signing.mac.digest())
         os.replace(temp, file)  # atomic: readers see the old file or the new one
-    except OSError:
+    except (OSError, pickle.PicklingError, TypeError, AttributeError):
         Path(temp).unlink(missing_ok=True)
         return False
     return True
+
+
+class _Signing:
+    """A file that MACs what is written to it."""
+
+    def __init__(self, out: Any, mac: Any) -> None:
+        self._out = out
+        self.mac = mac
+
+    def write(self, data: Any) -> int:
+        self.mac.update(data)
+        return int(self._out.write(data))
 
 
 def secret_key() -> bytes | None:
@@ -130,7 +142,7 @@ def _existing_key(file: Path) -> bytes | None:
 
 def _mac(secret: bytes, key: bytes, body: bytes) -> bytes:
     mac = hashlib.blake2b(key, key=secret, digest_size=_DIGEST)
-    mac.update(body)  # the same digest as of key + body, without copying the body
+    mac.update(body)  # as `write` computes it, without copying the body
     return mac.digest()
 
 
