@@ -150,3 +150,13 @@ def test_parsed_models_share_their_set_field_names_safely() -> None:
     with pytest.raises(pydantic.ValidationError):  # frozen: nothing adds to the shared set
         a.data_type = "int"  # type: ignore[misc]
     assert b.model_fields_set == {"name", "description"}
+
+
+def test_shared_field_sets_are_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from metricql.project import schema
+
+    monkeypatch.setattr(schema, "_FIELD_SETS", {})
+    monkeypatch.setattr(schema, "_FIELD_SETS_KEPT", 2)
+    made = [schema.ColumnSchema.model_validate({"name": "c", f"extra_{i}": i}) for i in range(5)]
+    assert len(schema._FIELD_SETS) == 2  # hostile extra keys cannot grow it without end
+    assert [c.model_fields_set for c in made] == [{"name", f"extra_{i}"} for i in range(5)]

@@ -14,6 +14,7 @@ from metricql.errors import Issue, MetricQLError
 from metricql.project.profile import ProfileTarget
 
 _FIELD_SETS: dict[frozenset[str], set[str]] = {}
+_FIELD_SETS_KEPT = 65_536  # distinct sets shared (extra keys are the user's: bounded)
 
 
 class _Meta(BaseModel):
@@ -25,9 +26,11 @@ class _Meta(BaseModel):
         schema model is frozen: pydantic only adds to that set on assignment, and copies it
         for `model_copy`."""
         names = self.__pydantic_fields_set__
-        object.__setattr__(
-            self, "__pydantic_fields_set__", _FIELD_SETS.setdefault(frozenset(names), names)
-        )
+        shared = _FIELD_SETS.get(frozenset(names))
+        if shared is None and len(_FIELD_SETS) < _FIELD_SETS_KEPT:
+            shared = _FIELD_SETS.setdefault(frozenset(names), names)
+        if shared is not None:
+            object.__setattr__(self, "__pydantic_fields_set__", shared)
 
 
 def _as_tuple(value: Any) -> Any:
