@@ -149,7 +149,6 @@ def validate_each(
 ) -> tuple[dict[str, R], ExploreErrors]:
     """`record` of each explore `build_explores` would build (in its order), and the broken
     ones with their errors, holding one explore and a bounded set of definitions at a time."""
-    window = _Window(project, dialect, KEEP_DEFS)
     sink: _Records[R] = _Records(record)
     # The parsed project is live throughout: out of the GC's sight, each collection walks
     # only what the build made since (unless something else froze objects before us).
@@ -157,11 +156,18 @@ def validate_each(
     if mine:
         gc.freeze()
     try:
-        broken = build_into(project, _Defs(window), _Broken(window), sink, _Tables(KEEP_TABLES))
+        broken = _build(project, dialect, sink)
     finally:
+        # The windows' cycles outlived collections: freed now, or a frozen load keeps them.
+        gc.collect()
         if mine:
             gc.unfreeze()
     return sink.records, broken
+
+
+def _build(project: ProjectSchema, dialect: str, sink: _Records[R]) -> ExploreErrors:
+    window = _Window(project, dialect, KEEP_DEFS)
+    return build_into(project, _Defs(window), _Broken(window), sink, _Tables(KEEP_TABLES))
 
 
 __all__ = ["validate_each"]
