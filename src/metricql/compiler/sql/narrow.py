@@ -15,6 +15,7 @@ Each rewrite is exact under a condition checked here, and each makes a piece rea
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 from sqlglot import exp
 
@@ -75,6 +76,72 @@ def make_inner(join: exp.Join) -> None:
     join.set("kind", "INNER")
 
 
+def columns(node: exp.Expr) -> Iterator[exp.Column]:
+    """Every column in `node`'s tree (a plain recursive walk: far cheaper than `find_all`)."""
+    if isinstance(node, exp.Column):
+        yield node
+        return  # a column holds identifiers only
+    for value in node.args.values():
+        if isinstance(value, exp.Expr):
+            yield from columns(value)
+        elif type(value) is list:
+            for item in value:
+                if isinstance(item, exp.Expr):
+                    yield from columns(item)
+
+
+@dataclass(frozen=True, slots=True)
+class Reads:
+    """The tables a select's columns read, outside its joins and inside each of them."""
+
+    outside: frozenset[str]
+    joins: tuple[tuple[exp.Join, frozenset[str]], ...]
+    unqualified: bool  # some column names no table: it may read any
+
+    def adding(self, items: Sequence[exp.Expr]) -> Reads:
+        """These reads plus those of `items` (select items built apart from the select)."""
+        found = [c.table for item in items for c in columns(item)]
+        return Reads(self.outside.union(found), self.joins, self.unqualified or "" in found)
+
+
+def reads(rows: exp.Select) -> Reads:
+    """What `rows` reads, in one walk of its tree."""
+    outside: set[str] = set()
+    joins: list[tuple[exp.Join, frozenset[str]]] = []
+    for key, value in rows.args.items():
+        if key == "joins":
+            joins += [(j, frozenset(c.table for c in columns(j))) for j in value or ()]
+        elif isinstance(value, exp.Expr):
+            outside.update(c.table for c in columns(value))
+        elif type(value) is list:
+            outside.update(c.table for v in value if isinstance(v, exp.Expr) for c in columns(v))
+    unqualified = "" in outside or any("" in t for _, t in joins)
+    return Reads(frozenset(outside), tuple(joins), unqualified)
+
+
+def kept_joins(
+    found: Reads, droppable: Callable[[exp.Join], bool] = lambda _: True
+) -> list[exp.Join]:
+    """The joins of `found` that `prune_joins` keeps."""
+    joins = [j for j, _ in found.joins]
+    if found.unqualified:
+        return joins
+    read = dict(found.joins)
+    pruned = True
+    while pruned:
+        pruned = False
+        for join in reversed(joins):
+            if join.side != "LEFT" or join.kind or not join.alias_or_name:
+                continue
+            alias = join.alias_or_name
+            if alias in found.outside or not droppable(join):
+                continue
+            if all(alias not in read[j] for j in joins if j is not join):
+                joins.remove(join)
+                pruned = True
+    return joins
+
+
 def prune_joins(
     rows: exp.Select, droppable: Callable[[exp.Join], bool] = lambda _: True
 ) -> exp.Select:
@@ -85,33 +152,8 @@ def prune_joins(
     matches at most one row. It also reads far fewer rows: a chasm trap (payments and
     order_items of one order) no longer multiplies.
     """
-    joins: list[exp.Join] = list(rows.args.get("joins") or [])
-    columns = list(rows.find_all(exp.Column))
-    if any(not c.table for c in columns):  # an unqualified column may read any table
-        return rows
-    pruned = True
-    while pruned:
-        pruned = False
-        for join in reversed(joins):
-            if join.side != "LEFT" or join.kind or not join.alias_or_name:
-                continue
-            alias = join.alias_or_name
-            others = (c for c in columns if not _inside(c, join))
-            if droppable(join) and all(c.table != alias for c in others):
-                joins.remove(join)
-                columns = [c for c in columns if not _inside(c, join)]
-                pruned = True
-    rows.set("joins", joins or None)
+    rows.set("joins", kept_joins(reads(rows), droppable) or None)
     return rows
-
-
-def _inside(node: exp.Expr, ancestor: exp.Expr) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent is ancestor:
-            return True
-        parent = parent.parent
-    return False
 
 
 def fixed_by_group(
