@@ -22,7 +22,7 @@ table (each branch of a chasm trap), the piece is a plain GROUP BY and needs no 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -32,6 +32,8 @@ from metricql.compiler.plan.plan import Plan
 from metricql.compiler.sql import names, narrow
 from metricql.compiler.sql.distinct import distinct_rows, distinct_total
 from metricql.compiler.sql.field_sql import Finalizer
+from metricql.compiler.sql.names import aliased
+from metricql.compiler.sql.trees import copy_tree
 from metricql.semantic.explore import Explore, Relationship
 from metricql.semantic.fields import Metric, MetricType
 from metricql.semantic.refs import marker_kind, metric_ref_id
@@ -82,6 +84,27 @@ class _Parts:
     dimensions: tuple[exp.Expr, ...]  # grouped select items, aliased by id
     outputs: tuple[exp.Expr, ...]  # the other select items (metrics), aliased by id
     hoisted: tuple[exp.Expr, ...]  # CTEs the scan reads (custom bin bounds)
+    reads: narrow.Reads  # what the scan reads, outside its joins and in each
+
+    def rows(
+        self,
+        items: Sequence[exp.Expr],
+        droppable: Callable[[exp.Join], bool] = lambda _: True,
+    ) -> exp.Select:
+        """A select of `items` (fresh, its own) over a copy of the scan, without the LEFT
+        JOINs nothing reads (`narrow.prune_joins`): only the kept joins are copied."""
+        kept = narrow.kept_joins(self.reads.adding(items), droppable)
+        args: dict[str, object] = {}
+        for key, value in self.scan.args.items():
+            if key == "joins":
+                value = [copy_tree(j) for j in kept] or None
+            elif isinstance(value, exp.Expr):
+                value = copy_tree(value)
+            elif type(value) is list:
+                value = [copy_tree(v) if isinstance(v, exp.Expr) else v for v in value]
+            args[key] = value
+        args["expressions"] = list(items)
+        return exp.Select(**args)
 
     @property
     def dimension_ids(self) -> list[str]:
@@ -102,10 +125,7 @@ def stitched_aggregation(
     pieces.sort(key=lambda p: p.partial)  # the driver has every group
     owner = {mid: p for p in pieces for mid in p.metrics}
     driver = pieces[0].name
-    items = [
-        exp.alias_(names.column(d, driver), names.quoted(d), copy=False)
-        for d in parts.dimension_ids
-    ]
+    items = [aliased(names.column(d, driver), d) for d in parts.dimension_ids]
     for output in parts.outputs:
         mid = output.alias_or_name
         route = fan.routes.get(mid)
@@ -114,16 +134,13 @@ def stitched_aggregation(
             if route is not None and route.route is Route.COMBINED
             else _stitched(mid, owner[mid])
         )
-        items.append(exp.alias_(value, names.quoted(mid), copy=False))
-    select = exp.select(*items).from_(names.table(driver))
-    for piece in pieces[1:]:
-        kind = "LEFT" if piece.partial else "INNER"
-        select = select.join(
-            names.table(piece.name),
-            on=_same_groups(parts.dimension_ids, driver, piece.name),
-            join_type=kind if parts.dimensions else "CROSS",
-            copy=False,
-        )
+        items.append(aliased(value, mid))
+    joins = [
+        _stitch_join(piece, parts.dimension_ids, driver) for piece in pieces[1:]
+    ]  # what Select.join(join_type=…) builds, without parsing the type each time
+    select = exp.Select(expressions=items, from_=exp.From(this=names.table(driver)))
+    if joins:
+        select.set("joins", joins)
     ctes = [*parts.hoisted]
     for piece in pieces:
         ctes += [exp.CTE(this=b, alias=exp.TableAlias(this=names.quoted(n))) for n, b in piece.ctes]
@@ -134,6 +151,17 @@ def stitched_aggregation(
         owners=tuple((mid, piece.name) for piece in pieces for mid in piece.metrics),
     )
     return select, stitching
+
+
+def _stitch_join(piece: _Piece, dimensions: Sequence[str], driver: str) -> exp.Join:
+    """The piece joined on the groups: LEFT when partial, INNER, or CROSS without groups."""
+    table = names.table(piece.name)
+    if not dimensions:
+        return exp.Join(this=table, kind="CROSS")
+    on = _same_groups(dimensions, driver, piece.name)
+    if piece.partial:
+        return exp.Join(this=table, side="LEFT", on=on)
+    return exp.Join(this=table, kind="INNER", on=on)
 
 
 def _stitched(mid: str, piece: _Piece) -> exp.Expr:
@@ -159,6 +187,7 @@ def _parts(plain: exp.Select) -> _Parts:
         dimensions=tuple(items[:count]),
         outputs=tuple(items[count:]),
         hoisted=ctes,
+        reads=narrow.reads(plain),
     )
 
 
@@ -196,14 +225,17 @@ def _pieces(
         pieces.append(piece)
     if joined.metrics or not (grains or distinct):
         items = [
-            plain_items[mid].copy()
+            copy_tree(plain_items[mid])
             if mid in plain_items
-            else exp.alias_(finalizer.metric(metrics[mid]), names.quoted(mid), copy=False)
+            else aliased(finalizer.metric(metrics[mid]), mid)
             for mid in joined.metrics
         ]
-        body = parts.scan.copy().select(*(d.copy() for d in parts.dimensions), *items, copy=False)
         single = {j.table for j in plan.joins if j.relationship in _SINGLE}
-        joined.direct = narrow.prune_joins(body, lambda join: join.alias_or_name in single)
+        body = parts.rows(
+            [*(copy_tree(d) for d in parts.dimensions), *items],
+            lambda join: join.alias_or_name in single,
+        )
+        joined.direct = body
         joined.ctes.append((JOINED, names.grouped(body, len(parts.dimensions))))
         pieces.insert(0, joined)
     pieces += [_distinct(parts, metrics[m], finalizer) for m in distinct]
@@ -291,8 +323,8 @@ def _own_grain(
         direct.set(
             "expressions",
             [
-                *(d.copy() for d in parts.dimensions),
-                *(exp.alias_(finalizer.metric(m), names.quoted(m.id), copy=False) for m in metrics),
+                *(copy_tree(d) for d in parts.dimensions),
+                *(aliased(finalizer.metric(m), m.id) for m in metrics),
             ],
         )
         piece.ctes.append((piece.name, names.grouped(direct, len(parts.dimensions))))
@@ -331,7 +363,7 @@ def _partials(
             name = f"__partial_{len(totals)}"
             total = narrow.partial(rows, metric.table, finalizer.metric(metric), name)
             if total is not None:
-                totals.append(exp.alias_(total, names.quoted(metric.id), copy=False))
+                totals.append(aliased(total, metric.id))
                 piece.metrics.append(metric.id)
     return totals
 
@@ -352,17 +384,15 @@ def _table_rows(
             value = value.expressions[0]
         name = slots.setdefault(value, f"__value_{len(slots) - len(keys)}")
         value.replace(names.column(name))
-        aggregates.append(exp.alias_(aggregate, names.quoted(metric.id), copy=False))
-    rows = parts.scan.copy()
-    rows.set(
-        "expressions",
+        aggregates.append(aliased(aggregate, metric.id))
+    rows = parts.rows(
         [
-            *(d.copy() for d in parts.dimensions),
-            *(exp.alias_(e.copy(), names.quoted(n), copy=False) for e, n in slots.items()),
-        ],
+            *(copy_tree(d) for d in parts.dimensions),
+            *(aliased(copy_tree(e), n) for e, n in slots.items()),
+        ]
     )
     rows.set("distinct", exp.Distinct())
-    return narrow.prune_joins(rows), aggregates
+    return rows, aggregates
 
 
 def _primary_key(explore: Explore, table: str, finalizer: Finalizer) -> list[exp.Expr]:
@@ -386,7 +416,7 @@ def _distinct(parts: _Parts, metric: Metric, finalizer: Finalizer) -> _Piece:
     value = marker.expressions[0]
     rows = narrow.prune_joins(distinct_rows(parts.scan, parts.dimensions, metric, value, finalizer))
     source = rows_name(Route.DISTINCT, metric.id)
-    total = exp.alias_(distinct_total(metric), names.quoted(metric.id), copy=False)
+    total = aliased(distinct_total(metric), metric.id)
     body = exp.select(*_dimension_columns(parts), total).from_(names.table(source))
     piece.ctes += [(source, rows), (piece.name, names.grouped(body, len(parts.dimensions)))]
     return piece
@@ -409,18 +439,20 @@ def _combined(
             return exp.Paren(this=_combined(metrics[ref], metrics, fan, owner, finalizer))
         return _stitched(ref, owner[ref])
 
-    return finalizer.tree(metric.sql.transform(swap))
+    return finalizer.tree(copy_tree(metric.sql).transform(swap, copy=False))
 
 
 def _same_groups(dimensions: Sequence[str], left: str, right: str) -> exp.Expr | None:
     if not dimensions:
         return None
-    return exp.and_(
-        *(
-            exp.NullSafeEQ(this=names.column(d, left), expression=names.column(d, right))
-            for d in dimensions
-        )
-    )
+    same: list[exp.Expr] = [
+        exp.NullSafeEQ(this=names.column(d, left), expression=names.column(d, right))
+        for d in dimensions
+    ]
+    condition = same[0]
+    for other in same[1:]:  # left-deep, as exp.and_ builds it
+        condition = exp.And(this=condition, expression=other)
+    return condition
 
 
 def _dimension_columns(parts: _Parts) -> list[exp.Expr]:
