@@ -90,11 +90,17 @@ class _Parts:
         self,
         items: Sequence[exp.Expr],
         droppable: Callable[[exp.Join], bool] = lambda _: True,
+        *,
+        own: bool = False,
     ) -> exp.Select:
         """A select of `items` (fresh, its own) over a copy of the scan, without the LEFT
-        JOINs nothing reads (`narrow.prune_joins`): only the kept joins are copied."""
+        JOINs nothing reads (`narrow.prune_joins`): only the kept joins are copied. `own`:
+        the last reader of the scan takes its nodes instead of copies."""
         kept = narrow.kept_joins(self.reads.adding(items), droppable)
-        args: dict[str, object] = {}
+        if own:
+            args = dict(self.scan.args, joins=kept or None, expressions=list(items))
+            return exp.Select(**args)
+        args = {}
         for key, value in self.scan.args.items():
             if key == "joins":
                 value = [copy_tree(j) for j in kept] or None
@@ -224,16 +230,15 @@ def _pieces(
         joined.metrics = [m for m in joined.metrics if m not in piece.metrics]
         pieces.append(piece)
     if joined.metrics or not (grains or distinct):
-        items = [
-            copy_tree(plain_items[mid])
-            if mid in plain_items
-            else aliased(finalizer.metric(metrics[mid]), mid)
+        items = [  # the plain select's own items: only this piece reads them
+            plain_items[mid] if mid in plain_items else aliased(finalizer.metric(metrics[mid]), mid)
             for mid in joined.metrics
         ]
         single = {j.table for j in plan.joins if j.relationship in _SINGLE}
+        last = not distinct  # no piece reads the scan after this one: it takes the originals
+        dimensions = parts.dimensions if last else [copy_tree(d) for d in parts.dimensions]
         body = parts.rows(
-            [*(copy_tree(d) for d in parts.dimensions), *items],
-            lambda join: join.alias_or_name in single,
+            [*dimensions, *items], lambda join: join.alias_or_name in single, own=last
         )
         joined.direct = body
         joined.ctes.append((JOINED, names.grouped(body, len(parts.dimensions))))
