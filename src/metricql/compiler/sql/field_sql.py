@@ -89,6 +89,12 @@ class Finalizer:
         final = entry[1]
         return copy_tree(final) if final is not None else self.fresh(tree)
 
+    def own(self, tree: exp.Expr) -> exp.Expr:
+        """`tree(tree)` for a tree built for this query alone: used in place when nothing
+        is replaced, and not cached (its id would only crowd the explore's trees out)."""
+        final = self._final(tree)
+        return final if final is not None else self.fresh(tree)
+
     def fresh(self, tree: exp.Expr) -> exp.Expr:
         """A copy of a query's own tree (a table calculation) with every marker replaced,
         uncached: such trees live for one query and would only crowd the explore's out."""

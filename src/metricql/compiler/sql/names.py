@@ -35,6 +35,11 @@ def table(name: str) -> exp.Table:
     return exp.Table(this=quoted(name))
 
 
+def select_from(items: list[exp.Expr], source: str) -> exp.Select:
+    """`SELECT items FROM "source"` over fresh `items` (no builder copies)."""
+    return exp.Select(expressions=items, from_=exp.From(this=table(source)))
+
+
 def grouped(select: exp.Select, count: int) -> exp.Select:
     """`select` grouped by its first `count` items (`GROUP BY 1, 2, …`; none when 0), in place."""
     if not count:

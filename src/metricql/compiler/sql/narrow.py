@@ -76,18 +76,20 @@ def make_inner(join: exp.Join) -> None:
     join.set("kind", "INNER")
 
 
-def columns(node: exp.Expr) -> Iterator[exp.Column]:
-    """Every column in `node`'s tree (a plain recursive walk: far cheaper than `find_all`)."""
+def tables_read(node: exp.Expr, into: set[str]) -> set[str]:
+    """Add the table of every column in `node`'s tree to `into` ("" for a column naming
+    none); a plain recursive walk, far cheaper than `find_all`."""
     if isinstance(node, exp.Column):
-        yield node
-        return  # a column holds identifiers only
+        into.add(node.table)
+        return into  # a column holds identifiers only
     for value in node.args.values():
         if isinstance(value, exp.Expr):
-            yield from columns(value)
+            tables_read(value, into)
         elif type(value) is list:
             for item in value:
                 if isinstance(item, exp.Expr):
-                    yield from columns(item)
+                    tables_read(item, into)
+    return into
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,8 +102,10 @@ class Reads:
 
     def adding(self, items: Sequence[exp.Expr]) -> Reads:
         """These reads plus those of `items` (select items built apart from the select)."""
-        found = [c.table for item in items for c in columns(item)]
-        return Reads(self.outside.union(found), self.joins, self.unqualified or "" in found)
+        found: set[str] = set()
+        for item in items:
+            tables_read(item, found)
+        return Reads(self.outside | found, self.joins, self.unqualified or "" in found)
 
 
 def reads(rows: exp.Select) -> Reads:
@@ -110,11 +114,13 @@ def reads(rows: exp.Select) -> Reads:
     joins: list[tuple[exp.Join, frozenset[str]]] = []
     for key, value in rows.args.items():
         if key == "joins":
-            joins += [(j, frozenset(c.table for c in columns(j))) for j in value or ()]
+            joins += [(j, frozenset(tables_read(j, set()))) for j in value or ()]
         elif isinstance(value, exp.Expr):
-            outside.update(c.table for c in columns(value))
+            tables_read(value, outside)
         elif type(value) is list:
-            outside.update(c.table for v in value if isinstance(v, exp.Expr) for c in columns(v))
+            for v in value:
+                if isinstance(v, exp.Expr):
+                    tables_read(v, outside)
     unqualified = "" in outside or any("" in t for _, t in joins)
     return Reads(frozenset(outside), tuple(joins), unqualified)
 
@@ -123,23 +129,23 @@ def kept_joins(
     found: Reads, droppable: Callable[[exp.Join], bool] = lambda _: True
 ) -> list[exp.Join]:
     """The joins of `found` that `prune_joins` keeps."""
-    joins = [j for j, _ in found.joins]
     if found.unqualified:
-        return joins
-    read = dict(found.joins)
+        return [j for j, _ in found.joins]
+    kept = list(found.joins)  # (join, tables its ON reads): joins hash their whole tree
     pruned = True
     while pruned:
         pruned = False
-        for join in reversed(joins):
+        for i in reversed(range(len(kept))):
+            join = kept[i][0]
             if join.side != "LEFT" or join.kind or not join.alias_or_name:
                 continue
             alias = join.alias_or_name
             if alias in found.outside or not droppable(join):
                 continue
-            if all(alias not in read[j] for j in joins if j is not join):
-                joins.remove(join)
+            if all(alias not in read for j, read in kept if j is not join):
+                del kept[i]
                 pruned = True
-    return joins
+    return [j for j, _ in kept]
 
 
 def prune_joins(

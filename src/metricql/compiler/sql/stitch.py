@@ -144,7 +144,7 @@ def stitched_aggregation(
     joins = [
         _stitch_join(piece, parts.dimension_ids, driver) for piece in pieces[1:]
     ]  # what Select.join(join_type=…) builds, without parsing the type each time
-    select = exp.Select(expressions=items, from_=exp.From(this=names.table(driver)))
+    select = names.select_from(items, driver)
     if joins:
         select.set("joins", joins)
     ctes = [*parts.hoisted]
@@ -346,7 +346,7 @@ def _own_grain(
     if table == plan.explore.base_table or alone:  # else its unmatched rows may repeat
         aggregates += _partials(rows, wrapped, plain, piece, finalizer)
     source = rows_name(Route.OWN_GRAIN, table)
-    body = exp.select(*_dimension_columns(parts), *aggregates).from_(names.table(source))
+    body = names.select_from([*_dimension_columns(parts), *aggregates], source)
     piece.ctes += [(source, rows), (piece.name, names.grouped(body, len(parts.dimensions)))]
     return piece
 
@@ -422,7 +422,7 @@ def _distinct(parts: _Parts, metric: Metric, finalizer: Finalizer) -> _Piece:
     rows = narrow.prune_joins(distinct_rows(parts.scan, parts.dimensions, metric, value, finalizer))
     source = rows_name(Route.DISTINCT, metric.id)
     total = aliased(distinct_total(metric), metric.id)
-    body = exp.select(*_dimension_columns(parts), total).from_(names.table(source))
+    body = names.select_from([*_dimension_columns(parts), total], source)
     piece.ctes += [(source, rows), (piece.name, names.grouped(body, len(parts.dimensions)))]
     return piece
 
@@ -444,7 +444,7 @@ def _combined(
             return exp.Paren(this=_combined(metrics[ref], metrics, fan, owner, finalizer))
         return _stitched(ref, owner[ref])
 
-    return finalizer.tree(copy_tree(metric.sql).transform(swap, copy=False))
+    return finalizer.own(copy_tree(metric.sql).transform(swap, copy=False))
 
 
 def _same_groups(dimensions: Sequence[str], left: str, right: str) -> exp.Expr | None:
