@@ -270,5 +270,6 @@ def _order_and_limit(select: exp.Select, plan: Plan, *, inner: bool) -> exp.Sele
             )
         select = select.order_by(*items, copy=False)
     if plan.limit is not None:
-        select = select.limit(plan.limit, copy=False)
+        # what select.limit(n) builds, without parsing "LIMIT n"
+        select.set("limit", exp.Limit(expression=exp.Literal.number(plan.limit)))
     return select
