@@ -22,7 +22,7 @@ table (each branch of a chasm trap), the piece is a plain GROUP BY and needs no 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -33,6 +33,7 @@ from metricql.compiler.sql import names, narrow
 from metricql.compiler.sql.distinct import distinct_rows, distinct_total
 from metricql.compiler.sql.field_sql import Finalizer
 from metricql.compiler.sql.names import aliased
+from metricql.compiler.sql.parts import Parts, take_apart
 from metricql.compiler.sql.trees import copy_tree
 from metricql.semantic.explore import Explore, Relationship
 from metricql.semantic.fields import Metric, MetricType
@@ -76,47 +77,6 @@ class _Piece:
     counts: frozenset[str] = frozenset()  # metrics that are 0, not NULL, on an empty group
 
 
-@dataclass(frozen=True, slots=True)
-class _Parts:
-    """The plain aggregation taken apart."""
-
-    scan: exp.Select  # FROM, joins, WHERE: no select list, no GROUP BY
-    dimensions: tuple[exp.Expr, ...]  # grouped select items, aliased by id
-    outputs: tuple[exp.Expr, ...]  # the other select items (metrics), aliased by id
-    hoisted: tuple[exp.Expr, ...]  # CTEs the scan reads (custom bin bounds)
-    reads: narrow.Reads  # what the scan reads, outside its joins and in each
-
-    def rows(
-        self,
-        items: Sequence[exp.Expr],
-        droppable: Callable[[exp.Join], bool] = lambda _: True,
-        *,
-        own: bool = False,
-    ) -> exp.Select:
-        """A select of `items` (fresh, its own) over a copy of the scan, without the LEFT
-        JOINs nothing reads (`narrow.prune_joins`): only the kept joins are copied. `own`:
-        the last reader of the scan takes its nodes instead of copies."""
-        kept = narrow.kept_joins(self.reads.adding(items), droppable)
-        if own:
-            args = dict(self.scan.args, joins=kept or None, expressions=list(items))
-            return exp.Select(**args)
-        args = {}
-        for key, value in self.scan.args.items():
-            if key == "joins":
-                value = [copy_tree(j) for j in kept] or None
-            elif isinstance(value, exp.Expr):
-                value = copy_tree(value)
-            elif type(value) is list:
-                value = [copy_tree(v) if isinstance(v, exp.Expr) else v for v in value]
-            args[key] = value
-        args["expressions"] = list(items)
-        return exp.Select(**args)
-
-    @property
-    def dimension_ids(self) -> list[str]:
-        return [d.alias_or_name for d in self.dimensions]
-
-
 def stitched_aggregation(
     plan: Plan, plain: exp.Select, finalizer: Finalizer
 ) -> tuple[exp.Select, Stitching]:
@@ -125,7 +85,7 @@ def stitched_aggregation(
     fan = plan.fanout
     if not fan.rewrites:
         return plain, Stitching()
-    parts = _parts(plain)
+    parts = take_apart(plain)
     metrics = plan.closure.by_id
     pieces = _pieces(plan, parts, metrics, fan, finalizer)
     pieces.sort(key=lambda p: p.partial)  # the driver has every group
@@ -178,28 +138,9 @@ def _stitched(mid: str, piece: _Piece) -> exp.Expr:
     return value
 
 
-def _parts(plain: exp.Select) -> _Parts:
-    """Take the plain select apart (it is ours and replaced by the split: no copies needed)."""
-    group = plain.args.get("group")
-    count = len(group.expressions) if group else 0
-    items = list(plain.expressions)
-    hoisted = plain.args.get("with_")
-    ctes = tuple(hoisted.expressions) if hoisted else ()
-    for key in ("with_", "group"):
-        plain.set(key, None)
-    plain.set("expressions", [])
-    return _Parts(
-        scan=plain,
-        dimensions=tuple(items[:count]),
-        outputs=tuple(items[count:]),
-        hoisted=ctes,
-        reads=narrow.reads(plain),
-    )
-
-
 def _pieces(
     plan: Plan,
-    parts: _Parts,
+    parts: Parts,
     metrics: Mapping[str, Metric],
     fan: FanOutPlan,
     finalizer: Finalizer,
@@ -287,7 +228,7 @@ def _inner_joins(pieces: Sequence[_Piece], dimensions: int) -> None:
             )
 
 
-def _needed_columns(parts: _Parts, metrics: Mapping[str, Metric], fan: FanOutPlan) -> list[str]:
+def _needed_columns(parts: Parts, metrics: Mapping[str, Metric], fan: FanOutPlan) -> list[str]:
     """Metric columns the pieces must produce: outputs, and what combined metrics read."""
     needed: list[str] = []
 
@@ -306,7 +247,7 @@ def _needed_columns(parts: _Parts, metrics: Mapping[str, Metric], fan: FanOutPla
 
 def _own_grain(
     plan: Plan,
-    parts: _Parts,
+    parts: Parts,
     table: str,
     metrics: Sequence[Metric],
     plain: Sequence[Metric],
@@ -328,7 +269,7 @@ def _own_grain(
         direct.set(
             "expressions",
             [
-                *(copy_tree(d) for d in parts.dimensions),
+                *direct.expressions[: len(parts.dimensions)],  # the rows' own copies
                 *(aliased(finalizer.metric(m), m.id) for m in metrics),
             ],
         )
@@ -374,7 +315,7 @@ def _partials(
 
 
 def _table_rows(
-    explore: Explore, parts: _Parts, table: str, metrics: Sequence[Metric], finalizer: Finalizer
+    explore: Explore, parts: Parts, table: str, metrics: Sequence[Metric], finalizer: Finalizer
 ) -> tuple[exp.Select, list[exp.Expr]]:
     """DISTINCT (dimensions, primary key, metric values) rows, and the aggregates over them."""
     slots: dict[exp.Expr, str] = {}  # equal values share a column
@@ -414,7 +355,7 @@ def _primary_key(explore: Explore, table: str, finalizer: Finalizer) -> list[exp
     return keys
 
 
-def _distinct(parts: _Parts, metric: Metric, finalizer: Finalizer) -> _Piece:
+def _distinct(parts: Parts, metric: Metric, finalizer: Finalizer) -> _Piece:
     piece = _Piece(piece_name(Route.DISTINCT, metric.id), metrics=[metric.id])
     marker = finalizer.metric(metric)
     assert marker_kind(marker) == "distinct"
@@ -460,5 +401,5 @@ def _same_groups(dimensions: Sequence[str], left: str, right: str) -> exp.Expr |
     return condition
 
 
-def _dimension_columns(parts: _Parts) -> list[exp.Expr]:
+def _dimension_columns(parts: Parts) -> list[exp.Expr]:
     return [names.column(d) for d in parts.dimension_ids]
