@@ -138,6 +138,10 @@ class Project:
         policy on trusted callers' queries too); this project is left as it is."""
         project = self.with_explores(self._explores)
         project._limits, project._sql_policy = limits, sql_policy
+        # The same explores: their broken ones, relation origins and model parameters too
+        # (rebuilt from a schema without models, an eager project would lose the last two).
+        project._broken, project._origins = self._broken, self._origins
+        project._parameters = self._parameters
         return project
 
     def explores_for(self, user: UserContext | None) -> Mapping[str, Explore]:

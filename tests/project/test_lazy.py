@@ -260,3 +260,24 @@ def test_explores_list_is_the_eager_one_and_builds_nothing(tmp_path: Path) -> No
     protected = mq.load_project(hostile_root)
     names = {s["name"] for s in protected.explore_summaries(None)}
     assert names != {s["name"] for s in protected.explore_summaries(FINANCE)}  # it filters
+
+
+@pytest.mark.parametrize("eager", [False, True])
+def test_with_limits_keeps_broken_explores_origins_and_parameters(
+    tmp_path: Path, eager: bool
+) -> None:
+    """A project with other limits serves the same explores: a broken one still raises its own
+    error (not "does not exist"), and what the load found stays listed."""
+    root = make_project(tmp_path, BROKEN)
+    project = mq.load_project(root, eager=eager)
+    limited = project.with_limits(mq.Limits(fields=10))
+    assert limited.broken_explores == project.broken_explores
+    assert limited.explore_errors() == project.explore_errors()
+    assert limited.relations() == project.relations()
+    assert limited.parameters == project.parameters
+    for name in project.broken_explores:
+        with pytest.raises(MetricQLError) as err:
+            limited.explore(name)
+        assert not isinstance(err.value, mq.UnknownExploreError)
+    features = mq.load_project(FEATURES, eager=eager)
+    assert features.with_limits(mq.Limits()).parameters == features.parameters
