@@ -13,8 +13,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from metricql.errors import Issue, ProjectError, Where
-from metricql.project.schema import ParameterSchema
+from metricql.errors import Issue, ProjectError, Where, did_you_mean
+from metricql.project.schema import ModelSchema, ParameterSchema
 from metricql.project.yaml_io import LineDict, read_yaml
 
 FILE = "lightdash.config.yml"
@@ -73,3 +73,51 @@ def parameter_schemas(raw: Any, file: str) -> dict[str, ParameterSchema]:
                 line=line,
             ) from None
     return out
+
+
+def option_source_issues(
+    parameters: Mapping[str, ParameterSchema], models: tuple[ModelSchema, ...]
+) -> list[Issue]:
+    """A warning for each parameter (lightdash.config.yml's, then each model's) whose
+    `options_from_dimension` names a model or dimension the project does not have: Lightdash
+    would offer no options, and nothing else would say why."""
+    by_name = {m.name: m for m in models}
+    found = [(name, spec, FILE) for name, spec in parameters.items()]
+    for model in models:
+        file = str(model.file) if model.file else model.name
+        found += [(f"{model.name}.{n}", p, file) for n, p in model.meta.parameters.items()]
+    out = []
+    for name, spec, file in found:
+        source = spec.options_from_dimension
+        if source is None:
+            continue
+        target = by_name.get(source.model)
+        if target is None:
+            what = f"model {source.model!r}"
+            hint = did_you_mean(source.model, by_name, otherwise="name a model of the project")
+        elif not _has_dimension(target, source.dimension):
+            what = f"dimension {source.dimension!r} of model {source.model!r}"
+            hint = did_you_mean(
+                source.dimension, _dimension_names(target), otherwise="name one of its dimensions"
+            )
+        else:
+            continue
+        message = f"parameter {name!r}: options_from_dimension names {what}, which does not exist"
+        out.append(Issue("unknown_option_source", message, hint=hint, where=Where(file=file)))
+    return out
+
+
+def _dimension_names(model: ModelSchema) -> set[str]:
+    names = set()
+    for column in model.columns:
+        names.add(column.name)
+        names.update(column.meta.additional_dimensions)
+        if column.meta.dimension is not None and column.meta.dimension.name:
+            names.add(column.meta.dimension.name)
+    return names
+
+
+def _has_dimension(model: ModelSchema, name: str) -> bool:
+    """`name` is a dimension of `model`, or a time interval of one (`<dimension>_<grain>`)."""
+    names = _dimension_names(model)
+    return name in names or any(name.startswith(f"{n}_") for n in names)

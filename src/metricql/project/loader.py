@@ -17,7 +17,7 @@ from metricql.project.column_types import catalog_types, with_column_types
 from metricql.project.dbt_models import DbtProject, dbt_models
 from metricql.project.docs import read_docs
 from metricql.project.granularities import read_custom_granularities
-from metricql.project.lightdash_config import read_parameters
+from metricql.project.lightdash_config import option_source_issues, read_parameters
 from metricql.project.manifest import manifest_schema
 from metricql.project.naming import naming_rules
 from metricql.project.profile import ProfileTarget, load_profile
@@ -47,6 +47,7 @@ def load_project_schema(
     schema = _schema(given, target, strict)
     issues: list[Issue] = []
     parameters = read_parameters(schema.root, issues)
+    issues += option_source_issues(parameters, schema.models)
     if parameters or issues:
         schema = schema.model_copy(
             update={"parameters": parameters, "issues": (*schema.issues, *issues)}
