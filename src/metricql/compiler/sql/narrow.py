@@ -14,7 +14,7 @@ Each rewrite is exact under a condition checked here, and each makes a piece rea
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlglot import exp
@@ -82,14 +82,18 @@ def tables_read(node: exp.Expr, into: set[str]) -> set[str]:
     if isinstance(node, exp.Column):
         into.add(node.table)
         return into  # a column holds identifiers only
-    for value in node.args.values():
-        if isinstance(value, exp.Expr):
-            tables_read(value, into)
-        elif type(value) is list:
-            for item in value:
-                if isinstance(item, exp.Expr):
-                    tables_read(item, into)
+    for child in _children(node.args.values()):
+        tables_read(child, into)
     return into
+
+
+def _children(values: Iterable[object]) -> Iterator[exp.Expr]:
+    """The expressions among a node's argument values (single nodes and lists of them)."""
+    for value in values:
+        if isinstance(value, exp.Expr):
+            yield value
+        elif type(value) is list:
+            yield from (v for v in value if isinstance(v, exp.Expr))
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +119,9 @@ def reads(rows: exp.Select) -> Reads:
     for key, value in rows.args.items():
         if key == "joins":
             joins += [(j, frozenset(tables_read(j, set()))) for j in value or ()]
-        elif isinstance(value, exp.Expr):
-            tables_read(value, outside)
-        elif type(value) is list:
-            for v in value:
-                if isinstance(v, exp.Expr):
-                    tables_read(v, outside)
+            continue
+        for child in _children((value,)):
+            tables_read(child, outside)
     unqualified = "" in outside or any("" in t for _, t in joins)
     return Reads(frozenset(outside), tuple(joins), unqualified)
 
